@@ -1,0 +1,31 @@
+import { h, setText } from "./dom";
+import type { Ctx, Part } from "./context";
+
+const SPEEDS = [1, 2, 5, 10];
+
+/** Trainer's strip for the virtual clock: pause / play / speed / +10 s. */
+export function mountClockControls(ctx: Ctx): Part {
+  const playPause = h("button", { class: "cw-btn", "data-testid": "clock-play-pause", type: "button" });
+  const speed = h("select", { class: "cw-select", "data-testid": "clock-speed" },
+    ...SPEEDS.map((r) => h("option", { value: String(r) }, `${r}×`)));
+  const step = h("button", { class: "cw-btn", "data-testid": "clock-step", type: "button" });
+  const title = h("span", { class: "cw-clock-title" });
+  playPause.addEventListener("click", () => ctx.act(ctx.model.get("clock")?.paused ? "clock_resume" : "clock_pause"));
+  speed.addEventListener("change", () => ctx.act("clock_rate", { rate: Number(speed.value) }));
+  step.addEventListener("click", () => ctx.act("clock_step", { seconds: 10 }));
+  const el = h("div", { class: "cw-clock", "data-testid": "clock-controls", role: "group" }, title, playPause, speed, step);
+  return {
+    el,
+    update() {
+      const L = ctx.labels();
+      const clock = ctx.model.get("clock");
+      el.hidden = !ctx.model.get("virtual_clock");
+      el.setAttribute("aria-label", L.clock);
+      setText(title, `⏱ ${L.clock}`);
+      setText(playPause, clock?.paused ? `▶ ${L.play}` : `⏸ ${L.pause}`);
+      speed.setAttribute("aria-label", L.speed);
+      if (clock) speed.value = String(clock.rate);
+      setText(step, L.step10);
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { h, setText } from "./dom";
+import type { Ctx, Part } from "./context";
+import type { LabelKey } from "./labels";
+import { formatDuration, timerColour } from "./timer";
+
+const TIMER_LABEL: Record<string, LabelKey> = {
+  idle: "timerIdle",
+  green: "timerGreen",
+  yellow: "timerYellow",
+  red: "timerRed",
+};
+
+const STATUS_LABEL: Record<string, LabelKey> = {
+  connected: "connected",
+  reconnecting: "reconnecting",
+  disconnected: "disconnected",
+  contact_left: "contactLeft",
+};
+
+/** Contact name, reply-reminder timer (F2), chat time, connection status (F12). */
+export function mountHeader(ctx: Ctx, partyMenu: HTMLElement): Part {
+  const name = h("h3", { class: "cw-contact-name", "data-testid": "contact-name" });
+  const timer = h("span", {
+    class: "cw-timer",
+    "data-testid": "reply-timer",
+    role: "status",
+    "data-color": "idle",
+    "data-blink": "false",
+  });
+  const elapsed = h("span", { class: "cw-elapsed", "data-testid": "elapsed" });
+  const status = h("span", { class: "cw-status", "data-testid": "connection-status", role: "status" });
+  const el = h(
+    "div",
+    { class: "cw-header" },
+    timer,
+    name,
+    elapsed,
+    h("span", { class: "cw-spacer" }),
+    partyMenu,
+    status,
+  );
+
+  function tick(): void {
+    const s = ctx.state();
+    const L = ctx.labels();
+    const now = ctx.now();
+    const colour = timerColour(s, now);
+    if (timer.dataset.color !== colour) timer.dataset.color = colour;
+    const blink = colour === "red" ? "true" : "false";
+    if (timer.dataset.blink !== blink) timer.dataset.blink = blink;
+    const label = `${L.replyTimer}: ${L[TIMER_LABEL[colour] ?? "timerIdle"]}`;
+    if (timer.getAttribute("aria-label") !== label) {
+      timer.setAttribute("aria-label", label);
+      timer.title = label;
+    }
+    const since = s.pending_since_ms;
+    setText(timer, since === null || since === undefined ? "" : formatDuration(now - since));
+    const start = s.accepted_at_ms;
+    const stop = s.ended_at_ms ?? now;
+    setText(elapsed, start ? formatDuration(stop - start) : "");
+    elapsed.title = ctx.labels().elapsed;
+  }
+
+  return {
+    el,
+    update() {
+      const s = ctx.state();
+      const L = ctx.labels();
+      el.hidden = s.state === "waiting";
+      setText(name, s.contact?.name ?? "");
+      const st = s.state === "contact_left" ? "contact_left" : (s.connection ?? "connected");
+      status.dataset.status = st;
+      setText(status, L[STATUS_LABEL[st] ?? "connected"]);
+      tick();
+    },
+    tick,
+  };
+}

@@ -1,0 +1,62 @@
+/** Shapes synced from Python (see src/chat_widget/widget/view_state.py and sync.py). */
+
+export interface ClockState {
+  clock_ms: number;
+  wall_anchor_ms: number;
+  rate: number;
+  paused: boolean;
+}
+
+export interface EntryView {
+  i: number; // index
+  t: number; // clock ms
+  k: "message" | "notice" | "push_url" | "consult";
+  r: "contact" | "agent" | "system" | "external";
+  n: string; // sender name
+  x: string; // text (always rendered as text)
+  u: string | null; // pushed URL
+  v: "all" | "agents";
+}
+
+export interface ContactView {
+  name: string;
+  phones: string[];
+  emails: string[];
+}
+
+export interface ViewState {
+  session_id: string | null;
+  state: string;
+  contact?: ContactView;
+  agent?: { name: string; id: string };
+  permissions?: { push_urls: boolean; call_contact: boolean; email_contact: boolean };
+  thresholds_ms?: { yellow: number; red: number };
+  pending_since_ms?: number | null;
+  offered_at_ms?: number | null;
+  accepted_at_ms?: number | null;
+  ended_at_ms?: number | null;
+  contact_typing_until_ms?: number | null;
+  connection?: string;
+  disposition?: string | null;
+  disposition_codes?: string[];
+  disposition_required?: boolean;
+  notes?: string[];
+  call?: { state: string; number: string | null };
+  clickable_contact_details?: boolean;
+  url_history?: string[];
+  entry_count?: number;
+}
+
+export interface EntriesMessage {
+  type: "entries";
+  first_index: number;
+  entries: EntryView[];
+}
+
+export interface WidgetModel {
+  state: ViewState;
+  clock: ClockState;
+  locale: string;
+  virtual_clock: boolean;
+  error: string;
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up, then start JupyterLab on the walkthrough notebook (mock customer).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+VENV="${CHAT_WIDGET_VENV:-.venv}"
+exec "$VENV/bin/jupyter" lab notebooks/01_walkthrough.ipynb "$@"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Set up everything (Debian chromium, venv, npm) and run every check and test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v chromium >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+bash scripts/setup.sh
+VENV="${CHAT_WIDGET_VENV:-.venv}"
+PY="$VENV/bin/python"
+export PYTHONHASHSEED=0
+echo "== ruff";   "$PY" -m ruff check src tests bench
+"$PY" -m ruff format --check src tests bench
+echo "== mypy";   "$PY" -m mypy
+echo "== tsc";    npx tsc --noEmit
+echo "== vitest"; npx vitest run
+echo "== pytest"; "$PY" -m pytest -q -p no:cacheprovider tests "$@"
+echo "== nbval";  "$PY" -m pytest -q -p no:cacheprovider --nbval-lax notebooks
+echo "== bench smoke"; bash bench/smoke.sh "$PY"

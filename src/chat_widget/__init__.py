@@ -1,0 +1,51 @@
+"""chat_widget: a contact-center agent's chat interaction view for Jupyter.
+
+    from chat_widget import ChatWidget, MockBackend
+    ChatWidget(MockBackend("billing"))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .backends.mock import MockBackend
+from .backends.scenario import ScenarioError, load_scenario
+from .formats.transcript import AgentProfile, ContactRecord, Entry, Permissions
+from .model.clock import VirtualClock
+from .model.desk import AgentDesk
+from .model.errors import ChatError, IllegalTransitionError
+from .model.reply_timer import Thresholds, TimerColour
+from .model.session import ChatSession, SessionConfig, SessionState
+from .model.urls import InvalidUrlError
+from .widget.chat import ChatWidget
+
+__all__ = [
+    "AgentDesk",
+    "AgentProfile",
+    "ChatError",
+    "ChatSession",
+    "ChatWidget",
+    "ContactRecord",
+    "Entry",
+    "IllegalTransitionError",
+    "InvalidUrlError",
+    "MockBackend",
+    "Permissions",
+    "ScenarioError",
+    "SessionConfig",
+    "SessionState",
+    "Thresholds",
+    "TimerColour",
+    "VirtualClock",
+    "WebSocketBackend",
+    "load_scenario",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # the websocket client arrives with the server issue; imported lazily
+    if name == "WebSocketBackend":
+        from .backends.websocket import WebSocketBackend
+
+        return WebSocketBackend
+    raise AttributeError(f"module 'chat_widget' has no attribute {name!r}")

@@ -1,0 +1,236 @@
+"""``MockBackend``: a scripted customer on a controllable clock.
+
+On a virtual clock nobody drives, the script moves only when a test or a
+trainer advances time, and every scripted event fires inside ``advance()``,
+in order. Without a clock argument the backend runs in real time: a
+``ClockDriver`` task on the running asyncio loop (the kernel's) moves the
+clock, so notebook cells never block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from pathlib import Path
+from typing import Any
+
+from ..clock_driver import ClockDriver
+from ..formats.transcript import AgentProfile
+from ..model import commands as cmd
+from ..model.clock import ScheduledCall, VirtualClock
+from ..model.desk import AgentDesk
+from ..model.reply_timer import is_reply
+from ..model.session import CallState, ChatSession, SessionConfig, SessionState
+from .base import Backend
+from .scenario import Leave, Pause, Say, Scenario, TypingPause, WaitForReply, load_scenario
+
+CALL_CONNECT_SECONDS = 3.0
+
+
+class MockCustomer:
+    """One scripted (or hand-driven) customer in one chat."""
+
+    def __init__(self, backend: MockBackend, session: ChatSession, scenario: Scenario) -> None:
+        self.backend = backend
+        self.session = session
+        self.scenario = scenario
+        self.step_index = 0
+        self.finished = False
+        self._pending: ScheduledCall | None = None
+        self._waiting_since_index: int | None = None
+        self._red_hooked: set[float] = set()
+
+    # -- driven from code ---------------------------------------------------
+    def say(self, text: str) -> None:
+        """The customer sends ``text`` now."""
+        if self.session.state is SessionState.ACCEPTED:
+            self.session.receive_message(text)
+            self._hook_red()
+
+    def start_typing(self) -> None:
+        if self.session.state is SessionState.ACCEPTED:
+            self.session.receive_typing(True)
+
+    def stop_typing(self) -> None:
+        if self.session.state is SessionState.ACCEPTED:
+            self.session.receive_typing(False)
+
+    def leave(self, last_words: str | None = None) -> None:
+        if last_words:
+            self.say(last_words)
+        self.stop()
+        self.session.contact_left()
+
+    def stop(self) -> None:
+        """Stop the script (the customer stays)."""
+        self.finished = True
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+
+    # -- script -------------------------------------------------------------
+    def begin(self) -> None:
+        self._hook_red()
+        self._schedule(0.0, self._run_step)
+
+    def on_agent_reply(self) -> None:
+        if self._waiting_since_index is not None:
+            self._waiting_since_index = None
+            if self._pending is not None:
+                self._pending.cancel()
+            self.step_index += 1
+            self._schedule(0.0, self._run_step)
+
+    def _schedule(self, delay: float, fn: Any) -> None:
+        self._pending = self.backend.clock.call_later(delay, fn)
+
+    def _run_step(self) -> None:
+        self._pending = None
+        if self.finished or self.session.state is not SessionState.ACCEPTED:
+            return
+        if self.step_index >= len(self.scenario.steps):
+            self.finished = True
+            return
+        step = self.scenario.steps[self.step_index]
+        if isinstance(step, Say):
+            def type_it(step: Say = step) -> None:
+                if step.typing > 0:
+                    self.start_typing()
+                self._schedule(step.typing, lambda: self._said(step.say))
+
+            self._schedule(step.delay, type_it)
+        elif isinstance(step, WaitForReply):
+            replied = any(is_reply(e) for e in self.session.transcript[self._last_contact_index():])
+            if replied:
+                self._next()
+                return
+            self._waiting_since_index = len(self.session.transcript)
+            if step.wait_for_reply is not True:
+                self._schedule(float(step.wait_for_reply), self._wait_timed_out)
+        elif isinstance(step, TypingPause):
+            self.start_typing()
+            self._schedule(step.typing_pause, lambda: (self.stop_typing(), self._next()))
+        elif isinstance(step, Pause):
+            self._schedule(step.pause, self._next)
+        elif isinstance(step, Leave):
+            self.leave(step.leave if isinstance(step.leave, str) else None)
+
+    def _said(self, text: str) -> None:
+        self.say(text)
+        self._next()
+
+    def _next(self) -> None:
+        self.step_index += 1
+        self._run_step()
+
+    def _wait_timed_out(self) -> None:
+        self._waiting_since_index = None
+        self._next()
+
+    def _last_contact_index(self) -> int:
+        for e in reversed(self.session.transcript):
+            if e.sender.role == "contact":
+                return e.index
+        return 0
+
+    def _hook_red(self) -> None:
+        """Impatient customers complain once per wait when the timer turns red."""
+        text = self.scenario.when_red
+        since = self.session.timer.pending_since
+        if text is None or since is None or since in self._red_hooked:
+            return
+        self._red_hooked.add(since)
+        red_at = since + self.session.config.thresholds.red_after
+
+        def complain() -> None:
+            if self.session.timer.pending_since == since and self.session.active:
+                self.session.receive_message(text)
+
+        self.backend.clock.call_at(red_at, complain)
+
+
+class MockBackend(Backend):
+    """A scripted customer for trainings, prototypes and tests.
+
+    >>> backend = MockBackend("billing", clock=VirtualClock())
+    >>> backend.clock.advance(1); session = backend.first_session()
+    >>> session.accept(); backend.clock.advance(10)
+
+    ``scenario``: a built-in name (``billing``, ``impatient``, ``leaver``), a
+    YAML/JSON file, a dict, or a list of them for several chats.
+    """
+
+    def __init__(
+        self,
+        scenario: str | Path | Scenario | dict[str, Any] | list[Any] = "billing",
+        *,
+        clock: VirtualClock | None = None,
+        realtime: bool | None = None,
+        agent: AgentProfile | None = None,
+        config: SessionConfig | None = None,
+    ) -> None:
+        scenarios = scenario if isinstance(scenario, list) else [scenario]
+        self.scenarios = [load_scenario(s) for s in scenarios]
+        self.clock = clock or VirtualClock()
+        self.desk = AgentDesk(self.clock, agent=agent, config=config)
+        self.desk.connect(self.handle)
+        self.customers: dict[str, MockCustomer] = {}
+        self._ids = itertools.count(1)
+        self.driver: ClockDriver | None = None
+        start = self.clock.now()
+        for sc in self.scenarios:
+            self.clock.call_at(start + sc.offer_after, lambda sc=sc: self._offer(sc))
+        if realtime if realtime is not None else clock is None:
+            self.start_realtime()
+
+    @property
+    def virtual_clock(self) -> bool:
+        return True
+
+    @property
+    def customer(self) -> MockCustomer:
+        """The customer of the first chat (the quick path's only one)."""
+        if not self.customers:
+            raise LookupError("no chat has been offered yet; advance the clock")
+        return next(iter(self.customers.values()))
+
+    def start_realtime(self) -> bool:
+        """Let the clock run with the wall clock on the running loop; False without a loop."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        if self.driver is None:
+            self.driver = ClockDriver(self.clock)
+        self.driver.start()
+        return True
+
+    def close(self) -> None:
+        if self.driver is not None:
+            self.driver.stop()
+        for customer in self.customers.values():
+            customer.stop()
+
+    def _offer(self, scenario: Scenario) -> None:
+        session_id = f"chat-{next(self._ids)}"
+        session = self.desk.offer(session_id, scenario.contact.record())
+        self.customers[session_id] = MockCustomer(self, session, scenario)
+
+    def handle(self, command: cmd.Command) -> None:
+        customer = self.customers.get(command.session_id)
+        if customer is None:
+            return
+        session = customer.session
+        if isinstance(command, cmd.Accept):
+            session.receive_notice(f"{session.agent.name} joined the chat")
+            customer.begin()
+        elif isinstance(command, cmd.Reject | cmd.Ignore | cmd.End):
+            customer.stop()
+        elif isinstance(command, cmd.SendMessage | cmd.PushUrl):
+            customer.on_agent_reply()
+        elif isinstance(command, cmd.StartCall):
+            def connect() -> None:
+                if session.call_state is CallState.DIALING:
+                    session.set_call_state(CallState.CONNECTED)
+
+            self.clock.call_later(CALL_CONNECT_SECONDS, connect)

@@ -1,0 +1,162 @@
+"""Scenario files: a scripted customer that a trainer writes without code.
+
+YAML or JSON, validated with pydantic; a bad file raises ``ScenarioError``
+naming the file, the step and the field. Schema (see README "Scenarios")::
+
+    name: Billing question
+    contact: {name: Maria Weber, phones: ["+49 30 1234567"], emails: [m@example.com]}
+    offer_after: 2            # seconds until the chat is offered
+    when_red: "Hello? Anyone there?"   # optional: said once per wait that turns red
+    steps:
+      - say: "Hi, my invoice is wrong"   # typing first (default 2 s), then the message
+        typing: 3
+        delay: 1                          # seconds before typing starts (default 1)
+      - wait_for_reply: 60                # until the agent replies (or 60 s pass); true = forever
+      - typing_pause: 4                   # types, then stops without sending
+      - pause: 5
+      - leave: "Thanks, bye"              # optional last words; true = just leave
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..formats.transcript import ContactRecord
+from ..model.errors import ChatError
+
+BUILTIN = ("billing", "impatient", "leaver")
+
+Seconds = Annotated[float, Field(ge=0, le=86_400)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ContactSpec(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    phones: list[str] = []
+    emails: list[str] = []
+
+    def record(self) -> ContactRecord:
+        return ContactRecord(self.name, tuple(self.phones), tuple(self.emails))
+
+
+class Say(_Strict):
+    say: str = Field(min_length=1, max_length=4000)
+    typing: Seconds = 2.0
+    delay: Seconds = 1.0
+
+
+class WaitForReply(_Strict):
+    wait_for_reply: bool | Seconds
+
+    @field_validator("wait_for_reply")
+    @classmethod
+    def _not_false(cls, v: bool | float) -> bool | float:
+        if v is False:
+            raise ValueError("use true (wait forever) or a number of seconds")
+        return v
+
+
+class TypingPause(_Strict):
+    typing_pause: Seconds
+
+
+class Pause(_Strict):
+    pause: Seconds
+
+
+class Leave(_Strict):
+    leave: Literal[True] | str
+
+
+Step = Say | WaitForReply | TypingPause | Pause | Leave
+_STEP_TYPES: dict[str, type[BaseModel]] = {
+    "say": Say,
+    "wait_for_reply": WaitForReply,
+    "typing_pause": TypingPause,
+    "pause": Pause,
+    "leave": Leave,
+}
+
+
+class Scenario(_Strict):
+    name: str = Field(min_length=1)
+    contact: ContactSpec
+    offer_after: Seconds = 0.0
+    when_red: str | None = None
+    steps: list[Step] = Field(min_length=1)
+
+
+class ScenarioError(ChatError, ValueError):
+    """A scenario file that cannot be played; the message names file, step and field."""
+
+
+def parse_scenario(data: Any, source: str = "<scenario>") -> Scenario:
+    """Validate plain data into a ``Scenario``, with errors a trainer can act on."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: the scenario must be a mapping, got {type(data).__name__}")
+    steps = data.get("steps")
+    if isinstance(steps, list):
+        for number, step in enumerate(steps, start=1):
+            _check_step(step, number, source)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_describe(exc, source)) from None
+
+
+def _check_step(step: Any, number: int, source: str) -> None:
+    if not isinstance(step, dict):
+        raise ScenarioError(f"{source}: step {number}: must be a mapping, got {step!r}")
+    kinds = [k for k in step if k in _STEP_TYPES]
+    if len(kinds) != 1:
+        raise ScenarioError(
+            f"{source}: step {number}: needs exactly one of {sorted(_STEP_TYPES)}, "
+            f"got fields {sorted(step)}"
+        )
+    try:
+        _STEP_TYPES[kinds[0]].model_validate(step)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or kinds[0]
+        raise ScenarioError(f"{source}: step {number}, field {field!r}: {err['msg']}") from None
+
+
+def _describe(exc: ValidationError, source: str) -> str:
+    err = exc.errors()[0]
+    loc = list(err["loc"])
+    if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
+        where = f"step {loc[1] + 1}, field {'.'.join(str(p) for p in loc[2:3]) or 'step'!r}"
+    else:
+        where = f"field {'.'.join(str(p) for p in loc)!r}"
+    return f"{source}: {where}: {err['msg']}"
+
+
+def load_scenario(source: str | Path | Scenario | dict[str, Any]) -> Scenario:
+    """A built-in name (``billing``, ``impatient``, ``leaver``), a .yaml/.json path, or data."""
+    if isinstance(source, Scenario):
+        return source
+    if isinstance(source, dict):
+        return parse_scenario(source)
+    if isinstance(source, str) and source in BUILTIN:
+        text = resources.files("chat_widget.backends.scenarios").joinpath(f"{source}.yaml")
+        return parse_scenario(yaml.safe_load(text.read_text(encoding="utf-8")), f"{source}.yaml")
+    path = Path(source)
+    if not path.is_file():
+        raise ScenarioError(
+            f"{path}: no such scenario file (built-in scenarios: {', '.join(BUILTIN)})"
+        )
+    raw = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(raw) if path.suffix == ".json" else yaml.safe_load(raw)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ScenarioError(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from None
+    return parse_scenario(data, str(path))

@@ -1,0 +1,1 @@
+"""Pure data shapes shared by every part: transcript entries, parties, thresholds."""

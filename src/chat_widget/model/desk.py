@@ -1,0 +1,94 @@
+"""``AgentDesk``: one agent's desktop, across all of their chats (SPEC section 9).
+
+It owns the agent's chats (each a ``ChatSession``), their shared settings,
+and the URL history (F17: URLs this agent pushed, across chats, most recent
+first, no duplicates, bounded). Backends feed it offers and take the
+commands its sessions produce. No I/O here either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..formats.transcript import AgentProfile, ContactRecord
+from . import commands as cmd
+from .clock import Clock
+from .session import ChatSession, SessionConfig, SessionState
+
+URL_HISTORY_LIMIT = 20
+
+DeskListener = Callable[[str, Any], None]
+
+
+class AgentDesk:
+    """Listeners get ``("offer", session)``, ``("session", session)`` on any change
+    of a chat, ``("url_history", list)``."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        agent: AgentProfile | None = None,
+        config: SessionConfig | None = None,
+        url_history_limit: int = URL_HISTORY_LIMIT,
+    ) -> None:
+        if url_history_limit < 1:
+            raise ValueError(f"url_history_limit must be at least 1, got {url_history_limit}")
+        self.clock = clock
+        self.agent = agent or AgentProfile()
+        self.config = config or SessionConfig()
+        self.url_history_limit = url_history_limit
+        self.url_history: list[str] = []
+        self.sessions: dict[str, ChatSession] = {}
+        self._listeners: list[DeskListener] = []
+        self._command_sink: Callable[[cmd.Command], None] | None = None
+
+    def subscribe(self, listener: DeskListener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def connect(self, sink: Callable[[cmd.Command], None]) -> None:
+        """The backend that performs this desk's commands."""
+        self._command_sink = sink
+
+    # -- chats -------------------------------------------------------------
+    def offer(self, session_id: str, contact: ContactRecord,
+              config: SessionConfig | None = None) -> ChatSession:
+        """A chat is offered to this agent (F1)."""
+        if session_id in self.sessions:
+            raise ValueError(f"chat {session_id!r} is already on this desk")
+        session = ChatSession(
+            session_id,
+            contact,
+            self.clock,
+            agent=self.agent,
+            config=config or self.config,
+            url_recorder=self.record_url,
+        )
+        self.sessions[session_id] = session
+        session.subscribe(lambda change, payload: self._on_session(session))
+        self._notify("offer", session)
+        return session
+
+    def active_sessions(self) -> list[ChatSession]:
+        """Chats still on the desk: everything not done, declined or ignored."""
+        gone = (SessionState.DONE, SessionState.DECLINED, SessionState.IGNORED)
+        return [s for s in self.sessions.values() if s.state not in gone]
+
+    # -- URL history (F17) -------------------------------------------------
+    def record_url(self, url: str) -> None:
+        history = [url, *(u for u in self.url_history if u != url)]
+        self.url_history = history[: self.url_history_limit]
+        self._notify("url_history", list(self.url_history))
+
+    # -- internal ----------------------------------------------------------
+    def _on_session(self, session: ChatSession) -> None:
+        if self._command_sink is not None:
+            for command in session.take_commands():
+                self._command_sink(command)
+        self._notify("session", session)
+
+    def _notify(self, change: str, payload: Any) -> None:
+        for listener in list(self._listeners):
+            listener(change, payload)

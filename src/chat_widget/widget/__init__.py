@@ -1,0 +1,1 @@
+"""Jupyter widgets: thin bridges between a session and its view."""

@@ -1,0 +1,187 @@
+"""``ChatWidget``: one chat's interaction view, synced through traitlets.
+
+Python never ticks the view: it sends the clock state and the reply
+deadlines, and the view computes colours itself. Transcript entries travel
+as batched ``{first_index, entries}`` deltas; a fresh view asks for a
+snapshot from the index it has.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Callable
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..backends.base import Backend
+from ..model.clock import ClockState, VirtualClock
+from ..model.errors import ChatError
+from ..model.session import ChatSession
+from .sync import DeltaBatcher, entry_to_view
+from .view_state import WAITING_STATE, session_view_state
+
+STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
+LOCALES = ("en", "de")
+
+
+class ChatWidget(anywidget.AnyWidget):  # type: ignore[misc]
+    """The agent's chat interaction view for one chat.
+
+    >>> from chat_widget import ChatWidget, MockBackend
+    >>> ChatWidget(MockBackend("billing"))          # doctest: +SKIP
+
+    ``source`` is a backend (the widget shows its first chat, or the next one
+    offered) or a ``ChatSession``.
+    """
+
+    _esm = STATIC / "widget.js"
+    _css = STATIC / "widget.css"
+
+    state = traitlets.Dict(WAITING_STATE).tag(sync=True)
+    clock = traitlets.Dict({}).tag(sync=True)
+    locale = traitlets.Unicode("en").tag(sync=True)
+    virtual_clock = traitlets.Bool(False).tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(
+        self,
+        source: Backend | ChatSession,
+        *,
+        locale: str = "en",
+        **kwargs: Any,
+    ) -> None:
+        unknown = set(kwargs) - {"layout"}
+        if unknown:
+            raise TypeError(f"ChatWidget got unexpected keyword arguments: {sorted(unknown)}")
+        if locale not in LOCALES:
+            raise ValueError(f"locale must be one of {LOCALES}, got {locale!r}")
+        super().__init__(locale=locale, **kwargs)
+        self.backend: Backend | None = source if isinstance(source, Backend) else None
+        self.session: ChatSession | None = None
+        self._batcher = DeltaBatcher(self._send_entries, self._push_state)
+        self._unsubscribers: list[Callable[[], None]] = []
+        if isinstance(source, ChatSession):
+            clock = source.clock
+            self._url_history: Callable[[], list[str]] = lambda: []
+            self._attach(source)
+        else:
+            clock = source.clock
+            self.virtual_clock = source.virtual_clock
+            desk = source.desk
+            self._url_history = lambda: list(desk.url_history)
+            self._unsubscribers.append(desk.subscribe(self._on_desk))
+            first = source.first_session()
+            if first is not None:
+                self._attach(first)
+        if isinstance(clock, VirtualClock):
+            self._clock = clock
+            self._unsubscribers.append(clock.on_change(self._on_clock))
+            self.clock = clock.state().to_dict()
+        self.on_msg(self._on_view_message)
+
+    # -- model → view ---------------------------------------------------------
+    def _attach(self, session: ChatSession) -> None:
+        self.session = session
+        self._unsubscribers.append(session.subscribe(self._on_session))
+        self._batcher.state()
+        if session.transcript:
+            self._batcher.entries(list(session.transcript))
+
+    def _on_desk(self, change: str, payload: Any) -> None:
+        if change == "offer" and self.session is None:
+            self._attach(payload)
+        elif change == "url_history":
+            self._batcher.state()
+
+    def _on_session(self, change: str, payload: Any) -> None:
+        if change == "entries":
+            self._batcher.entries(payload)
+        else:
+            self._batcher.state()
+
+    def _on_clock(self, state: ClockState) -> None:
+        self._batcher.state()
+
+    def _push_state(self) -> None:
+        if self.session is not None:
+            self.state = session_view_state(self.session, self._url_history())
+        if hasattr(self, "_clock"):
+            self.clock = self._clock.state().to_dict()
+
+    def _send_entries(self, first_index: int, entries: list[dict[str, Any]]) -> None:
+        self.send({"type": "entries", "first_index": first_index, "entries": entries})
+
+    def flush(self) -> None:
+        """Send what is queued now (tests, and before a cell waits on the view)."""
+        self._batcher.flush()
+
+    # -- view → model ---------------------------------------------------------
+    def _on_view_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "snapshot":
+            self._send_snapshot(int(content.get("from_index", 0)))
+        elif kind == "action":
+            self.perform(str(content.get("name", "")), content.get("args") or {})
+        else:
+            self.error = f"unknown message from the view: {content!r}"[:300]
+
+    def _send_snapshot(self, from_index: int) -> None:
+        if self.session is None:
+            return
+        entries = self.session.transcript[max(0, from_index) :]
+        size = self._batcher.chunk_size
+        for start in range(0, len(entries), size):
+            chunk = entries[start : start + size]
+            self._send_entries(chunk[0].index, [entry_to_view(e) for e in chunk])
+
+    def perform(self, name: str, args: dict[str, Any]) -> None:
+        """Run a view action on the session; errors show in the view, nothing is lost."""
+        try:
+            self._perform(name, args)
+        except (ChatError, ValueError, TypeError, KeyError) as exc:
+            self.error = str(exc)
+        else:
+            self.error = ""
+        self._batcher.state()
+
+    def _perform(self, name: str, args: dict[str, Any]) -> None:
+        clock_actions: dict[str, Callable[[], None]] = {}
+        if hasattr(self, "_clock") and self.virtual_clock:
+            c = self._clock
+            clock_actions = {
+                "clock_pause": c.pause,
+                "clock_resume": c.resume,
+                "clock_rate": lambda: c.set_rate(float(args["rate"])),
+                "clock_step": lambda: c.advance(float(args.get("seconds", 10))),
+            }
+        if name in clock_actions:
+            clock_actions[name]()
+            return
+        session = self.session
+        if session is None:
+            raise ChatError(f"no chat to {name} yet")
+        actions: dict[str, Callable[[], object]] = {
+            "accept": session.accept,
+            "reject": session.reject,
+            "ignore": session.ignore,
+            "send": lambda: session.send(str(args["text"])),
+            "push_url": lambda: session.push_url(str(args["url"])),
+            "typing": lambda: session.set_agent_typing(bool(args["typing"])),
+            "disposition": lambda: session.set_disposition(args.get("code") or None),
+            "note": lambda: session.add_note(str(args["text"])),
+            "end": session.end,
+            "done": session.mark_done,
+            "call": lambda: session.call(str(args["number"])),
+            "hang_up": session.hang_up,
+        }
+        if name not in actions:
+            raise ChatError(f"unknown action {name!r}")
+        actions[name]()
+
+    def close(self) -> None:
+        for unsubscribe in self._unsubscribers:
+            unsubscribe()
+        self._unsubscribers.clear()
+        super().close()

@@ -1,0 +1,79 @@
+"""Batched, incremental sync from Python to the view (SPEC section 9).
+
+Jupyter drops kernel output above ~1,000 messages/s, so bursts are gathered
+and flushed at most every ``min_interval`` seconds, entries in chunks of
+``chunk_size``. With no running asyncio loop (a plain script) every change
+is flushed at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from ..formats.transcript import Entry
+
+
+def entry_to_view(entry: Entry) -> dict[str, Any]:
+    """The compact shape the view draws from (times in clock ms)."""
+    return {
+        "i": entry.index,
+        "t": entry.time * 1000.0,
+        "k": str(entry.kind),
+        "r": str(entry.sender.role),
+        "n": entry.sender.name,
+        "x": entry.text,
+        "u": entry.url,
+        "v": str(entry.visibility),
+    }
+
+
+class DeltaBatcher:
+    """Collects entry deltas and "something else changed" marks, flushes them in batches."""
+
+    def __init__(
+        self,
+        send_entries: Callable[[int, list[dict[str, Any]]], None],
+        flush_state: Callable[[], None],
+        *,
+        min_interval: float = 0.005,
+        chunk_size: int = 500,
+    ) -> None:
+        self._send_entries = send_entries
+        self._flush_state = flush_state
+        self.min_interval = min_interval
+        self.chunk_size = chunk_size
+        self._queue: list[Entry] = []
+        self._state_dirty = False
+        self._scheduled: asyncio.Handle | None = None
+        self.messages_sent = 0
+
+    def entries(self, entries: list[Entry]) -> None:
+        self._queue.extend(entries)
+        self._schedule()
+
+    def state(self) -> None:
+        self._state_dirty = True
+        self._schedule()
+
+    def flush(self) -> None:
+        self._scheduled = None
+        if self._state_dirty:
+            self._state_dirty = False
+            self._flush_state()
+        queue, self._queue = self._queue, []
+        for start in range(0, len(queue), self.chunk_size):
+            chunk = queue[start : start + self.chunk_size]
+            self._send_entries(chunk[0].index, [entry_to_view(e) for e in chunk])
+            self.messages_sent += 1
+
+    def _schedule(self) -> None:
+        if self._scheduled is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self._scheduled = loop.call_later(self.min_interval, self.flush)

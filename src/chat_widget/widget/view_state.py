@@ -1,0 +1,48 @@
+"""The session state the view draws from, as one JSON-ready dict (times in clock ms)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model.session import ChatSession
+
+
+def _ms(t: float | None) -> float | None:
+    return None if t is None else t * 1000.0
+
+
+WAITING_STATE: dict[str, Any] = {"state": "waiting", "session_id": None}
+
+
+def session_view_state(session: ChatSession, url_history: list[str]) -> dict[str, Any]:
+    cfg = session.config
+    perms = session.agent.permissions
+    return {
+        "session_id": session.id,
+        "state": str(session.state),
+        "contact": session.contact.to_dict(),
+        "agent": {"name": session.agent.name, "id": session.agent.id},
+        "permissions": {
+            "push_urls": perms.push_urls,
+            "call_contact": perms.call_contact,
+            "email_contact": perms.email_contact,
+        },
+        "thresholds_ms": {
+            "yellow": cfg.thresholds.yellow_after * 1000.0,
+            "red": cfg.thresholds.red_after * 1000.0,
+        },
+        "pending_since_ms": _ms(session.timer.pending_since),
+        "offered_at_ms": _ms(session.offered_at),
+        "accepted_at_ms": _ms(session.accepted_at),
+        "ended_at_ms": _ms(session.ended_at),
+        "contact_typing_until_ms": _ms(session.contact_typing_until),
+        "connection": str(session.connection),
+        "disposition": session.disposition,
+        "disposition_codes": list(cfg.disposition_codes),
+        "disposition_required": cfg.disposition_required,
+        "notes": list(session.notes),
+        "call": {"state": str(session.call_state), "number": session.call_number},
+        "clickable_contact_details": cfg.clickable_contact_details,
+        "url_history": list(url_history),
+        "entry_count": len(session.transcript),
+    }
