@@ -21,7 +21,7 @@ export function mountClockControls(ctx: Ctx): Part {
       const clock = ctx.model.get("clock");
       el.hidden = !ctx.model.get("virtual_clock");
       el.setAttribute("aria-label", L.clock);
-      setText(title, `⏱ ${L.clock}`);
+      setText(title, L.clock);
       setText(playPause, clock?.paused ? `▶ ${L.play}` : `⏸ ${L.pause}`);
       speed.setAttribute("aria-label", L.speed);
       if (clock) speed.value = String(clock.rate);

@@ -8,7 +8,8 @@ export type Part =
 
 const URL_RE = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/gi;
 const EMAIL_RE = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
-const PHONE_RE = /(?<![\w+])\+?\d[\d /()-]{4,}\d(?!\w)/g;
+// numbers as people write them: international (+49 …) or national with a trunk 0 (040 …)
+const PHONE_RE = /(?<![\w+])(?:\+\d|0)[\d /()-]{4,}\d(?!\w)/g;
 
 interface Match {
   start: number;
@@ -38,7 +39,7 @@ export function splitParts(text: string, contactDetails: boolean): Part[] {
     }
     for (const m of text.matchAll(PHONE_RE)) {
       const digits = m[0].replace(/\D/g, "").length;
-      if (digits >= 6) {
+      if (digits >= 7) {
         matches.push({ start: m.index!, end: m.index! + m[0].length, part: { kind: "phone", text: m[0] } });
       }
     }

@@ -181,7 +181,7 @@ class ChatWidget(anywidget.AnyWidget):  # type: ignore[misc]
         actions[name]()
 
     def close(self) -> None:
-        for unsubscribe in self._unsubscribers:
+        for unsubscribe in getattr(self, "_unsubscribers", []):
             unsubscribe()
-        self._unsubscribers.clear()
+        self._unsubscribers = []
         super().close()

@@ -1,0 +1,484 @@
+"""Wire protocol of ``chat-widget serve``: JSON frames validated by pydantic v2.
+
+Vocabulary follows the GMS Chat API v2 where it fits (``Message``,
+``TypingStarted``, ``TypingStopped``, ``PushUrl``, ``Notice``,
+``ParticipantJoined``, ``ParticipantLeft``; participants ``{nickname,
+participantId, type}``; ``utcTime`` in milliseconds). Our own frames cover
+what it lacks: agent auth, offers, accept/reject, acknowledgements, errors,
+resume. JSON keys are camelCase (as GMS spells them); Python names are
+snake_case. ``docs/protocol.md`` is generated from these models.
+
+Rules (see the doc): every client frame carries a client id ``id``; every
+conversation event carries ``seq``, 1, 2, 3, ... per conversation, never
+reused; a client resumes by sending the last ``seq`` it saw.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic.alias_generators import to_camel
+
+PROTOCOL_VERSION = 1
+MAX_TEXT_LENGTH = 4000  # same as the session model's MAX_MESSAGE_LENGTH
+MAX_URL_LENGTH = 2048
+MAX_NAME_LENGTH = 100
+
+ClientId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
+ConversationId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
+Seq = Annotated[int, Field(ge=0)]
+
+
+class ErrorCode(StrEnum):
+    """Typed errors; the connection stays up unless the doc says it closes."""
+
+    MALFORMED_JSON = "malformed_json"
+    INVALID_FRAME = "invalid_frame"
+    UNKNOWN_TYPE = "unknown_type"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    MESSAGE_TOO_LONG = "message_too_long"
+    RATE_LIMITED = "rate_limited"
+    AUTH_REQUIRED = "auth_required"
+    AUTH_FAILED = "auth_failed"
+    AUTH_TIMEOUT = "auth_timeout"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    INVALID_STATE = "invalid_state"
+    OFFER_NOT_AVAILABLE = "offer_not_available"
+    INVALID_URL = "invalid_url"
+    INTERNAL = "internal"
+
+
+class ParticipantType(StrEnum):
+    CLIENT = "Client"
+    AGENT = "Agent"
+    EXTERNAL = "External"
+    SYSTEM = "System"
+
+
+class Visibility(StrEnum):
+    ALL = "all"
+    AGENTS = "agents"
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+    v: Literal[1] = PROTOCOL_VERSION
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True, exclude_none=True)
+
+
+class _ClientFrame(_Frame):
+    v: Literal[1]
+    id: ClientId
+
+
+# ----------------------------------------------------------------- client frames
+class Auth(_ClientFrame):
+    """Agent, first frame: token (never in the URL) and the last seq per owned chat."""
+
+    type: Literal["Auth"]
+    token: Annotated[str, Field(min_length=1, max_length=256)]
+    resume: dict[ConversationId, Seq] = Field(default_factory=dict, max_length=1000)
+    ready: bool = True
+
+
+class RequestChat(_ClientFrame):
+    """Customer, first frame: start a new chat."""
+
+    type: Literal["RequestChat"]
+    nickname: Name
+    email: Annotated[str, Field(max_length=254)] | None = None
+    phone: Annotated[str, Field(max_length=40)] | None = None
+    subject: Annotated[str, Field(max_length=200)] | None = None
+
+
+class ResumeChat(_ClientFrame):
+    """Customer, first frame after a reconnect: the chat, its secret, the last seq seen."""
+
+    type: Literal["ResumeChat"]
+    conversation: ConversationId
+    token: Annotated[str, Field(min_length=1, max_length=256)]
+    last_seq: Seq = 0
+
+
+class SendMessage(_ClientFrame):
+    type: Literal["SendMessage"]
+    conversation: ConversationId
+    text: Text
+
+
+class StartTyping(_ClientFrame):
+    type: Literal["StartTyping"]
+    conversation: ConversationId
+
+
+class StopTyping(_ClientFrame):
+    type: Literal["StopTyping"]
+    conversation: ConversationId
+
+
+class SendPushUrl(_ClientFrame):
+    """Agent pushes a link (F15); the server checks the scheme again."""
+
+    type: Literal["PushUrl"]
+    conversation: ConversationId
+    url: Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH)]
+    text: Text | None = None
+
+
+class SetReady(_ClientFrame):
+    """Agent presence: ready for offers or not."""
+
+    type: Literal["SetReady"]
+    ready: bool
+
+
+class Accept(_ClientFrame):
+    type: Literal["Accept"]
+    conversation: ConversationId
+
+
+class Reject(_ClientFrame):
+    type: Literal["Reject"]
+    conversation: ConversationId
+
+
+class SetDisposition(_ClientFrame):
+    type: Literal["SetDisposition"]
+    conversation: ConversationId
+    code: Annotated[str, Field(min_length=1, max_length=100)] | None
+
+
+class AddNote(_ClientFrame):
+    type: Literal["AddNote"]
+    conversation: ConversationId
+    text: Text
+
+
+class EndChat(_ClientFrame):
+    """Agent ends the chat, or the customer leaves it."""
+
+    type: Literal["EndChat"]
+    conversation: ConversationId
+
+
+class MarkDone(_ClientFrame):
+    type: Literal["MarkDone"]
+    conversation: ConversationId
+
+
+class Ping(_ClientFrame):
+    """Application heartbeat (browsers cannot see websocket pings)."""
+
+    type: Literal["Ping"]
+
+
+ClientFrame = Annotated[
+    Auth
+    | RequestChat
+    | ResumeChat
+    | SendMessage
+    | StartTyping
+    | StopTyping
+    | SendPushUrl
+    | SetReady
+    | Accept
+    | Reject
+    | SetDisposition
+    | AddNote
+    | EndChat
+    | MarkDone
+    | Ping,
+    Field(discriminator="type"),
+]
+
+
+# ----------------------------------------------------------------- server frames
+class _Shape(BaseModel):
+    """A nested shape inside server frames (no version of its own)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
+    )
+
+
+class _ServerFrame(_Frame):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
+    )
+
+
+class Participant(_Shape):
+    nickname: str
+    participant_id: str
+    type: ParticipantType
+
+
+class ContactInfo(_Shape):
+    nickname: str
+    email: str | None = None
+    phone: str | None = None
+    subject: str | None = None
+
+
+class ConversationInfo(_Shape):
+    conversation: str
+    contact: ContactInfo
+    state: str
+    last_seq: int
+
+
+class AgentInfo(_Shape):
+    id: str
+    nickname: str
+
+
+class AuthOk(_ServerFrame):
+    type: Literal["AuthOk"] = "AuthOk"
+    id: str
+    agent: AgentInfo
+    conversations: list[ConversationInfo] = Field(default_factory=list)
+
+
+class ChatStarted(_ServerFrame):
+    """Answer to RequestChat/ResumeChat: keep ``token`` to resume this chat."""
+
+    type: Literal["ChatStarted"] = "ChatStarted"
+    id: str
+    conversation: str
+    token: str
+    participant_id: str
+    resumed: bool = False
+
+
+class Ack(_ServerFrame):
+    """The client frame ``id`` is done and durable; ``seq`` is the event it made, if any."""
+
+    type: Literal["Ack"] = "Ack"
+    id: str
+    conversation: str | None = None
+    seq: int | None = None
+
+
+class Error(_ServerFrame):
+    type: Literal["Error"] = "Error"
+    id: str | None = None
+    code: ErrorCode
+    message: str
+    conversation: str | None = None
+
+
+class Pong(_ServerFrame):
+    type: Literal["Pong"] = "Pong"
+    id: str
+
+
+class Offer(_ServerFrame):
+    """A chat is offered to this agent (F1) until ``expiresAt`` (server clock, ms)."""
+
+    type: Literal["Offer"] = "Offer"
+    conversation: str
+    contact: ContactInfo
+    expires_at: int
+
+
+class OfferRevoked(_ServerFrame):
+    type: Literal["OfferRevoked"] = "OfferRevoked"
+    conversation: str
+    reason: str
+
+
+class _Event(_ServerFrame):
+    """A stored conversation event; ``seq`` orders a conversation, 1, 2, 3, ..."""
+
+    conversation: str
+    seq: int
+    utc_time: int
+    from_: Participant = Field(alias="from")
+    visibility: Visibility = Visibility.ALL
+    client_id: str | None = None
+
+
+class ParticipantJoined(_Event):
+    type: Literal["ParticipantJoined"] = "ParticipantJoined"
+
+
+class ParticipantLeft(_Event):
+    type: Literal["ParticipantLeft"] = "ParticipantLeft"
+
+
+class Message(_Event):
+    type: Literal["Message"] = "Message"
+    text: str
+
+
+class TypingStarted(_Event):
+    type: Literal["TypingStarted"] = "TypingStarted"
+
+
+class TypingStopped(_Event):
+    type: Literal["TypingStopped"] = "TypingStopped"
+
+
+class PushUrl(_Event):
+    type: Literal["PushUrl"] = "PushUrl"
+    url: str
+    text: str
+
+
+class Notice(_Event):
+    type: Literal["Notice"] = "Notice"
+    text: str
+
+
+class ChatEnded(_Event):
+    type: Literal["ChatEnded"] = "ChatEnded"
+
+
+class DispositionSet(_Event):
+    type: Literal["DispositionSet"] = "DispositionSet"
+    code: str | None = None
+
+
+class NoteAdded(_Event):
+    type: Literal["NoteAdded"] = "NoteAdded"
+    text: str
+
+
+class ChatDone(_Event):
+    type: Literal["ChatDone"] = "ChatDone"
+
+
+Event = Annotated[
+    ParticipantJoined
+    | ParticipantLeft
+    | Message
+    | TypingStarted
+    | TypingStopped
+    | PushUrl
+    | Notice
+    | ChatEnded
+    | DispositionSet
+    | NoteAdded
+    | ChatDone,
+    Field(discriminator="type"),
+]
+
+ServerFrame = Annotated[
+    AuthOk
+    | ChatStarted
+    | Ack
+    | Error
+    | Pong
+    | Offer
+    | OfferRevoked
+    | ParticipantJoined
+    | ParticipantLeft
+    | Message
+    | TypingStarted
+    | TypingStopped
+    | PushUrl
+    | Notice
+    | ChatEnded
+    | DispositionSet
+    | NoteAdded
+    | ChatDone,
+    Field(discriminator="type"),
+]
+
+EVENT_TYPES = frozenset(
+    {
+        "ParticipantJoined",
+        "ParticipantLeft",
+        "Message",
+        "TypingStarted",
+        "TypingStopped",
+        "PushUrl",
+        "Notice",
+        "ChatEnded",
+        "DispositionSet",
+        "NoteAdded",
+        "ChatDone",
+    }
+)
+
+CLIENT_FRAME_ADAPTER: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
+SERVER_FRAME_ADAPTER: TypeAdapter[ServerFrame] = TypeAdapter(ServerFrame)
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+class FrameError(Exception):
+    """A client frame the server cannot take; becomes an ``Error`` frame."""
+
+    def __init__(self, code: ErrorCode, message: str, frame_id: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.frame_id = frame_id
+
+
+def _raw_id(data: Any) -> str | None:
+    if isinstance(data, dict):
+        raw = data.get("id")
+        if isinstance(raw, str) and 0 < len(raw) <= 128:
+            return raw
+    return None
+
+
+def parse_client_frame(raw: str | bytes) -> ClientFrame:
+    """Validate one client frame or raise ``FrameError`` naming the problem."""
+    if isinstance(raw, bytes):
+        raise FrameError(ErrorCode.INVALID_FRAME, "binary frames are not supported; send JSON text")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise FrameError(ErrorCode.MALFORMED_JSON, f"frame is not valid JSON: {exc}") from None
+    frame_id = _raw_id(data)
+    if not isinstance(data, dict):
+        raise FrameError(ErrorCode.INVALID_FRAME, "frame must be a JSON object", frame_id)
+    if "v" in data and data["v"] != PROTOCOL_VERSION:
+        raise FrameError(
+            ErrorCode.UNSUPPORTED_VERSION,
+            f"protocol version {data['v']!r} is not supported; this server speaks v=1",
+            frame_id,
+        )
+    try:
+        return CLIENT_FRAME_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        raise _frame_error(exc, frame_id) from None
+
+
+def _frame_error(exc: ValidationError, frame_id: str | None) -> FrameError:
+    errors = exc.errors(include_url=False, include_input=False)
+    first = errors[0] if errors else {"type": "", "loc": (), "msg": str(exc)}
+    kind = first["type"]
+    loc = ".".join(str(p) for p in first["loc"])
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return FrameError(ErrorCode.UNKNOWN_TYPE, f"unknown or missing frame type: {first['msg']}",
+                          frame_id)
+    if kind == "string_too_long" and loc.endswith(".text"):
+        return FrameError(
+            ErrorCode.MESSAGE_TOO_LONG,
+            f"message text is longer than {MAX_TEXT_LENGTH} characters",
+            frame_id,
+        )
+    return FrameError(ErrorCode.INVALID_FRAME, f"{loc or 'frame'}: {first['msg']}", frame_id)
+
+
+def parse_server_frame(raw: str | bytes) -> ServerFrame:
+    """Clients' side: validate a frame from the server (unknown keys are ignored)."""
+    return SERVER_FRAME_ADAPTER.validate_json(raw)
+
+
+def is_event(frame: object) -> bool:
+    return getattr(frame, "type", None) in EVENT_TYPES

@@ -1,0 +1,304 @@
+"""SQLite event store: WAL mode, group commits in one writer thread, ack after commit.
+
+Durability: ``PRAGMA journal_mode=WAL`` and ``PRAGMA synchronous=FULL`` (the
+default here). With FULL every commit fsyncs the WAL, so an event whose
+write future resolved (and that the server therefore acknowledged and
+fanned out) survives a process crash (SIGKILL) *and* an OS crash or power
+loss. What a crash can lose is only the batch being written at that moment:
+those events were never acknowledged nor shown to anyone, and clients
+resend them with the same client id (idempotent). ``synchronous="NORMAL"``
+is accepted for experiments: in WAL mode it still survives a process crash,
+but a power loss can roll back the last commits, which were acknowledged;
+so it is not the default.
+
+Group commit: the writer thread takes everything queued (up to
+``max_batch``) into one transaction, so one fsync serves many events.
+Reads run on the caller's thread with their own connection (WAL readers do
+not block the writer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import queue
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .store import (
+    AgentRecord,
+    ConversationRecord,
+    ConversationUpdate,
+    DuplicateAgentError,
+    StoredEvent,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    created REAL NOT NULL,
+    state TEXT NOT NULL,
+    owner TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+    conversation TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    time REAL NOT NULL,
+    visibility TEXT NOT NULL,
+    sender TEXT,
+    client_id TEXT,
+    body TEXT NOT NULL,
+    PRIMARY KEY (conversation, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS events_client_id
+    ON events (conversation, sender, client_id) WHERE client_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS agents (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created REAL NOT NULL
+);
+"""
+
+
+def hash_token(token: str) -> str:
+    """Tokens are stored as SHA-256 hashes; a stolen database reveals none."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def client_key(sender: str | None, client_id: str) -> str:
+    return f"{sender or ''}|{client_id}"
+
+
+@dataclass(slots=True)
+class _Write:
+    event: StoredEvent | None
+    conversation: ConversationRecord | None
+    update: ConversationUpdate | None
+    future: asyncio.Future[None]
+    on_commit: Callable[[], None] | None
+
+
+class SQLiteStore:
+    """The ``EventStore`` on one SQLite file."""
+
+    def __init__(
+        self, path: str | Path, *, synchronous: str = "FULL", max_batch: int = 1000
+    ) -> None:
+        if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError(f"synchronous must be FULL, EXTRA or NORMAL, got {synchronous!r}")
+        self.path = str(path)
+        self.synchronous = synchronous.upper()
+        self.max_batch = max_batch
+        self._reader = self._connect()
+        self._reader.executescript(SCHEMA)
+        self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.commits = 0  # number of transactions (group commits) so far
+        self.events_written = 0
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        conn.execute("PRAGMA busy_timeout=5000")
+        return conn
+
+    # -- writing ---------------------------------------------------------------
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._thread is not None:
+            return
+        self._loop = loop
+        self._thread = threading.Thread(target=self._writer, name="chat-store-writer", daemon=True)
+        self._thread.start()
+
+    def _submit(self, write: _Write) -> asyncio.Future[None]:
+        if self._thread is None:
+            raise RuntimeError("store not started; call start(loop) first")
+        self._queue.put(write)
+        return write.future
+
+    def _future(self) -> asyncio.Future[None]:
+        assert self._loop is not None, "store not started"
+        return self._loop.create_future()
+
+    def create_conversation(self, record: ConversationRecord) -> asyncio.Future[None]:
+        return self._submit(_Write(None, record, None, self._future(), None))
+
+    def append(
+        self,
+        event: StoredEvent,
+        update: ConversationUpdate | None = None,
+        on_commit: Callable[[], None] | None = None,
+    ) -> asyncio.Future[None]:
+        return self._submit(_Write(event, None, update, self._future(), on_commit))
+
+    def _writer(self) -> None:
+        conn = self._connect()
+        try:
+            while True:
+                first = self._queue.get()
+                if first is None:
+                    return
+                batch = [first]
+                stop = False
+                while len(batch) < self.max_batch:
+                    try:
+                        nxt = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is None:
+                        stop = True
+                        break
+                    batch.append(nxt)
+                error = self._write_batch(conn, batch)
+                assert self._loop is not None
+                try:
+                    self._loop.call_soon_threadsafe(self._resolve, batch, error)
+                except RuntimeError:  # loop closed: nobody waits any more
+                    return
+                if stop:
+                    return
+        finally:
+            conn.close()
+
+    def _write_batch(self, conn: sqlite3.Connection, batch: list[_Write]) -> BaseException | None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for w in batch:
+                if w.conversation is not None:
+                    c = w.conversation
+                    conn.execute(
+                        "INSERT INTO conversations (id, token_hash, contact, created, state, owner)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (c.id, c.token_hash, json.dumps(c.contact), c.created, c.state, c.owner),
+                    )
+                if w.event is not None:
+                    e = w.event
+                    conn.execute(
+                        "INSERT INTO events (conversation, seq, type, time, visibility, sender,"
+                        " client_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (e.conversation, e.seq, e.type, e.time, e.visibility, e.sender,
+                         e.client_id, e.body),
+                    )
+                    if w.update is not None:
+                        conn.execute(
+                            "UPDATE conversations SET state = ?, owner = ? WHERE id = ?",
+                            (w.update.state, w.update.owner, e.conversation),
+                        )
+            conn.execute("COMMIT")
+        except BaseException as exc:  # report to every waiter; the server logs it
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return exc
+        self.commits += 1
+        self.events_written += sum(1 for w in batch if w.event is not None)
+        return None
+
+    @staticmethod
+    def _resolve(batch: list[_Write], error: BaseException | None) -> None:
+        for w in batch:
+            if error is None and w.on_commit is not None:
+                w.on_commit()
+            if w.future.done():
+                continue
+            if error is None:
+                w.future.set_result(None)
+            else:
+                w.future.set_exception(error)
+
+    # -- reading ---------------------------------------------------------------
+    async def read_events(self, conversation: str, after_seq: int, limit: int) -> list[StoredEvent]:
+        return self.read_events_sync(conversation, after_seq, limit)
+
+    def read_events_sync(
+        self, conversation: str, after_seq: int = 0, limit: int = 1_000_000
+    ) -> list[StoredEvent]:
+        rows = self._reader.execute(
+            "SELECT conversation, seq, type, time, visibility, sender, client_id, body"
+            " FROM events WHERE conversation = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (conversation, after_seq, limit),
+        ).fetchall()
+        return [StoredEvent(*row) for row in rows]
+
+    async def get_conversation(self, conversation: str) -> ConversationRecord | None:
+        row = self._reader.execute(
+            "SELECT id, token_hash, contact, created, state, owner FROM conversations"
+            " WHERE id = ?",
+            (conversation,),
+        ).fetchone()
+        return None if row is None else self._record(row)
+
+    async def open_conversations(self) -> list[ConversationRecord]:
+        rows = self._reader.execute(
+            "SELECT id, token_hash, contact, created, state, owner FROM conversations"
+            " WHERE state != 'done' ORDER BY created, id"
+        ).fetchall()
+        return [self._record(row) for row in rows]
+
+    def _record(self, row: tuple[str, str, str, float, str, str | None]) -> ConversationRecord:
+        rec = ConversationRecord(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5])
+        last = self._reader.execute(
+            "SELECT MAX(seq) FROM events WHERE conversation = ?", (rec.id,)
+        ).fetchone()[0]
+        rec.last_seq = int(last or 0)
+        for sender, cid, seq in self._reader.execute(
+            "SELECT sender, client_id, seq FROM events WHERE conversation = ?"
+            " AND client_id IS NOT NULL",
+            (rec.id,),
+        ):
+            rec.client_ids[client_key(sender, cid)] = seq
+        return rec
+
+    def all_conversation_ids(self) -> list[str]:
+        return [r[0] for r in self._reader.execute("SELECT id FROM conversations ORDER BY created")]
+
+    # -- agents ----------------------------------------------------------------
+    async def agent_for_token(self, token: str) -> AgentRecord | None:
+        row = self._reader.execute(
+            "SELECT id, name, created FROM agents WHERE token_hash = ?", (hash_token(token),)
+        ).fetchone()
+        return None if row is None else AgentRecord(*row)
+
+    def add_agent(self, name: str) -> tuple[AgentRecord, str]:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise ValueError("agent name must be 1 to 100 characters")
+        agent_id = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "agent"
+        token = secrets.token_urlsafe(32)
+        record = AgentRecord(agent_id, name, time.time())
+        conn = self._connect()
+        try:
+            conn.execute(
+                "INSERT INTO agents (id, name, token_hash, created) VALUES (?, ?, ?, ?)",
+                (record.id, record.name, hash_token(token), record.created),
+            )
+        except sqlite3.IntegrityError:
+            raise DuplicateAgentError(f"an agent with id {agent_id!r} exists already") from None
+        finally:
+            conn.close()
+        return record, token
+
+    def list_agents(self) -> list[AgentRecord]:
+        rows = self._reader.execute("SELECT id, name, created FROM agents ORDER BY id").fetchall()
+        return [AgentRecord(*row) for row in rows]
+
+    # -- shutdown --------------------------------------------------------------
+    async def close(self) -> None:
+        """Commit everything queued, stop the writer, close the reader."""
+        if self._thread is not None:
+            self._queue.put(None)
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
+        self._reader.close()

@@ -1,0 +1,101 @@
+"""The event store interface: what routing and protocol code may ask of storage.
+
+One SQLite implementation today (``sqlite_store``); a later issue can add
+PostgreSQL behind the same interface. Writes are asynchronous and resolve
+only once durable (the server acknowledges after that); ``on_commit``
+callbacks run in submission order on the event loop, which is how fan-out
+keeps each conversation's order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One conversation event as stored; ``body`` is the frame JSON sent to clients."""
+
+    conversation: str
+    seq: int
+    type: str
+    time: float
+    visibility: str
+    sender: str | None
+    client_id: str | None
+    body: str
+
+
+@dataclass(slots=True)
+class ConversationRecord:
+    """A conversation's row: who the customer is and where routing left it."""
+
+    id: str
+    token_hash: str
+    contact: dict[str, Any]
+    created: float
+    state: str = "queued"
+    owner: str | None = None
+    last_seq: int = 0
+    client_ids: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRecord:
+    id: str
+    name: str
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationUpdate:
+    """State change written in the same transaction as an event."""
+
+    state: str
+    owner: str | None
+
+
+class DuplicateAgentError(ValueError):
+    pass
+
+
+class EventStore(Protocol):
+    """Storage for conversations, their events and agents."""
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Begin accepting writes; ``on_commit`` callbacks run on ``loop``."""
+
+    def create_conversation(self, record: ConversationRecord) -> asyncio.Future[None]: ...
+
+    def append(
+        self,
+        event: StoredEvent,
+        update: ConversationUpdate | None = None,
+        on_commit: Callable[[], None] | None = None,
+    ) -> asyncio.Future[None]:
+        """Write ``event`` (and ``update``) durably; resolves after the group commit."""
+        ...
+
+    async def read_events(
+        self, conversation: str, after_seq: int, limit: int
+    ) -> list[StoredEvent]: ...
+
+    async def get_conversation(self, conversation: str) -> ConversationRecord | None: ...
+
+    async def open_conversations(self) -> list[ConversationRecord]:
+        """Every conversation not yet done, with last seq and client ids (restart)."""
+        ...
+
+    async def agent_for_token(self, token: str) -> AgentRecord | None: ...
+
+    def add_agent(self, name: str) -> tuple[AgentRecord, str]:
+        """Create an agent; returns it and its token (shown once, stored hashed)."""
+        ...
+
+    def list_agents(self) -> list[AgentRecord]: ...
+
+    async def close(self) -> None:
+        """Commit what is queued, then release the database."""

@@ -1,0 +1,206 @@
+"""Drive a real JupyterLab (or Notebook 7) page with playwright: open notebooks, run code.
+
+What is known to work here (see BROWSER-TESTING.md): wait for the kernel to be
+idle, then set the active cell and run ``notebook:run-cell`` through
+``window.jupyterapp`` (exposed with ``--LabApp.expose_app_in_browser``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, Page, expect
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = Path(os.environ.get("CHAT_WIDGET_SCREENSHOTS", ROOT / "artifacts" / "screenshots"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        raise RuntimeError("Debian's chromium is not installed: apt-get install -y chromium")
+    return path
+
+
+@dataclass
+class Lab:
+    """A running Jupyter server with JupyterLab and Notebook 7."""
+
+    url: str
+    token: str
+    root: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def write_notebook(self, name: str, cells: list[str]) -> str:
+        nb = {
+            "cells": [
+                {"cell_type": "code", "metadata": {}, "source": src, "outputs": [],
+                 "execution_count": None}
+                for src in cells
+            ],
+            "metadata": {
+                "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+            },
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+        (self.root / name).write_text(json.dumps(nb), encoding="utf-8")
+        return name
+
+    def lab_url(self, name: str) -> str:
+        return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
+
+    def notebook7_url(self, name: str) -> str:
+        return f"{self.url}/notebooks/{name}?token={self.token}"
+
+
+def start_lab(tmp: Path) -> Lab:
+    port = free_port()
+    token = "chat-widget-test-token"
+    root = tmp / "root"
+    root.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env["JUPYTER_CONFIG_DIR"] = str(tmp / "config")
+    env["JUPYTERLAB_WORKSPACES_DIR"] = str(tmp / "workspaces")
+    env["JUPYTER_RUNTIME_DIR"] = str(tmp / "runtime")
+    env.pop("ANYWIDGET_HMR", None)
+    log = tmp / "jupyter.log"
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "jupyter", "lab",
+            "--no-browser", "--allow-root",
+            f"--port={port}", "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.news_url=",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+        ],
+        cwd=root,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:  # bounded: wait for the server process to answer
+        if process.poll() is not None:
+            raise RuntimeError(f"jupyter lab exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"jupyter lab did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.2)
+    return Lab(url, token, root, process, log)
+
+
+def stop_lab(lab: Lab) -> None:
+    lab.process.terminate()
+    try:
+        lab.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        lab.process.kill()
+
+
+_KERNEL_IDLE_JS = """
+() => {
+  const app = window.jupyterapp;
+  const w = app && app.shell.currentWidget;
+  const ctx = w && w.sessionContext;
+  const k = ctx && ctx.session && ctx.session.kernel;
+  return !!(ctx && ctx.isReady && k && k.connectionStatus === 'connected' && k.status === 'idle');
+}
+"""
+
+
+def open_notebook(page: Page, lab: Lab, name: str) -> None:
+    """Open a notebook in JupyterLab and wait until its kernel is idle."""
+    page.goto(lab.lab_url(name))
+    page.wait_for_function(_KERNEL_IDLE_JS, timeout=90_000)
+
+
+def run_cell(page: Page, index: int) -> None:
+    """Run one cell through JupyterLab's command and wait for the kernel to finish."""
+    page.evaluate(
+        """async (i) => {
+          const nb = window.jupyterapp.shell.currentWidget.content;
+          nb.activeCellIndex = i;
+          await window.jupyterapp.commands.execute('notebook:run-cell');
+        }""",
+        index,
+    )
+    page.wait_for_function(_KERNEL_IDLE_JS, timeout=60_000)
+
+
+def run_code(page: Page, code: str) -> None:
+    """Append a cell with ``code`` at the end of the notebook and run it."""
+    page.evaluate(
+        """async (code) => {
+          const app = window.jupyterapp;
+          const nb = app.shell.currentWidget.content;
+          nb.activeCellIndex = nb.widgets.length - 1;
+          await app.commands.execute('notebook:insert-cell-below');
+          nb.activeCell.model.sharedModel.setSource(code);
+          await app.commands.execute('notebook:run-cell');
+        }""",
+        code,
+    )
+    page.wait_for_function(_KERNEL_IDLE_JS, timeout=60_000)
+
+
+def run_all(page: Page) -> None:
+    count = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length")
+    for i in range(count):
+        run_cell(page, i)
+
+
+def widget_root(page: Page, nth: int = 0) -> Any:
+    root = page.locator(".chat-widget").nth(nth)
+    expect(root).to_be_visible(timeout=30_000)
+    return root
+
+
+def screenshot(page: Page, name: str, locator: Any | None = None) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    (locator or page).screenshot(path=str(path))
+    return path
+
+
+def new_page(browser: Browser, **kwargs: Any) -> Page:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **kwargs)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return page

@@ -1,0 +1,29 @@
+"""Shared fixtures: a virtual clock and ready-made sessions; hypothesis profile for CI."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import settings
+
+from chat_widget import AgentDesk, ChatSession, ContactRecord, VirtualClock
+
+settings.register_profile("ci", deadline=None, derandomize=True, max_examples=150)
+settings.register_profile("dev", deadline=None, max_examples=150)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(start=1_000.0)
+
+
+@pytest.fixture
+def desk(clock: VirtualClock) -> AgentDesk:
+    return AgentDesk(clock)
+
+
+@pytest.fixture
+def session(desk: AgentDesk) -> ChatSession:
+    return desk.offer("c1", ContactRecord("Maria Weber", ("+49 30 1234567",), ("m@example.com",)))

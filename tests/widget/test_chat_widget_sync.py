@@ -1,0 +1,118 @@
+"""ChatWidget sync: deltas not whole transcripts, batched bursts, errors shown, nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from chat_widget import ChatWidget, MockBackend, VirtualClock
+from chat_widget.model.session import ChatSession
+
+
+class Recorder:
+    def __init__(self, widget: ChatWidget) -> None:
+        self.messages: list[dict[str, Any]] = []
+        widget.send = self.messages.append  # type: ignore[method-assign]
+
+    def entries(self) -> list[dict[str, Any]]:
+        return [e for m in self.messages for e in m["entries"]]
+
+
+def accepted_widget() -> tuple[ChatWidget, ChatSession, MockBackend]:
+    backend = MockBackend("billing", clock=VirtualClock(start=0.0))
+    backend.clock.advance(1)
+    widget = ChatWidget(backend)
+    session = backend.first_session()
+    assert session is not None
+    widget.perform("accept", {})
+    backend.customer.stop()
+    return widget, session, backend
+
+
+def test_one_more_message_after_500_sends_about_one_entry() -> None:
+    widget, session, _ = accepted_widget()
+    for i in range(500):
+        session.receive_message(f"message {i}")
+    rec = Recorder(widget)
+    session.receive_message("the 501st")
+    assert len(rec.messages) == 1
+    msg = rec.messages[0]
+    assert msg["type"] == "entries"
+    assert [e["x"] for e in msg["entries"]] == ["the 501st"]
+    assert msg["first_index"] == len(session.transcript) - 1
+    assert len(json.dumps(msg)) < 400
+
+
+async def test_burst_is_batched_under_the_rate_limit_and_arrives_whole() -> None:
+    widget, session, _ = accepted_widget()
+    widget.flush()  # what the accept queued on this loop
+    rec = Recorder(widget)
+    start = len(session.transcript)
+    for i in range(5000):
+        session.receive_message(f"m{i}")
+    assert rec.messages == []  # nothing sent inside the loop
+    await asyncio.sleep(0.05)  # let the kernel's loop run the scheduled flush
+    got = rec.entries()
+    assert [e["i"] for e in got] == list(range(start, start + 5000))
+    assert len(rec.messages) <= 10
+
+
+def test_snapshot_request_returns_entries_from_index() -> None:
+    widget, session, _ = accepted_widget()
+    for i in range(5):
+        session.receive_message(f"m{i}")
+    rec = Recorder(widget)
+    widget._on_view_message(widget, {"type": "snapshot", "from_index": 3}, None)
+    assert [e["i"] for e in rec.entries()] == list(range(3, len(session.transcript)))
+
+
+def test_view_actions_errors_are_shown_and_lose_nothing() -> None:
+    widget, session, _ = accepted_widget()
+    widget.perform("push_url", {"url": "javascript:alert(1)"})
+    assert "only http and https" in widget.error
+    widget.perform("send", {"text": "<b>hello</b>"})
+    assert widget.error == ""
+    assert session.transcript[-1].text == "<b>hello</b>"
+    widget.perform("fly", {})
+    assert "unknown action" in widget.error
+    widget._on_view_message(widget, {"type": "nonsense"}, None)
+    assert "unknown message" in widget.error
+
+
+def test_state_carries_clock_deadlines_not_colours() -> None:
+    widget, session, backend = accepted_widget()
+    assert widget.state["pending_since_ms"] == session.accepted_at * 1000  # type: ignore[operator]
+    assert widget.state["thresholds_ms"] == {"yellow": 30000.0, "red": 60000.0}
+    backend.clock.advance(12)
+    assert widget.clock["clock_ms"] == backend.clock.now() * 1000
+    assert widget.clock["paused"] is True  # nobody drives it: the view must not extrapolate
+
+
+def test_clock_controls_only_for_virtual_clock_backends() -> None:
+    widget, _, backend = accepted_widget()
+    assert widget.virtual_clock is True
+    before = backend.clock.now()
+    widget.perform("clock_step", {"seconds": 10})
+    assert backend.clock.now() == before + 10
+    widget.perform("clock_rate", {"rate": 5})
+    assert backend.clock.rate == 5
+
+
+def test_constructor_rejects_unknown_arguments_and_locales() -> None:
+    backend = MockBackend("billing", clock=VirtualClock())
+    with pytest.raises(TypeError, match="colour"):
+        ChatWidget(backend, colour="red")  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="locale"):
+        ChatWidget(backend, locale="fr")
+
+
+def test_widget_attaches_to_the_next_offer() -> None:
+    backend = MockBackend("billing", clock=VirtualClock(start=0.0))
+    widget = ChatWidget(backend)
+    assert widget.state["state"] == "waiting"
+    backend.clock.advance(1)
+    assert widget.state["state"] == "offered"
+    assert widget.state["contact"]["name"] == "Maria Weber"
