@@ -10,7 +10,7 @@ export function mountClockControls(ctx: Ctx): Part {
     ...SPEEDS.map((r) => h("option", { value: String(r) }, `${r}×`)));
   const step = h("button", { class: "cw-btn", "data-testid": "clock-step", type: "button" });
   const title = h("span", { class: "cw-clock-title" });
-  playPause.addEventListener("click", () => ctx.act(ctx.model.get("clock")?.paused ? "clock_resume" : "clock_pause"));
+  playPause.addEventListener("click", () => ctx.act(ctx.clock()?.paused ? "clock_resume" : "clock_pause"));
   speed.addEventListener("change", () => ctx.act("clock_rate", { rate: Number(speed.value) }));
   step.addEventListener("click", () => ctx.act("clock_step", { seconds: 10 }));
   const el = h("div", { class: "cw-clock", "data-testid": "clock-controls", role: "group" }, title, playPause, speed, step);
@@ -18,8 +18,8 @@ export function mountClockControls(ctx: Ctx): Part {
     el,
     update() {
       const L = ctx.labels();
-      const clock = ctx.model.get("clock");
-      el.hidden = !ctx.model.get("virtual_clock");
+      const clock = ctx.clock();
+      el.hidden = !ctx.virtualClock();
       el.setAttribute("aria-label", L.clock);
       setText(title, L.clock);
       setText(playPause, clock?.paused ? `▶ ${L.play}` : `⏸ ${L.pause}`);

@@ -11,7 +11,8 @@ const entry = (i: number, x: string, r: EntryView["r"] = "contact"): EntryView =
 });
 
 const ctx = (state: Partial<ViewState> = {}): Ctx => ({
-  model: undefined as never,
+  clock: () => undefined,
+  virtualClock: () => false,
   state: () => ({ session_id: "c", state: "accepted", clickable_contact_details: true, ...state }),
   labels: () => labelsFor("en"),
   now: () => 0,

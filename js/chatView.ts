@@ -1,0 +1,67 @@
+import { mountClockControls } from "./clockControls";
+import { mountComposer } from "./composer";
+import type { Ctx, Part } from "./context";
+import { h, setText } from "./dom";
+import { mountHeader } from "./header";
+import { mountOffer } from "./offer";
+import { mountPartyMenu } from "./partyMenu";
+import { mountTranscript } from "./transcript";
+import { mountTypingIndicator } from "./typingIndicator";
+import type { EntryView } from "./types";
+import { mountWrapUp } from "./wrapUp";
+
+export interface ChatView extends Part {
+  /** Apply a transcript delta; returns the index to request a snapshot from on a gap. */
+  applyDelta(firstIndex: number, entries: EntryView[]): number | null;
+  /** Forget the transcript (another chat is shown); the caller asks for a snapshot. */
+  resetTranscript(): void;
+  /** Show an error from Python ("" hides it). */
+  setError(message: string): void;
+}
+
+export interface ChatViewOptions {
+  /** Show the trainer's clock strip (the single-chat widget does; a workspace has one of its own). */
+  clockControls?: boolean;
+}
+
+/** One chat's complete interaction view, mounted on a Ctx (single widget or workspace tab). */
+export function mountChatView(ctx: Ctx, options: ChatViewOptions = {}): ChatView {
+  const party = mountPartyMenu(ctx);
+  const transcript = mountTranscript(ctx, (kind, value) => party.callOrMail(kind, value));
+  const waiting = h("div", { class: "cw-waiting", "data-testid": "waiting" });
+  const error = h("div", { class: "cw-error", "data-testid": "error", role: "alert", hidden: true });
+  const parts: Part[] = [
+    ...(options.clockControls === false ? [] : [mountClockControls(ctx)]),
+    mountOffer(ctx),
+    mountHeader(ctx, party.el),
+    transcript,
+    mountTypingIndicator(ctx),
+    mountComposer(ctx),
+    mountWrapUp(ctx),
+  ];
+  const el = h("div", { class: "cw-chat-view" }, waiting, error, ...parts.map((p) => p.el));
+  const all = [...parts, party];
+
+  return {
+    el,
+    applyDelta: (first, entries) => transcript.applyDelta(first, entries),
+    resetTranscript: () => transcript.reset(),
+    setError(message: string) {
+      error.hidden = !message;
+      setText(error, message);
+    },
+    update() {
+      const s = ctx.state();
+      el.dataset.state = s.state;
+      waiting.hidden = s.state !== "waiting";
+      setText(waiting, ctx.labels().waiting);
+      for (const p of all) p.update();
+    },
+    tick() {
+      for (const p of all) p.tick?.();
+    },
+    destroy() {
+      for (const p of all) p.destroy?.();
+    },
+  };
+}

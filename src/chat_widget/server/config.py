@@ -1,0 +1,41 @@
+"""Server settings: limits and timeouts in one place (all times in clock seconds)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..formats.protocol import MAX_TEXT_LENGTH
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """Defaults are what ``chat-widget serve`` runs with."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    db: str = "chats.sqlite"
+    origins: tuple[str, ...] = ()  # empty: the server's own origin (see ChatServer)
+    synchronous: str = "FULL"
+    max_frame_bytes: int = 64 * 1024
+    max_text_length: int = MAX_TEXT_LENGTH
+    rate_per_second: float = 20.0  # frames per connection, token bucket
+    rate_burst: float = 40.0
+    send_queue_limit: int = 1000  # frames waiting for a slow reader before disconnect
+    auth_timeout: float = 5.0
+    offer_timeout: float = 20.0
+    typing_timeout: float = 10.0
+    agent_capacity: int = 3
+    replay_page: int = 500
+    close_timeout: float = 5.0
+    push_url_text: str = "Please click the link your agent sent: {url}"
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("rate_per_second", "rate_burst", "auth_timeout", "offer_timeout",
+                     "typing_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.max_frame_bytes < 1024:
+            raise ValueError("max_frame_bytes must be at least 1024")
+        if self.send_queue_limit < 10:
+            raise ValueError("send_queue_limit must be at least 10")
