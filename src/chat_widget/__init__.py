@@ -1,7 +1,7 @@
 """chat_widget: a contact-center agent's chat interaction view for Jupyter.
 
-    from chat_widget import ChatWidget, MockBackend
-    ChatWidget(MockBackend("billing"))
+from chat_widget import ChatWidget, MockBackend
+ChatWidget(MockBackend("billing"))
 """
 
 from __future__ import annotations

@@ -141,19 +141,25 @@ def test_scenario_from_yaml_and_json_files(tmp_path: Path) -> None:
     for s in backend.desk.sessions.values():
         s.accept()
     backend.clock.advance(5)
-    texts = {s.contact.name: [e.text for e in s.transcript if e.sender.role is Role.CONTACT]
-             for s in backend.desk.sessions.values()}
+    texts = {
+        s.contact.name: [e.text for e in s.transcript if e.sender.role is Role.CONTACT]
+        for s in backend.desk.sessions.values()
+    }
     assert texts == {"Tom": ["hi"], "Jo": ["moin"]}
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("name: T\ncontact: {name: Tom}\nsteps:\n  - say: hi\n  - pause: -1\n",
-         "step 2, field 'pause'"),
+        (
+            "name: T\ncontact: {name: Tom}\nsteps:\n  - say: hi\n  - pause: -1\n",
+            "step 2, field 'pause'",
+        ),
         ("name: T\ncontact: {name: Tom}\nsteps:\n  - shout: hi\n", "step 1: needs exactly one of"),
-        ("name: T\ncontact: {name: Tom}\nsteps:\n  - say: hi\n    typing: slow\n",
-         "step 1, field 'typing'"),
+        (
+            "name: T\ncontact: {name: Tom}\nsteps:\n  - say: hi\n    typing: slow\n",
+            "step 1, field 'typing'",
+        ),
         ("name: T\nsteps:\n  - say: hi\n", "field 'contact'"),
         ("name: T\ncontact: {name: Tom}\nsteps: []\n", "field 'steps'"),
         ("name: [unclosed\n", "not valid yaml"),

@@ -60,8 +60,13 @@ class Lab:
     def write_notebook(self, name: str, cells: list[str]) -> str:
         nb = {
             "cells": [
-                {"cell_type": "code", "metadata": {}, "source": src, "outputs": [],
-                 "execution_count": None}
+                {
+                    "cell_type": "code",
+                    "metadata": {},
+                    "source": src,
+                    "outputs": [],
+                    "execution_count": None,
+                }
                 for src in cells
             ],
             "metadata": {
@@ -93,9 +98,14 @@ def start_lab(tmp: Path) -> Lab:
     log = tmp / "jupyter.log"
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "jupyter", "lab",
-            "--no-browser", "--allow-root",
-            f"--port={port}", "--ServerApp.ip=127.0.0.1",
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--allow-root",
+            f"--port={port}",
+            "--ServerApp.ip=127.0.0.1",
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root}",
             "--LabApp.news_url=",

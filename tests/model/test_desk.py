@@ -18,7 +18,11 @@ def test_url_history_most_recent_first_no_duplicates_bounded() -> None:
     assert desk.url_history == ["https://one.example", "https://two.example"]
     b.push_url("https://three.example")
     b.push_url("https://four.example")
-    assert desk.url_history == ["https://four.example", "https://three.example", "https://one.example"]
+    assert desk.url_history == [
+        "https://four.example",
+        "https://three.example",
+        "https://one.example",
+    ]
 
 
 def test_commands_reach_the_connected_sink_in_order() -> None:

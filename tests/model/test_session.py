@@ -11,7 +11,9 @@ from chat_widget.model.reply_timer import TimerColour
 from chat_widget.model.session import MAX_MESSAGE_LENGTH, ChatSession, SessionConfig
 
 
-def test_accept_starts_green_timer_and_emits_accept(session: ChatSession, clock: VirtualClock) -> None:
+def test_accept_starts_green_timer_and_emits_accept(
+    session: ChatSession, clock: VirtualClock
+) -> None:
     assert session.timer_colour() is TimerColour.IDLE
     session.accept()
     assert session.state is SessionState.ACCEPTED

@@ -38,7 +38,12 @@ def test_hostile_urls_are_refused_with_a_reason(url: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["https://example.com", "http://example.com/a?b=c#d", "HTTPS://Example.com/x", "  https://x.org  "],
+    [
+        "https://example.com",
+        "http://example.com/a?b=c#d",
+        "HTTPS://Example.com/x",
+        "  https://x.org  ",
+    ],
 )
 def test_http_and_https_urls_pass_trimmed(url: str) -> None:
     assert validate_push_url(url) == url.strip()

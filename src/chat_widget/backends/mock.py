@@ -10,6 +10,7 @@ clock, so notebook cells never block.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,7 @@ class MockCustomer:
             return
         step = self.scenario.steps[self.step_index]
         if isinstance(step, Say):
+
             def type_it(step: Say = step) -> None:
                 if step.typing > 0:
                     self.start_typing()
@@ -100,7 +102,9 @@ class MockCustomer:
 
             self._schedule(step.delay, type_it)
         elif isinstance(step, WaitForReply):
-            replied = any(is_reply(e) for e in self.session.transcript[self._last_contact_index():])
+            replied = any(
+                is_reply(e) for e in self.session.transcript[self._last_contact_index() :]
+            )
             if replied:
                 self._next()
                 return
@@ -109,11 +113,15 @@ class MockCustomer:
                 self._schedule(float(step.wait_for_reply), self._wait_timed_out)
         elif isinstance(step, TypingPause):
             self.start_typing()
-            self._schedule(step.typing_pause, lambda: (self.stop_typing(), self._next()))
+            self._schedule(step.typing_pause, self._typing_paused)
         elif isinstance(step, Pause):
             self._schedule(step.pause, self._next)
         elif isinstance(step, Leave):
             self.leave(step.leave if isinstance(step.leave, str) else None)
+
+    def _typing_paused(self) -> None:
+        self.stop_typing()
+        self._next()
 
     def _said(self, text: str) -> None:
         self.say(text)
@@ -179,7 +187,7 @@ class MockBackend(Backend):
         self.driver: ClockDriver | None = None
         start = self.clock.now()
         for sc in self.scenarios:
-            self.clock.call_at(start + sc.offer_after, lambda sc=sc: self._offer(sc))
+            self.clock.call_at(start + sc.offer_after, functools.partial(self._offer, sc))
         if realtime if realtime is not None else clock is None:
             self.start_realtime()
 
@@ -229,6 +237,7 @@ class MockBackend(Backend):
         elif isinstance(command, cmd.SendMessage | cmd.PushUrl):
             customer.on_agent_reply()
         elif isinstance(command, cmd.StartCall):
+
             def connect() -> None:
                 if session.call_state is CallState.DIALING:
                     session.set_call_state(CallState.CONNECTED)

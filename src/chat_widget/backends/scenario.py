@@ -158,5 +158,7 @@ def load_scenario(source: str | Path | Scenario | dict[str, Any]) -> Scenario:
     try:
         data = json.loads(raw) if path.suffix == ".json" else yaml.safe_load(raw)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ScenarioError(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from None
+        raise ScenarioError(
+            f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"
+        ) from None
     return parse_scenario(data, str(path))

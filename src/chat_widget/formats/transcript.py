@@ -99,8 +99,12 @@ class ContactRecord:
     id: str = "contact"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "phones": list(self.phones), "emails": list(self.emails),
-                "id": self.id}
+        return {
+            "name": self.name,
+            "phones": list(self.phones),
+            "emails": list(self.emails),
+            "id": self.id,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ContactRecord:

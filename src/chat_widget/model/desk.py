@@ -53,8 +53,9 @@ class AgentDesk:
         self._command_sink = sink
 
     # -- chats -------------------------------------------------------------
-    def offer(self, session_id: str, contact: ContactRecord,
-              config: SessionConfig | None = None) -> ChatSession:
+    def offer(
+        self, session_id: str, contact: ContactRecord, config: SessionConfig | None = None
+    ) -> ChatSession:
         """A chat is offered to this agent (F1)."""
         if session_id in self.sessions:
             raise ValueError(f"chat {session_id!r} is already on this desk")

@@ -204,8 +204,9 @@ class ChatSession:
         clean = validate_push_url(url)
         client_id = self._next_client_id()
         text = self.config.push_url_text.format(url=clean)
-        entry = self._append(Kind.PUSH_URL, self._agent_sender(), text, url=clean,
-                             client_id=client_id)
+        entry = self._append(
+            Kind.PUSH_URL, self._agent_sender(), text, url=clean, client_id=client_id
+        )
         if self._url_recorder is not None:
             self._url_recorder(clean)
         self._emit(cmd.PushUrl(self.id, client_id, clean, text))
@@ -296,8 +297,9 @@ class ChatSession:
         return found
 
     # ------------------------------------------------------- backend reports
-    def receive_message(self, text: str, *, sender: Sender | None = None,
-                        client_id: str | None = None) -> Entry | None:
+    def receive_message(
+        self, text: str, *, sender: Sender | None = None, client_id: str | None = None
+    ) -> Entry | None:
         """A message from the contact (or, with ``sender``, another party) arrived.
 
         Duplicates (same ``client_id`` seen before) are dropped: resend-safe.
@@ -384,9 +386,16 @@ class ChatSession:
     def _next_client_id(self) -> str:
         return f"{self.id}:{self.agent.id}:{next(self._client_ids)}"
 
-    def _append(self, kind: Kind, sender: Sender, text: str, *, url: str | None = None,
-                client_id: str | None = None,
-                visibility: Visibility = Visibility.ALL) -> Entry:
+    def _append(
+        self,
+        kind: Kind,
+        sender: Sender,
+        text: str,
+        *,
+        url: str | None = None,
+        client_id: str | None = None,
+        visibility: Visibility = Visibility.ALL,
+    ) -> Entry:
         entry = Entry(
             index=len(self.transcript),
             time=self.clock.now(),

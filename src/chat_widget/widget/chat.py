@@ -26,7 +26,7 @@ STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
 LOCALES = ("en", "de")
 
 
-class ChatWidget(anywidget.AnyWidget):  # type: ignore[misc]
+class ChatWidget(anywidget.AnyWidget):
     """The agent's chat interaction view for one chat.
 
     >>> from chat_widget import ChatWidget, MockBackend
