@@ -1,7 +1,9 @@
 import type { RenderProps } from "@anywidget/types";
+import { watchAttention } from "./attention";
 import { mountChatView } from "./chatView";
 import { makeCtx } from "./context";
 import { h } from "./dom";
+import { timerColour } from "./timer";
 import type { EntriesMessage, WidgetModel } from "./types";
 
 /** anywidget entry point of ChatWidget: one chat. All state lives in the model. */
@@ -47,8 +49,14 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
   model.on("msg:custom", onMessage);
   update();
   frame = requestAnimationFrame(loop);
+  // F13: flash the browser tab while a reply is pending and the page is not looked at
+  const unwatchAttention = watchAttention({
+    colour: () => (ctx.state().state === "accepted" ? timerColour(ctx.state(), ctx.now()) : "idle"),
+    title: () => `${ctx.labels().attentionTitle} – ${ctx.state().contact?.name ?? ""}`,
+  });
 
   return () => {
+    unwatchAttention();
     cancelAnimationFrame(frame);
     view.destroy?.();
     for (const ev of events) model.off(ev, update);

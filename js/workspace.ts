@@ -1,8 +1,140 @@
 import type { RenderProps } from "@anywidget/types";
+import { watchAttention } from "./attention";
+import { clockNow } from "./clock";
+import { mountClockControls } from "./clockControls";
+import type { Ctx } from "./context";
+import { h, setText } from "./dom";
+import { labelsFor } from "./labels";
+import { timerColour, type TimerColour } from "./timer";
+import { mountChatHost, type ChatHost } from "./workspace/chatHost";
+import { mountDialog } from "./workspace/dialog";
+import { mountInteractionBar } from "./workspace/interactionBar";
+import { mountSidePanel } from "./workspace/sidePanel";
+import type { WorkspaceEntries, WorkspaceModel } from "./workspace/types";
 
-/** anywidget entry point of the agent workspace (issue 4 builds it out). */
-function render({ el }: RenderProps<Record<string, never>>): void {
-  el.textContent = "workspace";
+const RANK: Record<TimerColour, number> = { idle: 0, green: 1, yellow: 2, red: 3 };
+
+/** anywidget entry point of WorkspaceWidget: all of one agent's chats, colleagues and IM. */
+function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
+  const labels = () => labelsFor(model.get("locale"));
+  const me = () => model.get("agent")?.id ?? "";
+  const wsCtx: Ctx = {
+    state: () => ({ session_id: null, state: "workspace" }),
+    labels,
+    clock: () => model.get("clock"),
+    virtualClock: () => Boolean(model.get("virtual_clock")),
+    now: () => clockNow(model.get("clock"), Date.now()),
+    act: (name, args = {}) => model.send({ type: "action", name, args }),
+  };
+  const hosts = new Map<string, ChatHost>();
+  let selected: string | null = null;
+
+  const clockStrip = mountClockControls(wsCtx);
+  const error = h("div", { class: "cw-error", "data-testid": "workspace-error", role: "alert", hidden: true });
+  const dialog = mountDialog(labels, () => model.get("directory") ?? {}, me, (sid, name, args) =>
+    model.send({ type: "action", session_id: sid, name, args }),
+  );
+  const bar = mountInteractionBar(labels, (sid) => select(sid));
+  const panes = h("div", { class: "cw-ws-panes" });
+  const side = mountSidePanel(labels, () => model.get("directory") ?? {}, () => model.get("im") ?? {}, me, (name, args) =>
+    model.send({ type: "action", name, args }),
+  );
+  const main = h("div", { class: "cw-ws-main" }, h("div", { class: "cw-ws-barwrap" }, bar.el, bar.preview), panes);
+  const root = h("div", { class: "chat-widget cw-workspace", "data-testid": "workspace", role: "region" },
+    clockStrip.el, error, h("div", { class: "cw-ws-layout" }, main, side.el), dialog.el);
+  el.append(root);
+
+  function select(sid: string): void {
+    selected = sid;
+    for (const [id, host] of hosts) host.show(id === sid);
+    bar.update(model.get("order") ?? [], hosts, selected);
+  }
+
+  function update(): void {
+    const L = labels();
+    const order = model.get("order") ?? [];
+    root.setAttribute("lang", model.get("locale"));
+    root.setAttribute("aria-label", L.workspace);
+    const err = model.get("error") ?? "";
+    error.hidden = !err;
+    setText(error, err);
+    // chats that left the desk (done, transferred) go; new offers come, without reload
+    for (const [sid, host] of hosts) {
+      if (!order.includes(sid)) {
+        host.destroy();
+        hosts.delete(sid);
+      }
+    }
+    for (const sid of order) {
+      if (!hosts.has(sid)) {
+        const host = mountChatHost(model, sid, (s, mode) => dialog.open(s, mode));
+        host.show(false);
+        hosts.set(sid, host);
+        panes.append(host.pane);
+        model.send({ type: "snapshot", session_id: sid, from_index: 0 });
+      }
+    }
+    if (selected === null || !hosts.has(selected)) selected = order[0] ?? null;
+    for (const [sid, host] of hosts) host.show(sid === selected);
+    for (const host of hosts.values()) host.update();
+    clockStrip.update();
+    bar.update(order, hosts, selected);
+    side.update();
+    dialog.update();
+  }
+
+  function onMessage(msg: unknown): void {
+    const m = msg as WorkspaceEntries;
+    if (!m || m.type !== "entries") return;
+    const host = hosts.get(m.session_id);
+    if (!host) return; // a snapshot is asked for when its pane is created
+    const gap = host.applyDelta(m.first_index, m.entries);
+    if (gap !== null) model.send({ type: "snapshot", session_id: m.session_id, from_index: gap });
+  }
+
+  let frame = 0;
+  function loop(): void {
+    for (const host of hosts.values()) host.tick();
+    bar.tick(hosts);
+    frame = requestAnimationFrame(loop);
+  }
+
+  // F13: the most urgent pending reply of all chats flashes the browser tab
+  const unwatchAttention = watchAttention({
+    colour() {
+      let worst: TimerColour = "idle";
+      for (const host of hosts.values()) {
+        if (host.ctx.state().state !== "accepted") continue;
+        const c = timerColour(host.ctx.state(), host.ctx.now());
+        if (RANK[c] > RANK[worst]) worst = c;
+      }
+      return worst;
+    },
+    title() {
+      let worst: ChatHost | null = null;
+      let rank = 0;
+      for (const host of hosts.values()) {
+        const r = host.ctx.state().state === "accepted" ? RANK[timerColour(host.ctx.state(), host.ctx.now())] : 0;
+        if (r > rank) [worst, rank] = [host, r];
+      }
+      return `${labels().attentionTitle} – ${worst?.ctx.state().contact?.name ?? ""}`;
+    },
+  });
+
+  const events = ["change:chats", "change:order", "change:clock", "change:locale", "change:error", "change:virtual_clock", "change:directory", "change:im", "change:agent"];
+  for (const ev of events) model.on(ev, update);
+  model.on("msg:custom", onMessage);
+  update();
+  frame = requestAnimationFrame(loop);
+
+  return () => {
+    unwatchAttention();
+    cancelAnimationFrame(frame);
+    for (const host of hosts.values()) host.destroy();
+    for (const ev of events) model.off(ev, update);
+    model.off("msg:custom", onMessage);
+    root.remove();
+  };
 }
 
 export default { render };

@@ -18,6 +18,7 @@ from .model.reply_timer import Thresholds, TimerColour
 from .model.session import ChatSession, SessionConfig, SessionState
 from .model.urls import InvalidUrlError
 from .widget.chat import ChatWidget
+from .widget.workspace import WorkspaceWidget
 
 __all__ = [
     "AgentDesk",
@@ -38,6 +39,7 @@ __all__ = [
     "TimerColour",
     "VirtualClock",
     "WebSocketBackend",
+    "WorkspaceWidget",
     "load_scenario",
 ]
 

@@ -20,9 +20,11 @@ from ..formats.transcript import AgentProfile
 from ..model import commands as cmd
 from ..model.clock import ScheduledCall, VirtualClock
 from ..model.desk import AgentDesk
+from ..model.directory import Queue
 from ..model.reply_timer import is_reply
-from ..model.session import CallState, ChatSession, SessionConfig, SessionState
+from ..model.session import CallState, ChatSession, Connection, SessionConfig, SessionState
 from .base import Backend
+from .mock_colleagues import MockColleague, MockExternal, MockTeam
 from .scenario import Leave, Pause, Say, Scenario, TypingPause, WaitForReply, load_scenario
 
 CALL_CONNECT_SECONDS = 3.0
@@ -176,6 +178,9 @@ class MockBackend(Backend):
         realtime: bool | None = None,
         agent: AgentProfile | None = None,
         config: SessionConfig | None = None,
+        colleagues: list[MockColleague] | None = None,
+        queues: list[Queue] | None = None,
+        externals: list[MockExternal] | None = None,
     ) -> None:
         scenarios = scenario if isinstance(scenario, list) else [scenario]
         self.scenarios = [load_scenario(s) for s in scenarios]
@@ -183,8 +188,10 @@ class MockBackend(Backend):
         self.desk = AgentDesk(self.clock, agent=agent, config=config)
         self.desk.connect(self.handle)
         self.customers: dict[str, MockCustomer] = {}
+        self.team = MockTeam(self, colleagues, queues, externals)  # issue 4: mock colleagues
         self._ids = itertools.count(1)
         self.driver: ClockDriver | None = None
+        self.connection = Connection.CONNECTED
         start = self.clock.now()
         for sc in self.scenarios:
             self.clock.call_at(start + sc.offer_after, functools.partial(self._offer, sc))
@@ -213,6 +220,14 @@ class MockBackend(Backend):
         self.driver.start()
         return True
 
+    def set_connection(self, status: Connection | str) -> None:
+        """Simulate the agent's connection (F12): ``"connected"``, ``"reconnecting"``
+        or ``"disconnected"``, shown next to the Party Action menu of every chat
+        (and of chats offered later)."""
+        self.connection = Connection(status)
+        for session in self.desk.sessions.values():
+            session.set_connection(self.connection)
+
     def close(self) -> None:
         if self.driver is not None:
             self.driver.stop()
@@ -222,9 +237,13 @@ class MockBackend(Backend):
     def _offer(self, scenario: Scenario) -> None:
         session_id = f"chat-{next(self._ids)}"
         session = self.desk.offer(session_id, scenario.contact.record())
+        if self.connection is not Connection.CONNECTED:
+            session.set_connection(self.connection)
         self.customers[session_id] = MockCustomer(self, session, scenario)
 
     def handle(self, command: cmd.Command) -> None:
+        if self.team.handle(command):
+            return
         customer = self.customers.get(command.session_id)
         if customer is None:
             return

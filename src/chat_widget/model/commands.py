@@ -76,3 +76,89 @@ class StartCall(Command):
 @dataclass(frozen=True, slots=True)
 class HangUp(Command):
     pass
+
+
+# --------------------------------------------------------------------------
+# Working with colleagues (F5, F6, F7, F14): issue 4. Every backend performs
+# these: the mock through scripted colleagues, the websocket backend as
+# protocol frames. Commands that concern no chat (team IM) carry
+# ``session_id=""``. Targets are named by ``target_kind`` ("agent", "queue"
+# or "external") and the directory id.
+
+
+@dataclass(frozen=True, slots=True)
+class RequestTransfer(Command):
+    """Hand the chat to an agent or a queue (F5); the receiver sees ``note``."""
+
+    target_kind: str
+    target_id: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTransfer(Command):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class InviteToConference(Command):
+    """Bring a colleague into the chat (F6): agent, contact and one more agent."""
+
+    target_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveConference(Command):
+    """This agent leaves a conference; the colleague who stays owns the chat."""
+
+    successor_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartConsultation(Command):
+    """Consult a colleague (chat or voice) or an external contact (voice only) (F7)."""
+
+    consultation_id: str
+    target_kind: str
+    target_id: str
+    medium: str  # "chat" | "voice"
+
+
+@dataclass(frozen=True, slots=True)
+class SendConsultMessage(Command):
+    """A consultation message: agents only, never delivered to the contact."""
+
+    consultation_id: str
+    client_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EndConsultation(Command):
+    consultation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConvertConsultation(Command):
+    """Turn a consultation into a transfer or a conference with the same colleague."""
+
+    consultation_id: str
+    into: str  # "transfer" | "conference"
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendIm(Command):
+    """Team instant message to a colleague (F14); ``session_id`` is ``""``."""
+
+    colleague_id: str
+    client_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class MarkImRead(Command):
+    """This agent has read the thread with ``colleague_id`` up to ``up_to`` (exclusive)."""
+
+    colleague_id: str
+    up_to: int

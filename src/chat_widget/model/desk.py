@@ -14,7 +14,10 @@ from typing import Any
 from ..formats.transcript import AgentProfile, ContactRecord
 from . import commands as cmd
 from .clock import Clock
+from .collaboration import Collaboration
+from .directory import Directory
 from .session import ChatSession, SessionConfig, SessionState
+from .team_im import TeamIm
 
 URL_HISTORY_LIMIT = 20
 
@@ -23,7 +26,8 @@ DeskListener = Callable[[str, Any], None]
 
 class AgentDesk:
     """Listeners get ``("offer", session)``, ``("session", session)`` on any change
-    of a chat, ``("url_history", list)``."""
+    of a chat, ``("url_history", list)``; and (issue 4) ``("collab", session_id)``,
+    ``("directory", None)``, ``("im", colleague_id)``."""
 
     def __init__(
         self,
@@ -43,6 +47,12 @@ class AgentDesk:
         self.sessions: dict[str, ChatSession] = {}
         self._listeners: list[DeskListener] = []
         self._command_sink: Callable[[cmd.Command], None] | None = None
+        # working with colleagues (issue 4): directory, transfer/conference/consult, IM
+        self.directory = Directory()
+        self.team_im = TeamIm(clock, self.agent, self.emit)
+        self.collab = Collaboration(self)
+        self.directory.subscribe(lambda: self._notify("directory", None))
+        self.team_im.subscribe(lambda colleague_id: self._notify("im", colleague_id))
 
     def subscribe(self, listener: DeskListener) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -74,7 +84,12 @@ class AgentDesk:
 
     def active_sessions(self) -> list[ChatSession]:
         """Chats still on the desk: everything not done, declined or ignored."""
-        gone = (SessionState.DONE, SessionState.DECLINED, SessionState.IGNORED)
+        gone = (
+            SessionState.DONE,
+            SessionState.DECLINED,
+            SessionState.IGNORED,
+            SessionState.TRANSFERRED,
+        )
         return [s for s in self.sessions.values() if s.state not in gone]
 
     # -- URL history (F17) -------------------------------------------------
@@ -82,6 +97,11 @@ class AgentDesk:
         history = [url, *(u for u in self.url_history if u != url)]
         self.url_history = history[: self.url_history_limit]
         self._notify("url_history", list(self.url_history))
+
+    def emit(self, command: cmd.Command) -> None:
+        """Hand a desk-level command (collaboration, IM) to the backend."""
+        if self._command_sink is not None:
+            self._command_sink(command)
 
     # -- internal ----------------------------------------------------------
     def _on_session(self, session: ChatSession) -> None:

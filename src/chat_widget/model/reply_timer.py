@@ -43,16 +43,31 @@ class Thresholds:
 
 def is_reply(entry: Entry) -> bool:
     """Does this entry reset the timer? (SPEC 9: visible agent message or pushed URL.)"""
-    return (
-        entry.sender.role is Role.AGENT
-        and entry.kind in (Kind.MESSAGE, Kind.PUSH_URL)
-        and entry.visibility is Visibility.ALL
-    )
+    return is_reply_kind(entry.sender.role, entry.kind, entry.visibility)
 
 
 def starts_wait(entry: Entry) -> bool:
     """Does this entry start a wait when none is running? (A contact message.)"""
-    return entry.sender.role is Role.CONTACT and entry.kind is Kind.MESSAGE
+    return starts_wait_kind(entry.sender.role, entry.kind, entry.visibility)
+
+
+def is_reply_kind(role: Role, kind: Kind, visibility: Visibility) -> bool:
+    """The reply rule on the three fields it depends on.
+
+    Analysis classifies whole columns by calling this (and ``starts_wait_kind``)
+    once per (role, kind, visibility) combination: one rule, not two. Keep the
+    rule a function of these three fields only.
+    """
+    return (
+        role is Role.AGENT
+        and kind in (Kind.MESSAGE, Kind.PUSH_URL)
+        and visibility is Visibility.ALL
+    )
+
+
+def starts_wait_kind(role: Role, kind: Kind, visibility: Visibility) -> bool:
+    """The wait-start rule on the fields it depends on (see ``is_reply_kind``)."""
+    return role is Role.CONTACT and kind is Kind.MESSAGE
 
 
 def colour_for_elapsed(elapsed: float, thresholds: Thresholds) -> TimerColour:
@@ -110,10 +125,12 @@ class ReplyTimer:
         """Every wait as (start, end); end None while still running."""
         out: list[tuple[float, float | None]] = []
         for t, start in zip(self._times, self._starts, strict=True):
-            if start is not None:
-                out.append((start, None))
-            elif out and out[-1][1] is None:
+            if out and out[-1][1] is None and (start is None or start != out[-1][0]):
+                # a reply at t ends the wait; a new start at the same t overwrote the
+                # reply's change point (``_set``), so it ends the wait too
                 out[-1] = (out[-1][0], t)
+            if start is not None and not (out and out[-1] == (start, None)):
+                out.append((start, None))
         return out
 
     def _set(self, t: float, start: float | None) -> None:

@@ -47,6 +47,7 @@ class SessionState(StrEnum):
     DONE = "done"
     DECLINED = "declined"
     IGNORED = "ignored"
+    TRANSFERRED = "transferred"  # the chat left this agent (transfer, or left a conference)
 
 
 class Connection(StrEnum):
@@ -161,6 +162,26 @@ class ChatSession:
         """Is the contact typing at ``t``? Expires by itself after ``typing_timeout``."""
         now = self.clock.now() if t is None else t
         return self.contact_typing_until is not None and now < self.contact_typing_until
+
+    # ------------------------------------------------------------ prototyping
+    def reconfigure(
+        self,
+        config: SessionConfig | None = None,
+        *,
+        agent: AgentProfile | None = None,
+        contact: ContactRecord | None = None,
+    ) -> None:
+        """Swap settings on a live chat (thresholds, typing timeout, dispositions,
+        permissions, contact record); the view redraws at once. A running typing
+        notice keeps its deadline; the new timeout applies from the next one."""
+        if config is not None:
+            self.config = config
+            self.timer.thresholds = config.thresholds
+        if agent is not None:
+            self.agent = agent
+        if contact is not None:
+            self.contact = contact
+        self._changed()
 
     # ------------------------------------------------------------- agent acts
     def accept(self) -> None:
@@ -343,6 +364,37 @@ class ChatSession:
 
     def set_call_state(self, state: CallState) -> None:
         self.call_state = CallState(state)
+        self._changed()
+
+    # ------------------------------------- working with colleagues (issue 4)
+    def add_entry(
+        self,
+        kind: Kind,
+        sender: Sender,
+        text: str,
+        *,
+        visibility: Visibility = Visibility.ALL,
+        client_id: str | None = None,
+    ) -> Entry | None:
+        """Append a party's entry (consultation message, agents-only notice, ...).
+
+        Used by ``model.collaboration``; duplicates by ``client_id`` are dropped."""
+        if client_id is not None and any(e.client_id == client_id for e in self.transcript):
+            return None
+        entry = self._append(kind, sender, str(text), client_id=client_id, visibility=visibility)
+        self._changed()
+        return entry
+
+    def hand_over(self, notice: str) -> None:
+        """The chat left this agent: a transfer was accepted, or we left a conference."""
+        self._require("hand over", SessionState.ACCEPTED, SessionState.CONTACT_LEFT)
+        now = self.clock.now()
+        self.timer.stop(now)
+        self.contact_typing_until = None
+        self.agent_typing = False
+        self.state = SessionState.TRANSFERRED
+        self.ended_at = now
+        self._append(Kind.NOTICE, SYSTEM_SENDER, notice)
         self._changed()
 
     # ---------------------------------------------------------------- export

@@ -1,0 +1,72 @@
+"""View actions → model calls, shared by the workspace (and ready for ChatWidget).
+
+One table per target: a chat (``session_actions``), the chat's collaboration
+(``collab_actions``: F5, F6, F7) and the agent's team IM (``im_actions``: F14).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..model.desk import AgentDesk
+from ..model.session import ChatSession
+
+Action = Callable[[], object]
+
+
+def session_actions(session: ChatSession, args: dict[str, Any]) -> dict[str, Action]:
+    return {
+        "accept": session.accept,
+        "reject": session.reject,
+        "ignore": session.ignore,
+        "send": lambda: session.send(str(args["text"])),
+        "push_url": lambda: session.push_url(str(args["url"])),
+        "typing": lambda: session.set_agent_typing(bool(args["typing"])),
+        "disposition": lambda: session.set_disposition(args.get("code") or None),
+        "note": lambda: session.add_note(str(args["text"])),
+        "end": session.end,
+        "done": session.mark_done,
+        "call": lambda: session.call(str(args["number"])),
+        "hang_up": session.hang_up,
+    }
+
+
+def collab_actions(desk: AgentDesk, session_id: str, args: dict[str, Any]) -> dict[str, Action]:
+    c = desk.collab
+
+    def note() -> str | None:
+        return str(args.get("note") or "").strip() or None
+
+    return {
+        "transfer": lambda: c.transfer(
+            session_id, str(args["target_kind"]), str(args["target_id"]), note()
+        ),
+        "cancel_transfer": lambda: c.cancel_transfer(session_id),
+        "invite": lambda: c.invite(session_id, str(args["target_id"])),
+        "leave_conference": lambda: c.leave_conference(session_id),
+        "consult": lambda: c.consult(
+            session_id,
+            str(args["target_kind"]),
+            str(args["target_id"]),
+            str(args.get("medium", "chat")),
+        ),
+        "consult_send": lambda: c.consult_send(session_id, str(args["text"])),
+        "consult_end": lambda: c.end_consultation(session_id),
+        "consult_to_conference": lambda: c.consultation_to_conference(session_id),
+        "consult_to_transfer": lambda: c.consultation_to_transfer(session_id, note()),
+    }
+
+
+def im_actions(desk: AgentDesk, args: dict[str, Any]) -> dict[str, Action]:
+    im = desk.team_im
+
+    def send() -> None:
+        colleague_id = str(args["colleague_id"])
+        name = desk.directory.agents.get(colleague_id)
+        im.send(colleague_id, str(args["text"]), name=name.name if name else None)
+
+    return {
+        "im_send": send,
+        "im_read": lambda: im.mark_read(str(args["colleague_id"])),
+    }
