@@ -71,14 +71,16 @@ class _Frame(BaseModel):
         alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
     )
 
-    v: Literal[1] = PROTOCOL_VERSION
+    v: Literal[1] = 1
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, exclude_none=True)
 
 
 class _ClientFrame(_Frame):
-    v: Literal[1]
+    """``v`` and ``type`` are required on the wire (``parse_client_frame`` checks ``v``);
+    the defaults only make building frames in Python short."""
+
     id: ClientId
 
 
@@ -86,7 +88,7 @@ class _ClientFrame(_Frame):
 class Auth(_ClientFrame):
     """Agent, first frame: token (never in the URL) and the last seq per owned chat."""
 
-    type: Literal["Auth"]
+    type: Literal["Auth"] = "Auth"
     token: Annotated[str, Field(min_length=1, max_length=256)]
     resume: dict[ConversationId, Seq] = Field(default_factory=dict, max_length=1000)
     ready: bool = True
@@ -95,7 +97,7 @@ class Auth(_ClientFrame):
 class RequestChat(_ClientFrame):
     """Customer, first frame: start a new chat."""
 
-    type: Literal["RequestChat"]
+    type: Literal["RequestChat"] = "RequestChat"
     nickname: Name
     email: Annotated[str, Field(max_length=254)] | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None
@@ -105,32 +107,32 @@ class RequestChat(_ClientFrame):
 class ResumeChat(_ClientFrame):
     """Customer, first frame after a reconnect: the chat, its secret, the last seq seen."""
 
-    type: Literal["ResumeChat"]
+    type: Literal["ResumeChat"] = "ResumeChat"
     conversation: ConversationId
     token: Annotated[str, Field(min_length=1, max_length=256)]
     last_seq: Seq = 0
 
 
 class SendMessage(_ClientFrame):
-    type: Literal["SendMessage"]
+    type: Literal["SendMessage"] = "SendMessage"
     conversation: ConversationId
     text: Text
 
 
 class StartTyping(_ClientFrame):
-    type: Literal["StartTyping"]
+    type: Literal["StartTyping"] = "StartTyping"
     conversation: ConversationId
 
 
 class StopTyping(_ClientFrame):
-    type: Literal["StopTyping"]
+    type: Literal["StopTyping"] = "StopTyping"
     conversation: ConversationId
 
 
 class SendPushUrl(_ClientFrame):
     """Agent pushes a link (F15); the server checks the scheme again."""
 
-    type: Literal["PushUrl"]
+    type: Literal["PushUrl"] = "PushUrl"
     conversation: ConversationId
     url: Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH)]
     text: Text | None = None
@@ -139,28 +141,28 @@ class SendPushUrl(_ClientFrame):
 class SetReady(_ClientFrame):
     """Agent presence: ready for offers or not."""
 
-    type: Literal["SetReady"]
+    type: Literal["SetReady"] = "SetReady"
     ready: bool
 
 
 class Accept(_ClientFrame):
-    type: Literal["Accept"]
+    type: Literal["Accept"] = "Accept"
     conversation: ConversationId
 
 
 class Reject(_ClientFrame):
-    type: Literal["Reject"]
+    type: Literal["Reject"] = "Reject"
     conversation: ConversationId
 
 
 class SetDisposition(_ClientFrame):
-    type: Literal["SetDisposition"]
+    type: Literal["SetDisposition"] = "SetDisposition"
     conversation: ConversationId
     code: Annotated[str, Field(min_length=1, max_length=100)] | None
 
 
 class AddNote(_ClientFrame):
-    type: Literal["AddNote"]
+    type: Literal["AddNote"] = "AddNote"
     conversation: ConversationId
     text: Text
 
@@ -168,19 +170,19 @@ class AddNote(_ClientFrame):
 class EndChat(_ClientFrame):
     """Agent ends the chat, or the customer leaves it."""
 
-    type: Literal["EndChat"]
+    type: Literal["EndChat"] = "EndChat"
     conversation: ConversationId
 
 
 class MarkDone(_ClientFrame):
-    type: Literal["MarkDone"]
+    type: Literal["MarkDone"] = "MarkDone"
     conversation: ConversationId
 
 
 class Ping(_ClientFrame):
     """Application heartbeat (browsers cannot see websocket pings)."""
 
-    type: Literal["Ping"]
+    type: Literal["Ping"] = "Ping"
 
 
 ClientFrame = Annotated[
@@ -301,6 +303,7 @@ class OfferRevoked(_ServerFrame):
 class _Event(_ServerFrame):
     """A stored conversation event; ``seq`` orders a conversation, 1, 2, 3, ..."""
 
+    type: str
     conversation: str
     seq: int
     utc_time: int
@@ -446,12 +449,18 @@ def parse_client_frame(raw: str | bytes) -> ClientFrame:
     frame_id = _raw_id(data)
     if not isinstance(data, dict):
         raise FrameError(ErrorCode.INVALID_FRAME, "frame must be a JSON object", frame_id)
-    if "v" in data and data["v"] != PROTOCOL_VERSION:
+    if "v" not in data:
+        raise FrameError(
+            ErrorCode.INVALID_FRAME, "v: the protocol version is required (v=1)", frame_id
+        )
+    if data["v"] != PROTOCOL_VERSION:
         raise FrameError(
             ErrorCode.UNSUPPORTED_VERSION,
             f"protocol version {data['v']!r} is not supported; this server speaks v=1",
             frame_id,
         )
+    if "type" not in data:
+        raise FrameError(ErrorCode.UNKNOWN_TYPE, "type: the frame type is required", frame_id)
     try:
         return CLIENT_FRAME_ADAPTER.validate_python(data)
     except ValidationError as exc:
@@ -464,8 +473,9 @@ def _frame_error(exc: ValidationError, frame_id: str | None) -> FrameError:
     kind = first["type"]
     loc = ".".join(str(p) for p in first["loc"])
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        return FrameError(ErrorCode.UNKNOWN_TYPE, f"unknown or missing frame type: {first['msg']}",
-                          frame_id)
+        return FrameError(
+            ErrorCode.UNKNOWN_TYPE, f"unknown or missing frame type: {first['msg']}", frame_id
+        )
     if kind == "string_too_long" and loc.endswith(".text"):
         return FrameError(
             ErrorCode.MESSAGE_TOO_LONG,

@@ -31,8 +31,13 @@ class ServerConfig:
     extra_headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("rate_per_second", "rate_burst", "auth_timeout", "offer_timeout",
-                     "typing_timeout"):
+        for name in (
+            "rate_per_second",
+            "rate_burst",
+            "auth_timeout",
+            "offer_timeout",
+            "typing_timeout",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
         if self.max_frame_bytes < 1024:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from ..formats.protocol import Participant
 from .store import AgentRecord
@@ -42,7 +43,7 @@ class Peer:
     def __init__(
         self,
         send: Callable[[str], Awaitable[None]],
-        close: Callable[[int, str], Awaitable[None]],
+        close: Callable[[int, str], Coroutine[Any, Any, None]],
         *,
         limit: int,
         browser: bool,

@@ -40,8 +40,10 @@ class Router:
 
     A reject passes the chat on at once; an unanswered offer is revoked and
     passed on after ``offer_timeout`` seconds. An agent who had it is skipped
-    until every ready agent had a turn; then, ``offer_timeout`` later, the
-    round starts again, so a chat never waits forever while someone is ready.
+    until every ready agent had a turn; then a new round starts with anyone
+    but the last holder. If the last holder is the only ready agent, it gets
+    the chat again ``offer_timeout`` later, so a chat never waits forever
+    while someone is ready.
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class Router:
         self.owners: dict[str, str] = {}
         self._tried: dict[str, set[str]] = {}
         self._retry: dict[str, ScheduledCall] = {}
+        self._last: dict[str, str] = {}  # who had the latest offer of a chat
         self._turn = 0
 
     # -- presence ----------------------------------------------------------------
@@ -151,6 +154,7 @@ class Router:
     # -- internal ----------------------------------------------------------------
     def _forget(self, conversation: str) -> None:
         self._tried.pop(conversation, None)
+        self._last.pop(conversation, None)
         retry = self._retry.pop(conversation, None)
         if retry is not None:
             retry.cancel()
@@ -164,6 +168,7 @@ class Router:
         offer.handle.cancel()
         self._agent(offer.agent).offered.discard(conversation)
         self._tried.setdefault(conversation, set()).add(offer.agent)
+        self._last[conversation] = offer.agent
         if notify:
             self._revoke_offer(offer.agent, conversation, reason)
         if requeue and conversation not in self.waiting:
@@ -175,16 +180,27 @@ class Router:
             self._withdraw(conversation, "offer timed out", requeue=True)
             self.dispatch()
 
+    def _expiry(self, conversation: str, agent_id: str) -> Callable[[], None]:
+        return lambda: self._expire(conversation, agent_id)
+
     def _free(self, agent_id: str, agent: AgentPresence) -> bool:
-        return agent.ready and agent.online > 0 and (
-            len(agent.active) + len(agent.offered) < self.capacity
+        return (
+            agent.ready
+            and agent.online > 0
+            and (len(agent.active) + len(agent.offered) < self.capacity)
         )
 
     def _pick(self, conversation: str) -> str | None:
         tried = self._tried.get(conversation, set())
-        free = [a for a, p in self.agents.items() if self._free(a, p) and a not in tried]
+        free_all = [a for a, p in self.agents.items() if self._free(a, p)]
+        free = [a for a in free_all if a not in tried]
         if not free:
-            return None
+            # everyone had a turn: a new round, but not straight back to the last holder
+            last = self._last.get(conversation)
+            free = [a for a in free_all if a != last]
+            if not free:
+                return None
+            self._tried[conversation] = {last} if last else set()
         # least loaded first; ties rotate so equal agents share the work
         free.sort()
         self._turn += 1
@@ -202,21 +218,20 @@ class Router:
                 self._schedule_retry(conversation)
                 continue
             expires = self.clock.now() + self.offer_timeout
-            handle = self.clock.call_at(
-                expires, lambda c=conversation, a=agent_id: self._expire(c, a)
-            )
+            handle = self.clock.call_at(expires, self._expiry(conversation, agent_id))
             self.offers[conversation] = _Offer(agent_id, expires, handle)
             self._agent(agent_id).offered.add(conversation)
             self._send_offer(agent_id, conversation, expires)
 
     def _schedule_retry(self, conversation: str) -> None:
-        """Everyone ready had it: start a new round after ``offer_timeout``."""
-        if not self._tried.get(conversation) or conversation in self._retry:
+        """Only the last holder is free: offer again after ``offer_timeout``."""
+        if conversation not in self._last or conversation in self._retry:
             return
 
         def again() -> None:
             self._retry.pop(conversation, None)
             self._tried.pop(conversation, None)
+            self._last.pop(conversation, None)
             self.dispatch()
 
-        self._retry[conversation] = self.clock.call_later(self.offer_timeout, again)
+        self._retry[conversation] = self.clock.call_at(self.clock.now() + self.offer_timeout, again)

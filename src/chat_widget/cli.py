@@ -1,0 +1,99 @@
+"""``chat-widget``: run the live chat server and manage agent tokens.
+
+    chat-widget serve [--host 127.0.0.1] [--port 8765] [--db chats.sqlite] [--origin URL ...]
+    chat-widget agents add NAME [--db chats.sqlite]     # prints the agent's token once
+    chat-widget agents list [--db chats.sqlite]
+
+Tokens live in the database (table ``agents``, SHA-256 hashed): ``agents add``
+prints a token once; give it to the agent, who passes it to
+``WebSocketBackend(url, token=...)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from .server.config import ServerConfig
+from .server.sqlite_store import SQLiteStore
+from .server.store import DuplicateAgentError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chat-widget", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the live chat server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--db", default="chats.sqlite")
+    serve.add_argument(
+        "--origin",
+        action="append",
+        default=[],
+        help="allowed Origin of the customer page (repeatable; default: this server's own)",
+    )
+    serve.add_argument(
+        "--synchronous",
+        default="FULL",
+        choices=["FULL", "EXTRA", "NORMAL"],
+        help="SQLite durability (FULL: acknowledged events survive power loss)",
+    )
+    serve.add_argument("--offer-timeout", type=float, default=20.0)
+    serve.add_argument("--rate", type=float, default=20.0, help="frames per second per connection")
+    serve.add_argument("--rate-burst", type=float, default=40.0)
+    serve.add_argument("--log-level", default="INFO")
+
+    agents = sub.add_parser("agents", help="manage agent tokens")
+    agents_sub = agents.add_subparsers(dest="agents_command", required=True)
+    add = agents_sub.add_parser("add", help="create an agent and print its token")
+    add.add_argument("name")
+    add.add_argument("--db", default="chats.sqlite")
+    lst = agents_sub.add_parser("list", help="list agents (tokens are never shown again)")
+    lst.add_argument("--db", default="chats.sqlite")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        from .server.app import run_server
+
+        logging.basicConfig(
+            level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        config = ServerConfig(
+            host=args.host,
+            port=args.port,
+            db=args.db,
+            origins=tuple(args.origin),
+            synchronous=args.synchronous,
+            offer_timeout=args.offer_timeout,
+            rate_per_second=args.rate,
+            rate_burst=args.rate_burst,
+        )
+        asyncio.run(run_server(config))
+        return 0
+    store = SQLiteStore(args.db)
+    if args.agents_command == "add":
+        try:
+            record, token = store.add_agent(args.name)
+        except (DuplicateAgentError, ValueError) as exc:
+            print(f"chat-widget: {exc}", file=sys.stderr)
+            return 1
+        print(token)
+        print(
+            f"agent {record.id!r} ({record.name}) added to {args.db}; the token is shown only now",
+            file=sys.stderr,
+        )
+        return 0
+    for agent in store.list_agents():
+        print(f"{agent.id}\t{agent.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""``ChatServer``: wires store, fan-out, routing and the service to websockets.
+
+One asyncio server on one port: plain GETs get the customer page, websocket
+upgrades become peers. Browser connections must send an allowed Origin and
+can only act as customers; connections without an Origin (agents from the
+kernel) must authenticate with a token within ``auth_timeout`` clock seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from ..clock_driver import ClockDriver
+from ..formats import protocol as p
+from ..model.clock import VirtualClock
+from .config import ServerConfig
+from .fanout import FanOut, LocalFanOut
+from .http import handle_http
+from .limits import TokenBucket
+from .peer import Peer
+from .service import ChatService
+from .sqlite_store import SQLiteStore
+from .store import EventStore
+
+log = logging.getLogger(__name__)
+
+AUTH_TIMEOUT_CODE = 1008
+
+
+def own_origins(host: str, port: int) -> list[str]:
+    """The default allowlist: the origin the customer page is served from."""
+    hosts = {host}
+    if host in ("127.0.0.1", "localhost"):
+        hosts |= {"127.0.0.1", "localhost"}
+    return sorted(f"http://{h}:{port}" for h in hosts)
+
+
+class ChatServer:
+    """The live chat server. ``clock=None``: real time (a ``ClockDriver`` moves it)."""
+
+    def __init__(
+        self,
+        config: ServerConfig | None = None,
+        *,
+        clock: VirtualClock | None = None,
+        store: EventStore | None = None,
+        fanout: FanOut | None = None,
+    ) -> None:
+        self.config = config or ServerConfig()
+        self.realtime = clock is None
+        self.clock = clock or VirtualClock(start=time.time())
+        self.store: EventStore = store or SQLiteStore(
+            self.config.db, synchronous=self.config.synchronous
+        )
+        self.fanout: FanOut = fanout or LocalFanOut()
+        self.service = ChatService(self.store, self.fanout, self.clock, self.config)
+        self.peers: set[Peer] = set()
+        self.origins: list[str] = []
+        self.port = 0
+        self._server: Server | None = None
+        self._driver: ClockDriver | None = None
+
+    @property
+    def url(self) -> str:
+        """Websocket URL for agents (and the page's own)."""
+        return f"ws://{self.config.host}:{self.port}/ws"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.config.host}:{self.port}/"
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.store.start(loop)
+        await self.service.restore()
+        sock = socket.create_server((self.config.host, self.config.port), reuse_port=False)
+        self.port = sock.getsockname()[1]
+        self.origins = list(self.config.origins) or own_origins(self.config.host, self.port)
+        allowed: list[str | None] = [*self.origins, None]  # None: no Origin (agents)
+        self._server = await serve(
+            self._handler,
+            sock=sock,
+            origins=allowed,  # type: ignore[arg-type]
+            process_request=self._process_request,
+            max_size=self.config.max_frame_bytes,
+            max_queue=16,
+            compression=None,
+            close_timeout=self.config.close_timeout,
+            server_header="chat-widget",
+        )
+        if self.realtime:
+            self._driver = ClockDriver(self.clock)
+            self._driver.start()
+        log.info("serving on %s (customer page %s)", self.url, self.http_url)
+
+    async def stop(self) -> None:
+        """Close every connection with 1001 (going away), then commit what is queued."""
+        if self._server is not None:
+            self._server.close(close_connections=True)
+            await self._server.wait_closed()
+            self._server = None
+        if self._driver is not None:
+            self._driver.stop()
+        await self.store.close()
+
+    async def __aenter__(self) -> ChatServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- connections ----------------------------------------------------------------
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        return handle_http(request)
+
+    async def _handler(self, ws: ServerConnection) -> None:
+        origin = ws.request.headers.get("Origin") if ws.request is not None else None
+        cfg = self.config
+        peer = Peer(ws.send, ws.close, limit=cfg.send_queue_limit, browser=origin is not None)
+        peer.start()
+        self.peers.add(peer)
+        deadline = self.clock.call_later(cfg.auth_timeout, lambda: self._auth_expired(peer))
+        peer.on_close(deadline.cancel)
+        bucket = TokenBucket(self.clock, cfg.rate_per_second, cfg.rate_burst)
+        try:
+            async for raw in ws:
+                if peer.closed:
+                    break
+                await self._frame(peer, bucket, raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            peer.cleanup()
+            self.peers.discard(peer)
+
+    async def _frame(self, peer: Peer, bucket: TokenBucket, raw: str | bytes) -> None:
+        allowed = bucket.take()
+        try:
+            frame = p.parse_client_frame(raw)
+        except p.FrameError as exc:
+            code = exc.code if allowed else p.ErrorCode.RATE_LIMITED
+            peer.push(p.Error(id=exc.frame_id, code=code, message=exc.message).to_json())
+            return
+        if not allowed:
+            peer.push(
+                p.Error(
+                    id=frame.id,
+                    code=p.ErrorCode.RATE_LIMITED,
+                    message=f"more than {self.config.rate_per_second:g} frames per second; "
+                    "slow down and retry this frame",
+                    conversation=getattr(frame, "conversation", None),
+                ).to_json()
+            )
+            return
+        try:
+            await self.service.handle(peer, frame)
+        except Exception:  # a bug must not take the connection (or others) down
+            log.exception("error handling %s", frame.type)
+            peer.push(
+                p.Error(id=frame.id, code=p.ErrorCode.INTERNAL, message="internal error").to_json()
+            )
+
+    def _auth_expired(self, peer: Peer) -> None:
+        """Clock callback: no Auth/RequestChat/ResumeChat in time."""
+        if peer.principal is None and not peer.closed:
+            peer.push(
+                p.Error(
+                    code=p.ErrorCode.AUTH_TIMEOUT, message="no authentication frame in time"
+                ).to_json()
+            )
+            asyncio.get_running_loop().create_task(
+                peer.flush_and_close(AUTH_TIMEOUT_CODE, "authentication timeout")
+            )
+
+
+async def run_server(config: ServerConfig, **kwargs: Any) -> None:
+    """Serve until SIGTERM/SIGINT; then close with 1001 and flush the store."""
+    import signal
+
+    server = ChatServer(config, **kwargs)
+    await server.start()
+    print(f"chat-widget: customer page {server.http_url}  agents {server.url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()

@@ -1,0 +1,305 @@
+// Customer chat page of `chat-widget serve`: vanilla JS, no dependencies.
+// Text is only ever rendered with textContent; pushed links only for http/https.
+// The page sends an application heartbeat (browsers cannot see websocket pings),
+// reconnects with exponential backoff and jitter, and resumes from the last seq.
+"use strict";
+(() => {
+  const STORE_KEY = "chat-widget-customer";
+  const HEARTBEAT_MS = 15000;
+  const SILENCE_MS = 35000;
+  const TYPING_IDLE_MS = 3000;
+  const AGENT_TYPING_MS = 15000;
+  const BACKOFF_MS = [500, 15000];
+
+  const $ = (id) => document.getElementById(id);
+  const statusEl = document.querySelector("[data-testid=customer-status]");
+  const transcript = $("transcript");
+  const typingEl = $("typing");
+  const input = $("message");
+  const errorEl = $("error");
+
+  const saved = JSON.parse(sessionStorage.getItem(STORE_KEY) || "null");
+  const state = saved || { conversation: null, token: null, lastSeq: 0, outbox: [], ended: false };
+  let contact = null; // RequestChat fields until the chat exists
+  let ws = null;
+  let attempt = 0;
+  let heartbeat = null;
+  let lastHeard = 0;
+  let typingSent = false;
+  let typingTimer = null;
+  let agentTypingTimer = null;
+  let idCounter = 0;
+  const idPrefix = (crypto.randomUUID ? crypto.randomUUID() : String(Math.random())).slice(0, 13);
+
+  const save = () => sessionStorage.setItem(STORE_KEY, JSON.stringify(state));
+  const nextId = () => `${idPrefix}-${Date.now().toString(36)}-${++idCounter}`;
+
+  function setStatus(status, text) {
+    statusEl.dataset.status = status;
+    statusEl.textContent = text;
+  }
+
+  function showError(text) {
+    errorEl.textContent = text || "";
+  }
+
+  function safeLink(url) {
+    try {
+      const parsed = new URL(url);
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function time(ms) {
+    return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function addEntry(kind, who, text, ms, opts = {}) {
+    const li = document.createElement("li");
+    li.className = kind;
+    li.dataset.kind = kind;
+    if (opts.mine) li.classList.add("mine");
+    if (opts.seq) li.dataset.seq = String(opts.seq);
+    if (who !== null) {
+      const meta = document.createElement("span");
+      meta.className = "meta";
+      meta.textContent = ms ? `${who} · ${time(ms)}` : who;
+      li.appendChild(meta);
+    }
+    const body = document.createElement("span");
+    body.className = "text";
+    body.textContent = text;
+    li.appendChild(body);
+    if (opts.url) {
+      const href = safeLink(opts.url);
+      if (href) {
+        const a = document.createElement("a");
+        a.href = href;
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+        a.textContent = href;
+        a.dataset.testid = "pushed-link";
+        li.appendChild(a);
+      }
+    }
+    transcript.appendChild(li);
+    transcript.scrollTop = transcript.scrollHeight;
+    return li;
+  }
+
+  function renderPending() {
+    for (const el of transcript.querySelectorAll("li.pending")) el.remove();
+    for (const frame of state.outbox) {
+      if (frame.type !== "SendMessage") continue;
+      const li = addEntry("message", "You (sending…)", frame.text, 0, { mine: true });
+      li.classList.add("pending");
+      li.dataset.clientId = frame.id;
+    }
+  }
+
+  function setAgentTyping(on) {
+    typingEl.hidden = !on;
+    clearTimeout(agentTypingTimer);
+    if (on) agentTypingTimer = setTimeout(() => (typingEl.hidden = true), AGENT_TYPING_MS);
+  }
+
+  function ended(text) {
+    state.ended = true;
+    save();
+    input.disabled = true;
+    $("composer").querySelectorAll("button").forEach((b) => (b.disabled = true));
+    setAgentTyping(false);
+    if (text) addEntry("notice", null, text, 0);
+  }
+
+  function onEvent(ev) {
+    if (ev.seq <= state.lastSeq) return; // seen already
+    state.lastSeq = ev.seq;
+    save();
+    const from = ev.from || {};
+    const isClient = from.type === "Client";
+    switch (ev.type) {
+      case "Message":
+        if (!isClient) setAgentTyping(false);
+        addEntry("message", isClient ? "You" : from.nickname, ev.text, ev.utcTime, { mine: isClient, seq: ev.seq });
+        renderPending();
+        break;
+      case "PushUrl":
+        setAgentTyping(false);
+        addEntry("push_url", from.nickname, ev.text, ev.utcTime, { url: ev.url, seq: ev.seq });
+        break;
+      case "TypingStarted":
+        if (!isClient) setAgentTyping(true);
+        break;
+      case "TypingStopped":
+        if (!isClient) setAgentTyping(false);
+        break;
+      case "Notice":
+        addEntry("notice", null, ev.text, ev.utcTime, { seq: ev.seq });
+        break;
+      case "ParticipantJoined":
+        addEntry("notice", null, isClient ? "You started the chat. Please wait for an agent." : `${from.nickname} joined the chat`, ev.utcTime, { seq: ev.seq });
+        break;
+      case "ParticipantLeft":
+        if (isClient) ended("You left the chat.");
+        else addEntry("notice", null, `${from.nickname} left the chat`, ev.utcTime, { seq: ev.seq });
+        break;
+      case "ChatEnded":
+        ended(`${from.nickname} ended the chat.`);
+        break;
+      default:
+        break; // agents-only events never reach customers; unknown ones are ignored
+    }
+  }
+
+  function send(frame) {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+  }
+
+  function queue(frame) {
+    state.outbox.push(frame);
+    save();
+    if (state.conversation) send(frame);
+  }
+
+  function onFrame(frame) {
+    lastHeard = Date.now();
+    switch (frame.type) {
+      case "ChatStarted":
+        state.conversation = frame.conversation;
+        state.token = frame.token;
+        save();
+        contact = null;
+        attempt = 0;
+        setStatus("connected", "Connected");
+        showError("");
+        $("start").hidden = true;
+        $("chat").hidden = false;
+        for (const f of state.outbox) send(f); // resend, same ids: stored once
+        break;
+      case "Ack":
+        state.outbox = state.outbox.filter((f) => f.id !== frame.id);
+        save();
+        break;
+      case "Error":
+        if (frame.id) {
+          state.outbox = state.outbox.filter((f) => f.id !== frame.id);
+          save();
+          renderPending();
+        }
+        if (frame.code === "forbidden" && !state.conversation) break;
+        if (frame.code === "forbidden" && frame.id && frame.id.startsWith("resume")) {
+          sessionStorage.removeItem(STORE_KEY);
+        }
+        showError(frame.message);
+        break;
+      case "Pong":
+        break;
+      default:
+        if (typeof frame.seq === "number") onEvent(frame);
+    }
+  }
+
+  function connect() {
+    const url = `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`;
+    setStatus(attempt ? "reconnecting" : "connecting", attempt ? "Reconnecting…" : "Connecting…");
+    ws = new WebSocket(url);
+    ws.onopen = () => {
+      lastHeard = Date.now();
+      if (state.conversation) {
+        send({ v: 1, type: "ResumeChat", id: `resume-${nextId()}`, conversation: state.conversation, token: state.token, lastSeq: state.lastSeq });
+      } else if (contact) {
+        send({ v: 1, type: "RequestChat", id: nextId(), ...contact });
+      }
+      clearInterval(heartbeat);
+      heartbeat = setInterval(() => {
+        if (Date.now() - lastHeard > SILENCE_MS) ws.close();
+        else send({ v: 1, type: "Ping", id: nextId() });
+      }, HEARTBEAT_MS);
+    };
+    ws.onmessage = (msg) => {
+      try {
+        onFrame(JSON.parse(msg.data));
+      } catch (err) {
+        showError(`Unreadable message from the server: ${err}`);
+      }
+    };
+    ws.onclose = (ev) => {
+      clearInterval(heartbeat);
+      ws = null;
+      if (state.ended && state.outbox.length === 0) {
+        setStatus("disconnected", "Chat closed");
+        return;
+      }
+      if (!state.conversation && !contact) return;
+      const cap = Math.min(BACKOFF_MS[1], BACKOFF_MS[0] * 2 ** attempt++);
+      const delay = cap / 2 + Math.random() * (cap / 2); // jitter: no reconnect storms
+      setStatus("reconnecting", `Connection lost (${ev.code}); reconnecting…`);
+      setTimeout(connect, delay);
+    };
+  }
+
+  $("start").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const nickname = $("nickname").value.trim();
+    if (!nickname) return;
+    contact = { nickname };
+    const email = $("email").value.trim();
+    const phone = $("phone").value.trim();
+    if (email) contact.email = email;
+    if (phone) contact.phone = phone;
+    $("start").querySelector("button").disabled = true;
+    connect();
+  });
+
+  $("composer").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text || state.ended) return;
+    input.value = "";
+    stopTyping();
+    queue({ v: 1, type: "SendMessage", id: nextId(), conversation: state.conversation, text });
+    renderPending();
+  });
+
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey) {
+      e.preventDefault();
+      $("composer").requestSubmit();
+    }
+  });
+
+  function stopTyping() {
+    clearTimeout(typingTimer);
+    if (typingSent) {
+      typingSent = false;
+      send({ v: 1, type: "StopTyping", id: nextId(), conversation: state.conversation });
+    }
+  }
+
+  input.addEventListener("input", () => {
+    if (!state.conversation || state.ended) return;
+    if (!typingSent && input.value.trim()) {
+      typingSent = true;
+      send({ v: 1, type: "StartTyping", id: nextId(), conversation: state.conversation });
+    }
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+  });
+
+  $("end").addEventListener("click", () => {
+    if (state.ended) return;
+    queue({ v: 1, type: "EndChat", id: nextId(), conversation: state.conversation });
+  });
+
+  if (state.conversation) {
+    // a reload: resume the same chat, from the start of its history on this page
+    state.lastSeq = 0;
+    state.ended = false;
+    $("start").hidden = true;
+    $("chat").hidden = false;
+    connect();
+  }
+})();
