@@ -1,0 +1,33 @@
+"""Analyst tools: transcripts → pandas, response-time metrics, plots, synthetic days.
+
+    from chat_widget.analysis import load_transcripts, conversation_metrics
+    frames = load_transcripts("day.jsonl")
+    conversation_metrics(frames)
+
+Needs the ``analysis`` extra (pandas, matplotlib, tqdm). Definitions of every
+metric: ``docs/metrics.md``; the file format: ``docs/transcript-format.md``.
+"""
+
+from __future__ import annotations
+
+from .load import TranscriptFrames, frames_from_transcripts, load_transcripts
+from .metrics import agent_metrics, conversation_metrics, responses, summary
+from .synthetic import AgentSpec, SyntheticConfig, generate, generate_day
+from .waits import colour_at, timeline, waits
+
+__all__ = [
+    "AgentSpec",
+    "SyntheticConfig",
+    "TranscriptFrames",
+    "agent_metrics",
+    "colour_at",
+    "conversation_metrics",
+    "frames_from_transcripts",
+    "generate",
+    "generate_day",
+    "load_transcripts",
+    "responses",
+    "summary",
+    "timeline",
+    "waits",
+]

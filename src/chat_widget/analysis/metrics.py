@@ -1,0 +1,248 @@
+"""Contact-center chat metrics, vectorised (definitions in ``docs/metrics.md``).
+
+All durations are float seconds (``*_s``); NaN where a metric does not apply
+(no accept, no reply, not ended, not done). Response times are the waits the
+reply-reminder rule ends with an agent reply (``waits.waits``), so the metric
+and the indicator the agent saw can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..model.reply_timer import Thresholds
+from .load import TranscriptFrames
+from .waits import NAT, NS, conversation_positions, entry_flags, ns, stop_times, waits
+
+DEFAULT_PERCENTILES = (0.5, 0.9)
+
+
+def _seconds(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    ok = (later != NAT) & (earlier != NAT)
+    return np.where(ok, (later - earlier) / NS, np.nan)
+
+
+def _pct_name(q: float) -> str:
+    return f"p{round(q * 100):d}"
+
+
+def responses(
+    frames: TranscriptFrames,
+    thresholds: Thresholds | None = None,
+    *,
+    wait_table: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Each agent response: a wait ended by an agent reply (``response_s`` = its length)."""
+    w = waits(frames, thresholds) if wait_table is None else wait_table
+    out = w[w["ended_by"] == "reply"].reset_index(drop=True)
+    return out.rename(columns={"duration_s": "response_s"})
+
+
+def conversation_metrics(
+    frames: TranscriptFrames,
+    thresholds: Thresholds | None = None,
+    *,
+    percentiles: Sequence[float] = DEFAULT_PERCENTILES,
+    wait_table: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per conversation.
+
+    Columns: ``conversation_id, agent_id, agent_name, state, time_to_accept_s,
+    first_response_s`` (accept → first agent reply), ``first_response_from_offer_s``,
+    ``responses, response_mean_s, response_p50_s, response_p90_s, response_max_s,
+    handle_s`` (accept → end), ``wrap_up_s`` (end → done), ``green_s, yellow_s, red_s``
+    (time the indicator showed each colour), ``waits, pushed_urls, transfers,
+    conferences, contact_messages, agent_messages, abandoned`` (left before accept),
+    ``unanswered`` (accepted, never a reply).
+    """
+    conv, ent = frames.conversations, frames.entries
+    n = len(conv)
+    w = waits(frames, thresholds) if wait_table is None else wait_table
+    offered, accepted = ns(conv["offered_at"]), ns(conv["accepted_at"])
+    ended, done, left = ns(conv["ended_at"]), ns(conv["done_at"]), ns(conv["left_at"])
+    cpos = conversation_positions(frames, ent["conversation_id"])
+    ok = cpos >= 0
+    t = ns(ent["time"])
+    reply, start = entry_flags(ent)
+
+    # first reply inside the timed window (accept .. end/leave), like the session counts it
+    stop = stop_times(frames)
+    safe = np.where(ok, cpos, 0)
+    timed = ok & (accepted[safe] != NAT) & (t >= accepted[safe]) & (t <= stop[safe])
+    first_reply = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    r = timed & reply
+    np.minimum.at(first_reply, cpos[r], t[r])
+    first_reply = np.where(first_reply == np.iinfo(np.int64).max, NAT, first_reply)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(cpos[ok & mask], minlength=n).astype(np.int32)
+
+    kind = ent["kind"].to_numpy()
+    event = ent["event"].to_numpy()
+    out = pd.DataFrame(
+        {
+            "conversation_id": conv["conversation_id"].to_numpy(),
+            "agent_id": conv["agent_id"].to_numpy(),
+            "agent_name": conv["agent_name"].to_numpy(),
+            "state": conv["state"].to_numpy(),
+            "offered_at": conv["offered_at"].to_numpy(),
+            "time_to_accept_s": _seconds(accepted, offered),
+            "first_response_s": _seconds(first_reply, accepted),
+            "first_response_from_offer_s": _seconds(first_reply, offered),
+        }
+    )
+    out = out.astype(
+        {
+            "conversation_id": conv["conversation_id"].dtype,
+            "agent_id": conv["agent_id"].dtype,
+            "agent_name": conv["agent_name"].dtype,
+            "state": conv["state"].dtype,
+        }
+    )
+
+    resp = w.loc[w["ended_by"] == "reply", ["conversation_id", "duration_s"]]
+    rpos = resp["conversation_id"].cat.codes.to_numpy()
+    dur = resp["duration_s"].to_numpy()
+    out["responses"] = np.bincount(rpos, minlength=n).astype(np.int32)
+    sums = np.bincount(rpos, weights=dur, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["response_mean_s"] = np.where(out["responses"] > 0, sums / out["responses"], np.nan)
+    if len(percentiles):
+        grouped = pd.Series(dur).groupby(rpos)
+        qs = grouped.quantile(np.asarray(percentiles, dtype=float)).unstack()
+        for q in percentiles:
+            col = np.full(n, np.nan)
+            col[qs.index.to_numpy()] = qs[q].to_numpy()
+            out[f"response_{_pct_name(q)}_s"] = col
+    maxes = np.full(n, -np.inf)
+    np.maximum.at(maxes, rpos, dur)
+    out["response_max_s"] = np.where(np.isfinite(maxes), maxes, np.nan)
+    out["handle_s"] = _seconds(ended, accepted)
+    out["wrap_up_s"] = _seconds(done, ended)
+    wpos = w["conversation_id"].cat.codes.to_numpy()
+    for colour in ("green", "yellow", "red"):
+        out[f"{colour}_s"] = np.bincount(wpos, weights=w[f"{colour}_s"].to_numpy(), minlength=n)
+    out["waits"] = np.bincount(wpos, minlength=n).astype(np.int32)
+    out["pushed_urls"] = count(kind == "push_url")
+    out["transfers"] = count(event == "transfer")
+    out["conferences"] = count(event == "conference")
+    out["contact_messages"] = count(start)
+    out["agent_messages"] = count(reply)
+    out["abandoned"] = (left != NAT) & (accepted == NAT)
+    out["unanswered"] = (accepted != NAT) & (first_reply == NAT)
+    return out
+
+
+def agent_metrics(
+    frames: TranscriptFrames,
+    thresholds: Thresholds | None = None,
+    *,
+    percentiles: Sequence[float] = DEFAULT_PERCENTILES,
+    conversation_table: pd.DataFrame | None = None,
+    wait_table: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per agent: conversations they accepted (means of their per-conversation
+    metrics, sums of indicator time) and the responses they sent (count, mean, percentiles,
+    share at or over the yellow / red threshold). Indexed by ``agent_id``."""
+    w = waits(frames, thresholds) if wait_table is None else wait_table
+    cm = (
+        conversation_metrics(frames, thresholds, percentiles=(), wait_table=w)
+        if conversation_table is None
+        else conversation_table
+    )
+    by_agent = cm.groupby("agent_id", observed=True)
+    table = pd.DataFrame(
+        {
+            "agent_name": by_agent["agent_name"].first().astype(str),
+            "conversations": by_agent.size(),
+            "abandoned": by_agent["abandoned"].sum(),
+            "unanswered": by_agent["unanswered"].sum(),
+            "time_to_accept_mean_s": by_agent["time_to_accept_s"].mean(),
+            "first_response_mean_s": by_agent["first_response_s"].mean(),
+            "handle_mean_s": by_agent["handle_s"].mean(),
+            "wrap_up_mean_s": by_agent["wrap_up_s"].mean(),
+            "yellow_s": by_agent["yellow_s"].sum(),
+            "red_s": by_agent["red_s"].sum(),
+            "pushed_urls": by_agent["pushed_urls"].sum(),
+            "transfers": by_agent["transfers"].sum(),
+        }
+    )
+    resp = w[w["ended_by"] == "reply"]
+    by_responder = resp.groupby("responder_id", observed=True)["duration_s"]
+    stats = pd.DataFrame(
+        {
+            "responses": by_responder.size(),
+            "response_mean_s": by_responder.mean(),
+        }
+    )
+    for q in percentiles:
+        stats[f"response_{_pct_name(q)}_s"] = by_responder.quantile(q)
+    # share of responses that came when the indicator had already turned (at or over)
+    limits = _limits_per_wait(frames, resp, thresholds)
+    stats["over_yellow_share"] = (
+        (resp["duration_s"] >= limits[0]).groupby(resp["responder_id"], observed=True).mean()
+    )
+    stats["over_red_share"] = (
+        (resp["duration_s"] >= limits[1]).groupby(resp["responder_id"], observed=True).mean()
+    )
+    table.index = table.index.astype(str)
+    stats.index = stats.index.astype(str)
+    result = table.join(stats, how="outer")
+    result.index.name = "agent_id"
+    names = resp.groupby("responder_id", observed=True)["responder_name"].first().astype(str)
+    names.index = names.index.astype(str)
+    result["agent_name"] = result["agent_name"].fillna(names)
+    result["responses"] = result["responses"].fillna(0).astype(np.int64)
+    result["conversations"] = result["conversations"].fillna(0).astype(np.int64)
+    return result.sort_index()
+
+
+def _limits_per_wait(
+    frames: TranscriptFrames, resp: pd.DataFrame, thresholds: Thresholds | None
+) -> tuple[np.ndarray, np.ndarray]:
+    from .waits import threshold_ns
+
+    yellow, red = threshold_ns(frames, thresholds)
+    pos = resp["conversation_id"].cat.codes.to_numpy()
+    return yellow[pos] / NS, red[pos] / NS
+
+
+def summary(
+    frames: TranscriptFrames,
+    thresholds: Thresholds | None = None,
+    *,
+    wait_table: pd.DataFrame | None = None,
+    conversation_table: pd.DataFrame | None = None,
+) -> pd.Series:
+    """A day at a glance: counts, means and percentiles over all conversations."""
+    w = waits(frames, thresholds) if wait_table is None else wait_table
+    cm = (
+        conversation_metrics(frames, thresholds, wait_table=w)
+        if conversation_table is None
+        else conversation_table
+    )
+    resp = w.loc[w["ended_by"] == "reply", "duration_s"]
+    return pd.Series(
+        {
+            "conversations": len(cm),
+            "entries": len(frames.entries),
+            "agents": cm["agent_id"].nunique(),
+            "abandoned": int(cm["abandoned"].sum()),
+            "unanswered": int(cm["unanswered"].sum()),
+            "time_to_accept_mean_s": cm["time_to_accept_s"].mean(),
+            "first_response_mean_s": cm["first_response_s"].mean(),
+            "response_mean_s": resp.mean(),
+            "response_p50_s": resp.quantile(0.5),
+            "response_p90_s": resp.quantile(0.9),
+            "handle_mean_s": cm["handle_s"].mean(),
+            "wrap_up_mean_s": cm["wrap_up_s"].mean(),
+            "yellow_s": cm["yellow_s"].sum(),
+            "red_s": cm["red_s"].sum(),
+            "pushed_urls": int(cm["pushed_urls"].sum()),
+            "transfers": int(cm["transfers"].sum()),
+            "conferences": int(cm["conferences"].sum()),
+        }
+    )

@@ -1,0 +1,125 @@
+"""Plots an analyst wants at a glance; each returns a matplotlib ``Figure``.
+
+Figures are built without pyplot's global state (no figure piles up in a
+long session); Jupyter renders a returned ``Figure``, and ``fig.savefig``
+writes it to a file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..model.reply_timer import Thresholds
+from .load import TranscriptFrames
+from .waits import timeline
+
+INDICATOR_COLOURS = {"idle": "#d9d9d9", "green": "#2e9e44", "yellow": "#f2c200", "red": "#d62728"}
+
+
+def _threshold_lines(ax: object, thresholds: Thresholds, *, vertical: bool) -> None:
+    for value, name in ((thresholds.yellow_after, "yellow"), (thresholds.red_after, "red")):
+        line = ax.axvline if vertical else ax.axhline  # type: ignore[attr-defined]
+        line(
+            value,
+            color=INDICATOR_COLOURS[name],
+            linestyle="--",
+            linewidth=1.2,
+            label=f"{name} after {value:g} s",
+        )
+
+
+def response_time_distribution(
+    responses: pd.DataFrame,
+    thresholds: Thresholds | None = None,
+    *,
+    bins: int = 60,
+    column: str = "response_s",
+) -> Figure:
+    """Histogram of agent response times with the yellow/red thresholds marked."""
+    limits = thresholds or Thresholds()
+    values = responses[column].dropna().to_numpy()
+    fig = Figure(figsize=(8, 4), layout="constrained")
+    ax = fig.subplots()
+    upper = float(np.quantile(values, 0.99)) if len(values) else limits.red_after * 2
+    ax.hist(values, bins=bins, range=(0, max(upper, limits.red_after * 1.1)), color="#4c72b0")
+    _threshold_lines(ax, limits, vertical=True)
+    ax.set_xlabel("response time (s)")
+    ax.set_ylabel("responses")
+    ax.set_title(f"Agent response times (n = {len(values):,})")
+    ax.legend(loc="upper right")
+    return fig
+
+
+def agent_comparison(
+    responses: pd.DataFrame, thresholds: Thresholds | None = None, *, column: str = "response_s"
+) -> Figure:
+    """Per agent: box plot of response times (sorted by median), thresholds marked."""
+    limits = thresholds or Thresholds()
+    names = responses["responder_name"].astype(str)
+    groups = {name: grp[column].dropna().to_numpy() for name, grp in responses.groupby(names)}
+    order = sorted(groups, key=lambda n: float(np.median(groups[n])) if len(groups[n]) else 0.0)
+    fig = Figure(figsize=(8, 0.6 * max(len(order), 2) + 1.5), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(order))
+    q = np.array(
+        [
+            np.quantile(groups[n], [0.1, 0.25, 0.5, 0.75, 0.9]) if len(groups[n]) else [np.nan] * 5
+            for n in order
+        ]
+    ).reshape(len(order), 5)
+    ax.hlines(y, q[:, 0], q[:, 4], color="#4c72b0", linewidth=1.5)
+    ax.barh(y, q[:, 3] - q[:, 1], left=q[:, 1], height=0.5, color="#a6bddb", edgecolor="#4c72b0")
+    ax.plot(q[:, 2], y, "k|", markersize=18, label="median")
+    ax.set_yticks(y, order)
+    _threshold_lines(ax, limits, vertical=True)
+    ax.set_xlabel("response time (s)")
+    ax.set_title("Response times per agent (box: quartiles, line: 10th-90th percentile)")
+    ax.legend(loc="lower right")
+    return fig
+
+
+def conversation_timeline(
+    frames: TranscriptFrames, conversation_id: str, thresholds: Thresholds | None = None
+) -> Figure:
+    """One conversation: the reply indicator's colour over time, with the messages as ticks
+    (contact above, agent below) and lifecycle moments marked."""
+    segments = timeline(frames, conversation_id, thresholds)
+    conv = frames.conversations
+    row = conv[conv["conversation_id"].astype(str) == conversation_id].iloc[0]
+    origin = row["offered_at"]
+
+    def secs(values: pd.Series) -> np.ndarray:
+        return np.asarray((values - origin).dt.total_seconds())
+
+    fig = Figure(figsize=(10, 2.8), layout="constrained")
+    ax = fig.subplots()
+    starts, ends = secs(segments["start"]), secs(segments["end"])
+    for s, e, colour in zip(starts, ends, segments["colour"].astype(str), strict=True):
+        ax.axvspan(s, e, ymin=0.4, ymax=0.6, color=INDICATOR_COLOURS[colour], linewidth=0)
+    entries = frames.conversation(conversation_id)
+    t = secs(entries["time"])
+    roles = entries["sender_role"].astype(str).to_numpy()
+    kinds = entries["kind"].astype(str).to_numpy()
+    visible = entries["visibility"].astype(str).to_numpy() == "all"
+    contact = (roles == "contact") & (kinds == "message")
+    agent = (roles == "agent") & np.isin(kinds, ["message", "push_url"]) & visible
+    ax.vlines(t[contact], 0.65, 0.9, color="#333333", linewidth=1.5, label="contact message")
+    ax.vlines(t[agent], 0.1, 0.35, color="#4c72b0", linewidth=1.5, label="agent reply")
+    for key, label in (
+        ("accepted_at", "accepted"),
+        ("left_at", "contact left"),
+        ("ended_at", "ended"),
+        ("done_at", "done"),
+    ):
+        if pd.notna(row[key]):
+            x = (row[key] - origin).total_seconds()
+            ax.axvline(x, color="#777777", linestyle=":", linewidth=1)
+            ax.text(x, 0.97, label, rotation=90, va="top", ha="right", fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_yticks([])
+    ax.set_xlabel(f"seconds since offer ({origin:%Y-%m-%d %H:%M:%S} UTC)")
+    ax.set_title(f"Conversation {conversation_id}: reply indicator over time")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    return fig

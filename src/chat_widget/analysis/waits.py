@@ -1,0 +1,279 @@
+"""The reply-reminder rule on whole columns: every wait of every conversation at once.
+
+Which entry starts a wait and which ends it is decided by the model's own
+``is_reply_kind`` / ``starts_wait_kind`` (``model.reply_timer``), called once
+per (role, kind, visibility) combination and then looked up for all rows: one
+rule for the widget, the server and analysis. The state machine is the
+``ReplyTimer``'s: a wait starts at accept and at a contact message when none is
+running, the first reply after it ends it, and ending the chat (or the contact
+leaving) stops it. Only entries between accept and that stop count, as in the
+session. Times are integer nanoseconds, so a reply exactly at a threshold is
+exactly at it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from ..formats.transcript import Kind, Role, Visibility
+from ..model.reply_timer import (
+    Thresholds,
+    TimerColour,
+    colour_for_elapsed,
+    is_reply_kind,
+    starts_wait_kind,
+)
+from .load import KINDS, ROLES, VISIBILITIES, TranscriptFrames
+
+NS = 1_000_000_000
+NAT = np.iinfo(np.int64).min
+NEVER = np.iinfo(np.int64).max
+ENDED_BY = pd.CategoricalDtype(["reply", "end", "open"])
+COLOURS = [str(c) for c in TimerColour]
+
+
+@cache
+def rule_tables() -> tuple[np.ndarray, np.ndarray]:
+    """(reply, starts_wait) as boolean arrays indexed [role, kind, visibility] codes."""
+    shape = (len(ROLES), len(KINDS), len(VISIBILITIES))
+    reply, start = np.zeros(shape, dtype=bool), np.zeros(shape, dtype=bool)
+    for i, role in enumerate(ROLES):
+        for j, kind in enumerate(KINDS):
+            for k, vis in enumerate(VISIBILITIES):
+                fields = (Role(role), Kind(kind), Visibility(vis))
+                reply[i, j, k] = is_reply_kind(*fields)
+                start[i, j, k] = starts_wait_kind(*fields)
+    return reply, start
+
+
+def entry_flags(entries: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per entry: does it end a wait (reply), does it start one (contact message)?"""
+    reply, start = rule_tables()
+    codes = (
+        entries["sender_role"].cat.codes.to_numpy(),
+        entries["kind"].cat.codes.to_numpy(),
+        entries["visibility"].cat.codes.to_numpy(),
+    )
+    return reply[codes], start[codes]
+
+
+def ns(values: pd.Series) -> np.ndarray:
+    """datetime64 column → int64 nanoseconds (NaT → ``NAT``)."""
+    return values.to_numpy(dtype="datetime64[ns]").view("int64")
+
+
+def conversation_positions(frames: TranscriptFrames, column: pd.Series) -> np.ndarray:
+    """Row of ``frames.conversations`` for each value of a ``conversation_id`` column
+    (-1 where the conversation is not in the frame, e.g. after filtering)."""
+    ids = pd.Index(frames.conversations["conversation_id"].astype(str))
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        lookup = ids.get_indexer(column.cat.categories.astype(str))
+        codes = column.cat.codes.to_numpy()
+        return np.where(codes >= 0, lookup[codes], -1).astype(np.int64)
+    return np.asarray(ids.get_indexer(pd.Index(column.astype(str))), dtype=np.int64)
+
+
+def threshold_ns(
+    frames: TranscriptFrames, thresholds: Thresholds | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per conversation (yellow, red) in ns: the given thresholds, else each transcript's
+    recorded ones, else the defaults."""
+    n = len(frames.conversations)
+    if thresholds is not None:
+        return (
+            np.full(n, round(thresholds.yellow_after * NS), dtype=np.int64),
+            np.full(n, round(thresholds.red_after * NS), dtype=np.int64),
+        )
+    default = Thresholds()
+    conv = frames.conversations
+    yellow = conv["yellow_after"].fillna(default.yellow_after).to_numpy(dtype=float)
+    red = conv["red_after"].fillna(default.red_after).to_numpy(dtype=float)
+    return np.round(yellow * NS).astype(np.int64), np.round(red * NS).astype(np.int64)
+
+
+def stop_times(frames: TranscriptFrames) -> np.ndarray:
+    """When the timer stopped for good: the earlier of end and the contact leaving."""
+    conv = frames.conversations
+    ended, left = ns(conv["ended_at"]), ns(conv["left_at"])
+    ended = np.where(ended == NAT, NEVER, ended)
+    left = np.where(left == NAT, NEVER, left)
+    return np.asarray(np.minimum(ended, left), dtype=np.int64)
+
+
+def last_times(frames: TranscriptFrames, cpos: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Latest known time of each conversation (entries and lifecycle): where open waits
+    are cut off for colour durations."""
+    conv = frames.conversations
+    last = np.full(len(conv), NAT, dtype=np.int64)
+    ok = cpos >= 0
+    np.maximum.at(last, cpos[ok], t[ok])
+    for key in ("offered_at", "accepted_at", "left_at", "ended_at", "done_at"):
+        last = np.maximum(last, ns(conv[key]))
+    return last
+
+
+def colour_split(
+    duration: np.ndarray, yellow: np.ndarray, red: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nanoseconds green, yellow and red within waits of ``duration`` ns
+    (``colour_for_elapsed``: exactly at a threshold the colour has turned)."""
+    green = np.minimum(duration, yellow)
+    yellow_part = np.clip(duration - yellow, 0, red - yellow)
+    red_part = np.maximum(duration - red, 0)
+    return green, yellow_part, red_part
+
+
+def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.DataFrame:
+    """One row per wait: ``conversation_id, agent_id, wait_no, first, start, end,
+    duration_s, ended_by`` (reply | end | open), ``responder_id, responder_name,
+    green_s, yellow_s, red_s``. Open waits (no reply, no end in the data) are cut at
+    the conversation's last known time for the colour columns and ``duration_s``."""
+    conv, ent = frames.conversations, frames.entries
+    cpos = conversation_positions(frames, ent["conversation_id"])
+    t = ns(ent["time"])
+    reply, start = entry_flags(ent)
+    acc = ns(conv["accepted_at"])
+    stop = stop_times(frames)
+    accepted = acc != NAT
+    ok = cpos >= 0
+    safe = np.where(ok, cpos, 0)
+    in_window = ok & accepted[safe] & (t >= acc[safe]) & (t <= stop[safe])
+    rows = np.flatnonzero(in_window & (reply | start))
+    acc_convs = np.flatnonzero(accepted)
+    stop_convs = np.flatnonzero(accepted & (stop != NEVER))
+    index = ent["index"].to_numpy(dtype=np.int64)
+    ev_conv = np.concatenate([acc_convs, cpos[rows], stop_convs])
+    ev_time = np.concatenate([acc[acc_convs], t[rows], stop[stop_convs]])
+    ev_key = np.concatenate(
+        [np.full(len(acc_convs), -1), index[rows], np.full(len(stop_convs), NEVER)]
+    )
+    ev_start = np.concatenate(
+        [np.ones(len(acc_convs), dtype=bool), start[rows], np.zeros(len(stop_convs), dtype=bool)]
+    )
+    ev_row = np.concatenate([np.full(len(acc_convs), -1), rows, np.full(len(stop_convs), -1)])
+    order = np.lexsort((ev_key, ev_time, ev_conv))
+    ev_conv, ev_time, ev_start, ev_row = (a[order] for a in (ev_conv, ev_time, ev_start, ev_row))
+    # the timer changes only when the kind of event changes: a start while waiting and a
+    # reply while idle are no-ops
+    first_of_conv = np.r_[True, ev_conv[1:] != ev_conv[:-1]][: len(ev_conv)]
+    keep = first_of_conv | np.r_[True, ev_start[1:] != ev_start[:-1]][: len(ev_conv)]
+    ev_conv, ev_time, ev_start, ev_row = (a[keep] for a in (ev_conv, ev_time, ev_start, ev_row))
+    first_of_conv = first_of_conv[keep]
+    s = np.flatnonzero(ev_start)
+    nxt = s + 1
+    has_end = nxt < len(ev_conv)
+    has_end[has_end] = ev_conv[nxt[has_end]] == ev_conv[s[has_end]]
+    w_conv = ev_conv[s]
+    w_start = ev_time[s]
+    end_idx = np.where(has_end, nxt, 0)
+    w_end = np.where(has_end, ev_time[end_idx], NAT)
+    w_row = np.where(has_end, ev_row[end_idx], -1)
+    ended_by = np.where(~has_end, 2, np.where(w_row >= 0, 0, 1))
+    horizon = last_times(frames, cpos, t)[w_conv]
+    until = np.where(has_end, w_end, np.maximum(horizon, w_start))
+    duration = until - w_start
+    yellow_ns, red_ns = threshold_ns(frames, thresholds)
+    green, yellow, red = colour_split(duration, yellow_ns[w_conv], red_ns[w_conv])
+    wait_no = np.arange(len(s)) - np.maximum.accumulate(
+        np.where(first_of_conv[s], np.arange(len(s)), 0)
+    )
+    has_responder = w_row >= 0
+    sender_id = ent["sender_id"]
+    sender_name = ent["sender_name"]
+    id_codes = np.full(len(s), -1, dtype=np.int64)
+    name_codes = np.full(len(s), -1, dtype=np.int64)
+    id_codes[has_responder] = sender_id.cat.codes.to_numpy()[w_row[has_responder]]
+    name_codes[has_responder] = sender_name.cat.codes.to_numpy()[w_row[has_responder]]
+    return pd.DataFrame(
+        {
+            "conversation_id": pd.Categorical.from_codes(
+                w_conv, categories=pd.Index(conv["conversation_id"].astype(str))
+            ),
+            "agent_id": pd.Categorical.from_codes(
+                conv["agent_id"].cat.codes.to_numpy()[w_conv],
+                categories=pd.Index(conv["agent_id"].cat.categories),
+            ),
+            "wait_no": wait_no.astype(np.int32),
+            "first": first_of_conv[s],
+            "start": pd.to_datetime(w_start, utc=True).as_unit("ns"),
+            "end": pd.to_datetime(np.where(has_end, w_end, NAT), utc=True).as_unit("ns"),
+            "duration_s": duration / NS,
+            "ended_by": pd.Categorical.from_codes(ended_by, dtype=ENDED_BY),
+            "responder_id": pd.Categorical.from_codes(
+                id_codes, categories=sender_id.cat.categories
+            ),
+            "responder_name": pd.Categorical.from_codes(
+                name_codes, categories=sender_name.cat.categories
+            ),
+            "green_s": green / NS,
+            "yellow_s": yellow / NS,
+            "red_s": red / NS,
+        }
+    )
+
+
+def timeline(
+    frames: TranscriptFrames, conversation_id: str, thresholds: Thresholds | None = None
+) -> pd.DataFrame:
+    """The indicator colour of one conversation over time, as segments
+    ``start, end, colour`` from the offer to its last known time (idle between waits)."""
+    conv = frames.conversations
+    pos = np.flatnonzero((conv["conversation_id"].astype(str) == conversation_id).to_numpy())
+    if len(pos) == 0:
+        raise KeyError(f"no conversation {conversation_id!r}")
+    one = TranscriptFrames(
+        conv.iloc[pos].reset_index(drop=True), frames.conversation(conversation_id), frames.typing
+    )
+    w = waits(one, thresholds)
+    yellow_ns, red_ns = threshold_ns(one, thresholds)
+    begin = ns(one.conversations["offered_at"])[0]
+    t_all = ns(one.entries["time"])
+    finish = last_times(one, np.zeros(len(t_all), dtype=np.int64), t_all)[0]
+    points: list[tuple[int, str]] = [(begin, "idle")]
+    for w_start, w_dur in zip(
+        ns(w["start"]), np.round(w["duration_s"].to_numpy() * NS).astype(np.int64), strict=True
+    ):
+        w_end = w_start + int(w_dur)
+        if w_end <= w_start:
+            continue
+        points.append((int(w_start), "green"))
+        if w_dur > yellow_ns[0]:
+            points.append((int(w_start + yellow_ns[0]), "yellow"))
+        if w_dur > red_ns[0]:
+            points.append((int(w_start + red_ns[0]), "red"))
+        points.append((int(w_end), "idle"))
+    finish = max(finish, points[-1][0])
+    starts = np.array([p[0] for p in points], dtype=np.int64)
+    colours = [p[1] for p in points]
+    ends = np.r_[starts[1:], finish]
+    seg = pd.DataFrame(
+        {
+            "start": pd.to_datetime(starts, utc=True).as_unit("ns"),
+            "end": pd.to_datetime(ends, utc=True).as_unit("ns"),
+            "colour": pd.Categorical(colours, categories=COLOURS),
+        }
+    )
+    return seg[seg["end"] > seg["start"]].reset_index(drop=True)
+
+
+def colour_at(
+    segments: pd.DataFrame, times: pd.Series | pd.DatetimeIndex | np.ndarray
+) -> np.ndarray:
+    """The colour of a ``timeline`` at each of ``times`` (idle outside it)."""
+    t_ns = pd.DatetimeIndex(pd.to_datetime(times, utc=True)).as_unit("ns").asi8
+    if len(segments) == 0:
+        return np.full(len(t_ns), "idle", dtype=object)
+    starts = ns(segments["start"])
+    ends = ns(segments["end"])
+    i = np.searchsorted(starts, t_ns, side="right") - 1
+    inside = (i >= 0) & (t_ns < ends[np.maximum(i, 0)])
+    colours = segments["colour"].astype(str).to_numpy()
+    return np.where(inside, colours[np.maximum(i, 0)], "idle")
+
+
+def colour_for_wait(elapsed_s: float, thresholds: Thresholds) -> str:
+    """The model's colour rule (re-exported so analysis code names one source)."""
+    return str(colour_for_elapsed(elapsed_s, thresholds))

@@ -1,0 +1,69 @@
+"""Synthetic days are valid, seeded and realistic; plots are Figures that save."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from chat_widget.analysis import (
+    AgentSpec,
+    SyntheticConfig,
+    agent_metrics,
+    conversation_metrics,
+    generate,
+    generate_day,
+    load_transcripts,
+    responses,
+)
+from chat_widget.analysis.plots import (
+    agent_comparison,
+    conversation_timeline,
+    response_time_distribution,
+)
+from chat_widget.formats.transcript_file import validate_transcript
+
+
+def test_generated_transcripts_are_valid_and_seeded() -> None:
+    a = list(generate(conversations=40, seed=5))
+    assert a == list(generate(conversations=40, seed=5))
+    assert a != list(generate(conversations=40, seed=6))
+    for doc in a:
+        validate_transcript(doc)
+
+
+def test_generated_day_has_the_configured_shape(tmp_path: Path) -> None:
+    fast = AgentSpec("fast", "Fast Agent", response_median_s=8, response_sigma=0.2)
+    slow = AgentSpec("slow", "Slow Agent", response_median_s=50, response_sigma=0.2)
+    config = SyntheticConfig(
+        conversations=300, agents=(fast, slow), p_transfer=0.2, p_abandon=0.1, seed=1
+    )
+    path = generate_day(tmp_path / "day.jsonl", config)
+    frames = load_transcripts(path)
+    assert len(frames.conversations) == 300
+    cm = conversation_metrics(frames)
+    assert 10 <= cm["abandoned"].sum() <= 60
+    assert cm["transfers"].sum() > 20
+    am = agent_metrics(frames)
+    assert am.loc["fast", "response_p50_s"] < 15 < 35 < am.loc["slow", "response_p50_s"]
+    assert len(frames.typing) > 0 and cm["pushed_urls"].sum() > 0
+
+
+def test_plots_return_figures_that_save(tmp_path: Path) -> None:
+    frames = load_transcripts(generate_day(tmp_path / "d.jsonl", conversations=30, seed=2))
+    resp = responses(frames)
+    cm = conversation_metrics(frames)
+    slowest = cm.loc[cm["response_max_s"].idxmax()]
+    abandoned = cm.loc[cm["abandoned"] | cm["first_response_s"].isna()]
+    figures = [
+        response_time_distribution(resp),
+        agent_comparison(resp),
+        conversation_timeline(frames, str(slowest["conversation_id"])),
+        *[conversation_timeline(frames, str(c)) for c in abandoned["conversation_id"][:1]],
+    ]
+    for fig in figures:
+        assert isinstance(fig, Figure)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        assert buffer.getvalue().startswith(b"\x89PNG")
