@@ -1,7 +1,7 @@
 import { mountClockControls } from "./clockControls";
 import { mountComposer } from "./composer";
 import type { Ctx, Part } from "./context";
-import { h, setText } from "./dom";
+import { h, setAttr, setHidden, setText } from "./dom";
 import { mountHeader } from "./header";
 import { mountOffer } from "./offer";
 import { mountPartyMenu } from "./partyMenu";
@@ -47,13 +47,13 @@ export function mountChatView(ctx: Ctx, options: ChatViewOptions = {}): ChatView
     applyDelta: (first, entries) => transcript.applyDelta(first, entries),
     resetTranscript: () => transcript.reset(),
     setError(message: string) {
-      error.hidden = !message;
+      setHidden(error, !message);
       setText(error, message);
     },
     update() {
       const s = ctx.state();
-      el.dataset.state = s.state;
-      waiting.hidden = s.state !== "waiting";
+      setAttr(el, "data-state", s.state);
+      setHidden(waiting, s.state !== "waiting");
       setText(waiting, ctx.labels().waiting);
       for (const p of all) p.update();
     },

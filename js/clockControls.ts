@@ -1,4 +1,4 @@
-import { h, setText } from "./dom";
+import { h, setAttr, setHidden, setText } from "./dom";
 import type { Ctx, Part } from "./context";
 
 const SPEEDS = [1, 2, 5, 10];
@@ -19,11 +19,11 @@ export function mountClockControls(ctx: Ctx): Part {
     update() {
       const L = ctx.labels();
       const clock = ctx.clock();
-      el.hidden = !ctx.virtualClock();
-      el.setAttribute("aria-label", L.clock);
+      setHidden(el, !ctx.virtualClock());
+      setAttr(el, "aria-label", L.clock);
       setText(title, L.clock);
       setText(playPause, clock?.paused ? `▶ ${L.play}` : `⏸ ${L.pause}`);
-      speed.setAttribute("aria-label", L.speed);
+      setAttr(speed, "aria-label", L.speed);
       if (clock) speed.value = String(clock.rate);
       setText(step, L.step10);
     },

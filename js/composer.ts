@@ -1,30 +1,40 @@
-import { h, setText } from "./dom";
+import { h, setAttr, setHidden, setProp, setText } from "./dom";
 import type { Ctx, Part } from "./context";
+import { icon } from "./icons";
 import { TypingDebounce } from "./typingDebounce";
 import { mountUrlEditor } from "./urlEditor";
 
-/** Text area, Send, and (when permitted) the URL editor under it (F15–F17). */
+/** Text area, Send, and (when permitted) the URL editor under it (F15–F17).
+ *  Enter sends, Shift+Enter is a new line; our typing goes to the contact (F4). */
 export function mountComposer(ctx: Ctx): Part {
   const textarea = h("textarea", { class: "cw-input", "data-testid": "composer", rows: "2" });
   const send = h("button", { class: "cw-btn cw-primary", "data-testid": "send", type: "button" });
+  const urlEditor = mountUrlEditor(ctx);
   const urlToggle = h("button", {
     class: "cw-btn cw-icon",
     "data-testid": "url-editor-toggle",
     type: "button",
     "aria-expanded": "false",
-  }, "▾");
-  const urlEditor = mountUrlEditor(ctx);
+    "aria-controls": urlEditor.el.id,
+  }, icon("down"));
   const typing = new TypingDebounce((t) => ctx.act("typing", { typing: t }));
 
   function submit(): void {
     const text = textarea.value.trim();
     if (!text || ctx.state().state !== "accepted") return;
     ctx.act("send", { text });
-    textarea.value = "";
+    setProp(textarea, "value", "");
     typing.reset();
   }
 
+  function setEditorOpen(open: boolean): void {
+    setHidden(urlEditor.el, !open);
+    setAttr(urlToggle, "aria-expanded", String(open));
+    urlToggle.classList.toggle("cw-open", open);
+  }
+
   textarea.addEventListener("input", () => typing.input(textarea.value.trim() === ""));
+  textarea.addEventListener("blur", () => typing.stop());
   textarea.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
       ev.preventDefault();
@@ -34,10 +44,13 @@ export function mountComposer(ctx: Ctx): Part {
   send.addEventListener("click", submit);
   urlToggle.addEventListener("click", () => {
     const open = urlEditor.el.hidden;
-    urlEditor.el.hidden = !open;
-    urlToggle.setAttribute("aria-expanded", String(open));
+    setEditorOpen(open);
     if (open) urlEditor.focus();
   });
+  urlEditor.onClose = () => {
+    setEditorOpen(false);
+    urlToggle.focus();
+  };
 
   const el = h(
     "div",
@@ -52,18 +65,19 @@ export function mountComposer(ctx: Ctx): Part {
       const s = ctx.state();
       const L = ctx.labels();
       const active = s.state === "accepted";
-      el.hidden = !["accepted", "contact_left", "ended"].includes(s.state);
-      textarea.disabled = !active;
-      send.disabled = !active;
-      textarea.placeholder = L.composerPlaceholder;
-      textarea.setAttribute("aria-label", L.composer);
+      setHidden(el, !["accepted", "contact_left"].includes(s.state));
+      setProp(textarea, "disabled", !active);
+      setProp(send, "disabled", !active);
+      if (!active) typing.reset();
+      setProp(textarea, "placeholder", L.composerPlaceholder);
+      setAttr(textarea, "aria-label", L.composer);
       setText(send, L.send);
       const mayPush = Boolean(s.permissions?.push_urls);
-      urlToggle.hidden = !mayPush;
-      urlToggle.disabled = !active;
-      urlToggle.setAttribute("aria-label", L.urlEditorToggle);
-      urlToggle.title = L.urlEditorToggle;
-      if (!mayPush) urlEditor.el.hidden = true;
+      setHidden(urlToggle, !mayPush);
+      setProp(urlToggle, "disabled", !active);
+      setAttr(urlToggle, "aria-label", L.urlEditorToggle);
+      setProp(urlToggle, "title", L.urlEditorToggle);
+      if (!mayPush || !active) setEditorOpen(false);
       urlEditor.update();
     },
     destroy() {

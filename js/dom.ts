@@ -22,3 +22,17 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 export function setText(el: Element, text: string): void {
   if (el.textContent !== text) el.textContent = text;
 }
+
+/* Writes that skip the DOM when nothing changes: a state update per message must not
+   invalidate style (same-value attribute writes still do in some browsers). */
+export function setAttr(el: Element, name: string, value: string): void {
+  if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+}
+
+export function setHidden(el: HTMLElement, hidden: boolean): void {
+  if (el.hidden !== hidden) el.hidden = hidden;
+}
+
+export function setProp<E extends HTMLElement, K extends keyof E>(el: E, key: K, value: E[K]): void {
+  if (el[key] !== value) el[key] = value;
+}

@@ -1,4 +1,4 @@
-import { h, setText } from "./dom";
+import { h, setAttr, setHidden, setProp, setText } from "./dom";
 import type { Ctx, Part } from "./context";
 import type { LabelKey } from "./labels";
 import { formatDuration, timerColour } from "./timer";
@@ -23,17 +23,19 @@ export function mountHeader(ctx: Ctx, partyMenu: HTMLElement): Part {
   const timer = h("span", {
     class: "cw-timer",
     "data-testid": "reply-timer",
-    role: "status",
+    role: "timer",
     "data-color": "idle",
     "data-blink": "false",
   });
   const elapsed = h("span", { class: "cw-elapsed", "data-testid": "elapsed" });
   const status = h("span", { class: "cw-status", "data-testid": "connection-status", role: "status" });
+  const elapsedLabel = h("span", { class: "cw-sr-only" });
   const el = h(
     "div",
     { class: "cw-header" },
     timer,
     name,
+    elapsedLabel,
     elapsed,
     h("span", { class: "cw-spacer" }),
     partyMenu,
@@ -50,15 +52,16 @@ export function mountHeader(ctx: Ctx, partyMenu: HTMLElement): Part {
     if (timer.dataset.blink !== blink) timer.dataset.blink = blink;
     const label = `${L.replyTimer}: ${L[TIMER_LABEL[colour] ?? "timerIdle"]}`;
     if (timer.getAttribute("aria-label") !== label) {
-      timer.setAttribute("aria-label", label);
-      timer.title = label;
+      setAttr(timer, "aria-label", label);
+      setProp(timer, "title", label);
     }
     const since = s.pending_since_ms;
-    setText(timer, since === null || since === undefined ? "" : formatDuration(now - since));
-    const start = s.accepted_at_ms;
+    setText(timer, since === null || since === undefined ? "–:––" : formatDuration(now - since));
+    // the chat's elapsed time: since the offer while offered, since accept afterwards
+    const start = s.accepted_at_ms ?? (s.state === "offered" ? s.offered_at_ms : null);
     const stop = s.ended_at_ms ?? now;
-    setText(elapsed, start ? formatDuration(stop - start) : "");
-    elapsed.title = ctx.labels().elapsed;
+    setText(elapsed, start !== null && start !== undefined ? formatDuration(stop - start) : "");
+    if (elapsed.title !== L.elapsed) elapsed.title = L.elapsed;
   }
 
   return {
@@ -66,11 +69,14 @@ export function mountHeader(ctx: Ctx, partyMenu: HTMLElement): Part {
     update() {
       const s = ctx.state();
       const L = ctx.labels();
-      el.hidden = s.state === "waiting";
+      setHidden(el, s.state === "waiting");
       setText(name, s.contact?.name ?? "");
       const st = s.state === "contact_left" ? "contact_left" : (s.connection ?? "connected");
-      status.dataset.status = st;
-      setText(status, L[STATUS_LABEL[st] ?? "connected"]);
+      setAttr(status, "data-status", st);
+      const text = L[STATUS_LABEL[st] ?? "connected"];
+      setText(status, text);
+      setAttr(status, "aria-label", `${L.connection}: ${text}`);
+      setText(elapsedLabel, `${L.elapsed}:`);
       tick();
     },
     tick,

@@ -1,4 +1,4 @@
-import { h, setText } from "./dom";
+import { h, setAttr, setHidden, setText } from "./dom";
 import type { Ctx, Part } from "./context";
 
 /** F1: the incoming-chat offer with Accept, Reject and Ignore. */
@@ -13,7 +13,7 @@ export function mountOffer(ctx: Ctx): Part {
   ignore.addEventListener("click", () => ctx.act("ignore"));
   const el = h(
     "div",
-    { class: "cw-offer", "data-testid": "offer", role: "alertdialog", "aria-live": "assertive" },
+    { class: "cw-offer", "data-testid": "offer", role: "group", "aria-live": "assertive" },
     title,
     who,
     h("span", { class: "cw-offer-buttons" }, accept, reject, ignore),
@@ -23,13 +23,13 @@ export function mountOffer(ctx: Ctx): Part {
     update() {
       const s = ctx.state();
       const L = ctx.labels();
-      el.hidden = s.state !== "offered";
+      setHidden(el, s.state !== "offered");
       setText(title, L.incomingChat + ": ");
       setText(who, s.contact?.name ?? "");
       setText(accept, L.accept);
       setText(reject, L.reject);
       setText(ignore, L.ignore);
-      el.setAttribute("aria-label", `${L.incomingChat}: ${s.contact?.name ?? ""}`);
+      setAttr(el, "aria-label", `${L.incomingChat}: ${s.contact?.name ?? ""}`);
     },
   };
 }

@@ -1,5 +1,6 @@
-import { h, setText } from "./dom";
+import { h, setAttr, setHidden, setProp, setText } from "./dom";
 import type { Ctx, Part } from "./context";
+import { icon } from "./icons";
 import type { LabelKey } from "./labels";
 
 const CALL_LABEL: Record<string, LabelKey> = {
@@ -8,12 +9,19 @@ const CALL_LABEL: Record<string, LabelKey> = {
   ended: "callEnded",
 };
 
+/** A `mailto:` draft for one address (the address itself stays readable). */
 export function mailtoHref(address: string): string {
   return `mailto:${encodeURIComponent(address).replace(/%40/g, "@")}`;
 }
 
-/** F8: call or e-mail the contact; lists every number and address of the record. */
-export function mountPartyMenu(ctx: Ctx): Part & { callOrMail(kind: "phone" | "email", value: string): void } {
+export interface PartyMenuPart extends Part {
+  /** A phone number or e-mail address clicked in the transcript (F8 setting). */
+  callOrMail(kind: "phone" | "email", value: string): void;
+}
+
+/** F8: call or e-mail the contact; lists every number and address of the contact record.
+ *  Calls are simulated (dialing / connected / ended, with Hang up); e-mail opens a mailto draft. */
+export function mountPartyMenu(ctx: Ctx): PartyMenuPart {
   const button = h("button", {
     class: "cw-btn",
     "data-testid": "party-action",
@@ -25,10 +33,24 @@ export function mountPartyMenu(ctx: Ctx): Part & { callOrMail(kind: "phone" | "e
   const callStatus = h("span", { class: "cw-call", "data-testid": "call-state", role: "status" });
   const hangUp = h("button", { class: "cw-btn", "data-testid": "hang-up", type: "button", hidden: true });
   hangUp.addEventListener("click", () => ctx.act("hang_up"));
+  const el = h("span", { class: "cw-party" }, button, menu, callStatus, hangUp);
+  let builtFor = "";
 
-  function close(): void {
-    menu.hidden = true;
-    button.setAttribute("aria-expanded", "false");
+  function items(): HTMLElement[] {
+    return [...menu.querySelectorAll<HTMLElement>("[role=menuitem]")];
+  }
+
+  function close(focusButton = false): void {
+    if (menu.hidden) return;
+    setHidden(menu, true);
+    setAttr(button, "aria-expanded", "false");
+    if (focusButton) button.focus();
+  }
+
+  function open(): void {
+    setHidden(menu, false);
+    setAttr(button, "aria-expanded", "true");
+    items()[0]?.focus();
   }
 
   function callOrMail(kind: "phone" | "email", value: string): void {
@@ -37,59 +59,92 @@ export function mountPartyMenu(ctx: Ctx): Part & { callOrMail(kind: "phone" | "e
     close();
   }
 
-  button.addEventListener("click", () => {
-    const open = menu.hidden;
-    menu.hidden = !open;
-    button.setAttribute("aria-expanded", String(open));
-    if (open) (menu.querySelector("[role=menuitem]") as HTMLElement | null)?.focus();
-  });
-  menu.addEventListener("keydown", (ev) => {
-    const items = [...menu.querySelectorAll<HTMLElement>("[role=menuitem]")];
-    const i = items.indexOf(document.activeElement as HTMLElement);
-    if (ev.key === "Escape") {
-      close();
-      button.focus();
-    } else if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+  button.addEventListener("click", () => (menu.hidden ? open() : close()));
+  button.addEventListener("keydown", (ev) => {
+    if (ev.key === "ArrowDown" && menu.hidden && !button.disabled) {
       ev.preventDefault();
-      const n = items.length;
-      items[(i + (ev.key === "ArrowDown" ? 1 : n - 1)) % n]?.focus();
+      open();
     }
   });
+  menu.addEventListener("keydown", (ev) => {
+    const all = items();
+    const i = all.indexOf(document.activeElement as HTMLElement);
+    const n = all.length;
+    if (ev.key === "Escape") {
+      ev.preventDefault();
+      close(true);
+    } else if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      ev.preventDefault();
+      all[(i + (ev.key === "ArrowDown" ? 1 : n - 1)) % n]?.focus();
+    } else if (ev.key === "Home" || ev.key === "End") {
+      ev.preventDefault();
+      all[ev.key === "Home" ? 0 : n - 1]?.focus();
+    } else if (ev.key === "Tab") {
+      close();
+    }
+  });
+  // close when focus or a click goes elsewhere
+  el.addEventListener("focusout", (ev) => {
+    const to = ev.relatedTarget as Node | null;
+    if (to && !el.contains(to)) close();
+  });
+  const onDocClick = (ev: MouseEvent): void => {
+    if (!el.contains(ev.target as Node)) close();
+  };
+  document.addEventListener("click", onDocClick, true);
 
-  const el = h("span", { class: "cw-party" }, button, menu, callStatus, hangUp);
+  function rebuild(): void {
+    const s = ctx.state();
+    const L = ctx.labels();
+    const contact = s.contact ?? { name: "", phones: [], emails: [] };
+    const perms = s.permissions ?? { call_contact: true, email_contact: true, push_urls: false };
+    const key = JSON.stringify([L.call, L.email, contact.phones, contact.emails, perms.call_contact, perms.email_contact]);
+    if (key === builtFor) return; // keep focus on an open menu across unrelated updates
+    builtFor = key;
+    const list: HTMLElement[] = [];
+    if (perms.call_contact) {
+      for (const p of contact.phones) {
+        const it = h("button", { role: "menuitem", type: "button", class: "cw-menuitem", "data-testid": "call-contact", tabindex: "-1" },
+          icon("phone"), `${L.call} ${p}`);
+        it.addEventListener("click", () => callOrMail("phone", p));
+        list.push(it);
+      }
+    }
+    if (perms.email_contact) {
+      for (const e of contact.emails) {
+        // a real link, so the browser (or the test) sees the mailto: draft it opens
+        const it = h("a", { role: "menuitem", class: "cw-menuitem", "data-testid": "email-contact", href: mailtoHref(e), tabindex: "-1" },
+          icon("mail"), `${L.email} ${e}`);
+        it.addEventListener("click", () => close());
+        list.push(it);
+      }
+    }
+    menu.replaceChildren(...list);
+    setProp(button, "disabled", list.length === 0);
+    setProp(button, "title", list.length === 0 ? L.noContactDetails : L.partyAction);
+  }
+
   return {
     el,
     callOrMail,
     update() {
       const s = ctx.state();
       const L = ctx.labels();
-      setText(button, `${L.partyAction} ▾`);
-      const contact = s.contact ?? { name: "", phones: [], emails: [] };
-      const perms = s.permissions ?? { call_contact: true, email_contact: true, push_urls: false };
-      const items: HTMLElement[] = [];
-      if (perms.call_contact) {
-        for (const p of contact.phones) {
-          const it = h("button", { role: "menuitem", type: "button", class: "cw-menuitem", "data-testid": "call-contact" }, `📞 ${L.call} ${p}`);
-          it.addEventListener("click", () => callOrMail("phone", p));
-          items.push(it);
-        }
-      }
-      if (perms.email_contact) {
-        for (const e of contact.emails) {
-          const it = h("button", { role: "menuitem", type: "button", class: "cw-menuitem", "data-testid": "email-contact" }, `✉ ${L.email} ${e}`);
-          it.addEventListener("click", () => callOrMail("email", e));
-          items.push(it);
-        }
-      }
-      menu.replaceChildren(...items);
-      el.hidden = !["accepted", "contact_left", "ended"].includes(s.state);
-      button.disabled = items.length === 0;
+      if (button.firstChild?.textContent !== L.partyAction) button.replaceChildren(L.partyAction, icon("down"));
+      setAttr(menu, "aria-label", L.partyAction);
+      rebuild();
+      setHidden(el, !["accepted", "contact_left", "ended"].includes(s.state));
+      if (el.hidden) close();
       const call = s.call ?? { state: "none", number: null };
-      callStatus.dataset.call = call.state;
+      setAttr(callStatus, "data-call", call.state);
       const key = CALL_LABEL[call.state];
       setText(callStatus, key ? `${L[key]} ${call.number ?? ""}`.trim() : "");
-      hangUp.hidden = !(call.state === "dialing" || call.state === "connected");
+      setHidden(callStatus, !key);
+      setHidden(hangUp, !(call.state === "dialing" || call.state === "connected"));
       setText(hangUp, L.hangUp);
+    },
+    destroy() {
+      document.removeEventListener("click", onDocClick, true);
     },
   };
 }

@@ -1,11 +1,16 @@
-import { h } from "./dom";
+import { h, setAttr, setHidden, setText } from "./dom";
 import type { Ctx, Part } from "./context";
+import { icon } from "./icons";
 import { splitParts } from "./linkify";
+import { mailtoHref } from "./partyMenu";
 import { formatClockTime } from "./timer";
 import { TranscriptStore } from "./transcriptStore";
 import type { EntryView } from "./types";
 
 const NEAR_BOTTOM_PX = 40;
+const CHUNK_SIZE = 100;
+const raf = (f: () => void): number =>
+  typeof requestAnimationFrame === "function" ? requestAnimationFrame(f) : Number(setTimeout(f, 16));
 
 export interface TranscriptPart extends Part {
   store: TranscriptStore;
@@ -18,21 +23,27 @@ export interface TranscriptPart extends Part {
 export function renderEntry(e: EntryView, ctx: Ctx, onContactDetail?: (kind: "phone" | "email", value: string) => void): HTMLElement {
   const s = ctx.state();
   const L = ctx.labels();
-  const who = e.r === "agent" && e.n === s.agent?.name ? `${e.n} (${L.you})` : e.n;
+  // "(You)" in its own span, so a locale switch can relabel drawn entries
+  const mine = e.r === "agent" && e.n === s.agent?.name;
+  const who = mine ? [e.n, h("span", { class: "cw-you" }, ` (${L.you})`)] : [e.n];
   const body = h("span", { class: "cw-text" });
+  // F8 setting: the contact's phone numbers / e-mail addresses become actions (when permitted)
   const clickable = e.r === "contact" && Boolean(s.clickable_contact_details);
+  const perms = s.permissions ?? { call_contact: true, email_contact: true, push_urls: false };
   for (const part of splitParts(e.x, clickable)) {
     if (part.kind === "text") body.append(document.createTextNode(part.text));
     else if (part.kind === "url")
       body.append(h("a", { href: part.href, target: "_blank", rel: "noopener noreferrer" }, part.text));
-    else {
-      const btn = h("button", { type: "button", class: "cw-detail", "data-testid": `chat-${part.kind}` }, part.text);
-      btn.addEventListener("click", () => onContactDetail?.(part.kind as "phone" | "email", part.text));
+    else if (part.kind === "phone" && perms.call_contact) {
+      const btn = h("button", { type: "button", class: "cw-detail", "data-testid": "chat-phone", title: L.callThis }, part.text);
+      btn.addEventListener("click", () => onContactDetail?.("phone", part.text));
       body.append(btn);
-    }
+    } else if (part.kind === "email" && perms.email_contact) {
+      body.append(h("a", { class: "cw-detail", "data-testid": "chat-email", href: mailtoHref(part.text), title: L.emailThis }, part.text));
+    } else body.append(document.createTextNode(part.text));
   }
-  if (e.k === "push_url" && e.u) {
-    body.append(" ", h("a", { href: e.u, target: "_blank", rel: "noopener noreferrer", class: "cw-pushed", "data-testid": "pushed-url" }, "🔗"));
+  if (e.k === "push_url" && e.u && /^https?:\/\//i.test(e.u)) {
+    body.append(" ", h("a", { href: e.u, target: "_blank", rel: "noopener noreferrer", class: "cw-pushed", "data-testid": "pushed-url", "aria-label": L.pushedUrl, title: e.u }, icon("link")));
   }
   return h(
     "div",
@@ -44,7 +55,7 @@ export function renderEntry(e: EntryView, ctx: Ctx, onContactDetail?: (kind: "ph
       "data-index": String(e.i),
       role: "article",
     },
-    h("span", { class: "cw-meta" }, h("time", {}, formatClockTime(e.t)), " ", e.k === "notice" ? "" : h("span", { class: "cw-sender" }, who)),
+    h("span", { class: "cw-meta" }, h("time", {}, formatClockTime(e.t)), " ", e.k === "notice" ? "" : h("span", { class: "cw-sender" }, ...who)),
     body,
   );
 }
@@ -57,28 +68,72 @@ export function mountTranscript(ctx: Ctx, onContactDetail?: (kind: "phone" | "em
   const more = h("button", { type: "button", class: "cw-new-messages", "data-testid": "new-messages", hidden: true });
   const el = h("div", { class: "cw-transcript-wrap" }, list, more, live);
   let pinned = true;
+  let youLabel = ctx.labels().you;
+  // entries live in chunks of CHUNK_SIZE: appending one re-lays out the last chunk and a
+  // few cached chunk boxes, not every entry, so the cost stays flat as the transcript grows
+  let chunk: HTMLElement | null = null;
+  function appendEntries(nodes: HTMLElement[]): void {
+    let i = 0;
+    while (i < nodes.length) {
+      if (chunk === null || chunk.childElementCount >= CHUNK_SIZE) {
+        chunk?.classList.add("cw-chunk-full");
+        chunk = h("div", { class: "cw-chunk", role: "presentation" });
+        list.append(chunk);
+      }
+      const room = CHUNK_SIZE - chunk.childElementCount;
+      chunk.append(...nodes.slice(i, i + room));
+      i += room;
+    }
+  }
+  let unseen = 0;
+  const scrollToEnd = (): void => {
+    list.scrollTop = list.scrollHeight;
+  };
+  // at most one scroll (one layout) per frame, however many deltas arrive in it
+  let scrollFrame = 0;
+  const scrollSoon = (): void => {
+    if (scrollFrame !== 0) return;
+    scrollFrame = raf(() => {
+      scrollFrame = 0;
+      if (pinned) scrollToEnd();
+    });
+  };
 
   list.addEventListener("scroll", () => {
     pinned = list.scrollHeight - list.scrollTop - list.clientHeight < NEAR_BOTTOM_PX;
-    if (pinned) more.hidden = true;
+    if (pinned) {
+      setHidden(more, true);
+      unseen = 0;
+    }
   });
   more.addEventListener("click", () => {
-    list.scrollTop = list.scrollHeight;
+    scrollToEnd();
     pinned = true;
-    more.hidden = true;
+    unseen = 0;
+    setHidden(more, true);
+    list.focus();
   });
 
   function applyDelta(firstIndex: number, entries: EntryView[]): number | null {
     const { appended, gapFrom } = store.apply(firstIndex, entries);
     if (gapFrom !== null) return gapFrom;
     if (appended.length === 0) return null;
-    const frag = document.createDocumentFragment();
-    for (const e of appended) frag.append(renderEntry(e, ctx, onContactDetail));
-    list.append(frag);
-    const last = appended[appended.length - 1]!;
-    if (last.v === "all" || last.k !== "consult") live.textContent = `${last.n}: ${last.x}`.slice(0, 300);
-    if (pinned) list.scrollTop = list.scrollHeight;
-    else more.hidden = false;
+    appendEntries(appended.map((e) => renderEntry(e, ctx, onContactDetail)));
+    // the live region announces what others wrote (not our own lines), the latest only
+    for (let j = appended.length - 1; j >= 0; j--) {
+      const e = appended[j]!;
+      if (e.r !== "agent" || e.n !== ctx.state().agent?.name) {
+        live.textContent = (e.k === "notice" ? e.x : `${e.n}: ${e.x}`).slice(0, 300);
+        break;
+      }
+    }
+    if (pinned) scrollSoon();
+    else {
+      // the user is reviewing older lines: do not yank them down, offer a way back instead
+      unseen += appended.length;
+      setHidden(more, false);
+      more.textContent = `${ctx.labels().newMessages} (${unseen})`;
+    }
     return null;
   }
 
@@ -89,14 +144,22 @@ export function mountTranscript(ctx: Ctx, onContactDetail?: (kind: "phone" | "em
     reset() {
       store.clear();
       list.replaceChildren();
+      chunk = null;
       pinned = true;
-      more.hidden = true;
+      unseen = 0;
+      setHidden(more, true);
     },
     update() {
       const L = ctx.labels();
-      list.setAttribute("aria-label", L.transcript);
-      more.textContent = L.newMessages;
-      el.hidden = ctx.state().state === "waiting";
+      if (L.you !== youLabel) {
+        youLabel = L.you;
+        for (const span of list.querySelectorAll(".cw-you")) setText(span, ` (${L.you})`);
+      }
+      setAttr(list, "aria-label", L.transcript);
+      setText(more, `${L.newMessages} (${unseen})`);
+      const wasHidden = el.hidden;
+      setHidden(el, ["waiting", "offered", "declined", "ignored"].includes(ctx.state().state));
+      if (wasHidden && !el.hidden && pinned) scrollToEnd();
     },
   };
 }

@@ -44,7 +44,6 @@ export interface ViewState {
   call?: { state: string; number: string | null };
   clickable_contact_details?: boolean;
   url_history?: string[];
-  entry_count?: number;
 }
 
 export interface EntriesMessage {

@@ -2,7 +2,7 @@ import type { RenderProps } from "@anywidget/types";
 import { watchAttention } from "./attention";
 import { mountChatView } from "./chatView";
 import { makeCtx } from "./context";
-import { h } from "./dom";
+import { h, setAttr } from "./dom";
 import { timerColour } from "./timer";
 import type { EntriesMessage, WidgetModel } from "./types";
 
@@ -17,9 +17,9 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
   function update(): void {
     const s = ctx.state();
     const L = ctx.labels();
-    root.setAttribute("lang", model.get("locale"));
-    root.setAttribute("aria-label", s.contact ? `${L.transcript}: ${s.contact.name}` : L.waiting);
-    root.dataset.state = s.state;
+    setAttr(root, "lang", model.get("locale"));
+    setAttr(root, "aria-label", s.contact ? `${L.transcript}: ${s.contact.name}` : L.waiting);
+    setAttr(root, "data-state", s.state);
     view.setError(model.get("error") ?? "");
     if (s.session_id !== sessionId) {
       // a fresh view (or another chat): ask for the transcript from what we have

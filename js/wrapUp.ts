@@ -1,8 +1,12 @@
-import { h, setText } from "./dom";
+import { h, setAttr, setHidden, setProp, setText } from "./dom";
 import type { Ctx, Part } from "./context";
 
-/** F9, F10: disposition code, note, End chat, Mark done. */
+let wrapUpCount = 0;
+
+/** F9, F10: disposition code, note, End chat, then Mark done; with `disposition_required`
+ *  the view refuses Done (and says why) until a code is chosen. */
 export function mountWrapUp(ctx: Ctx): Part {
+  const hintId = `cw-done-hint-${++wrapUpCount}`;
   const select = h("select", { class: "cw-select", "data-testid": "disposition" });
   const selectText = h("span", {});
   const selectLabel = h("label", { class: "cw-label" }, selectText);
@@ -11,7 +15,7 @@ export function mountWrapUp(ctx: Ctx): Part {
   const notes = h("ul", { class: "cw-notes", "data-testid": "notes" });
   const end = h("button", { class: "cw-btn cw-danger", "data-testid": "end", type: "button" });
   const done = h("button", { class: "cw-btn cw-primary", "data-testid": "done", type: "button" });
-  const hint = h("span", { class: "cw-hint", "data-testid": "done-hint" });
+  const hint = h("span", { class: "cw-hint", "data-testid": "done-hint", role: "alert", id: hintId, hidden: true });
   const banner = h("div", { class: "cw-banner", "data-testid": "chat-status", role: "status" });
   selectLabel.append(select);
 
@@ -20,7 +24,7 @@ export function mountWrapUp(ctx: Ctx): Part {
     const text = note.value.trim();
     if (!text) return;
     ctx.act("note", { text });
-    note.value = "";
+    setProp(note, "value", "");
   };
   addNote.addEventListener("click", submitNote);
   note.addEventListener("keydown", (ev) => {
@@ -30,7 +34,18 @@ export function mountWrapUp(ctx: Ctx): Part {
     }
   });
   end.addEventListener("click", () => ctx.act("end"));
-  done.addEventListener("click", () => ctx.act("done"));
+  done.addEventListener("click", () => {
+    const s = ctx.state();
+    if (s.disposition_required && !s.disposition) {
+      // refused in the view (Python refuses too): say why and go where it can be fixed
+      setText(hint, ctx.labels().dispositionRequired);
+      setHidden(hint, false);
+      setAttr(select, "aria-invalid", "true");
+      select.focus();
+      return;
+    }
+    ctx.act("done");
+  });
 
   const el = h(
     "div",
@@ -46,7 +61,7 @@ export function mountWrapUp(ctx: Ctx): Part {
       const s = ctx.state();
       const L = ctx.labels();
       const st = s.state;
-      el.hidden = !["accepted", "contact_left", "ended", "done", "declined", "ignored"].includes(st);
+      setHidden(el, !["accepted", "contact_left", "ended", "done", "declined", "ignored"].includes(st));
       const editable = ["accepted", "contact_left", "ended"].includes(st);
       const codes = s.disposition_codes ?? [];
       const current = s.disposition ?? "";
@@ -55,28 +70,37 @@ export function mountWrapUp(ctx: Ctx): Part {
       if (have.join("\u0000") !== wanted.join("\u0000") || select.options[0]?.text !== L.noDisposition) {
         select.replaceChildren(...wanted.map((c) => h("option", { value: c }, c === "" ? L.noDisposition : c)));
       }
-      select.value = current;
-      select.disabled = !editable;
-      select.setAttribute("aria-label", L.disposition);
+      setProp(select, "value", current);
+      setProp(select, "disabled", !editable);
+      setAttr(select, "aria-label", L.disposition);
       setText(selectText, `${L.disposition} `);
-      note.placeholder = L.notePlaceholder;
-      note.setAttribute("aria-label", L.note);
-      note.disabled = !editable;
-      addNote.disabled = !editable;
+      setProp(note, "placeholder", L.notePlaceholder);
+      setAttr(note, "aria-label", L.note);
+      setProp(note, "disabled", !editable);
+      setProp(addNote, "disabled", !editable);
       setText(addNote, L.addNote);
-      notes.replaceChildren(...(s.notes ?? []).map((n) => h("li", {}, n)));
+      const noteTexts = s.notes ?? [];
+      if ([...notes.children].map((li) => li.textContent).join("\u0000") !== noteTexts.join("\u0000") || notes.children.length !== noteTexts.length)
+        notes.replaceChildren(...noteTexts.map((n) => h("li", {}, n)));
       setText(end, L.end);
       setText(done, L.done);
-      end.hidden = !(st === "accepted" || st === "contact_left");
-      done.hidden = !(st === "ended" || st === "contact_left");
+      setHidden(end, !(st === "accepted" || st === "contact_left"));
+      setHidden(done, !(st === "ended" || st === "contact_left"));
       const blocked = Boolean(s.disposition_required) && !s.disposition;
-      done.setAttribute("aria-disabled", String(blocked));
-      setText(hint, blocked && !done.hidden ? L.dispositionRequired : "");
+      setAttr(done, "aria-disabled", String(blocked));
+      if (blocked) done.setAttribute("aria-describedby", hintId);
+      else done.removeAttribute("aria-describedby");
+      if (!blocked) select.removeAttribute("aria-invalid");
+      // say it before the click, not only after it
+      const showHint = blocked && !done.hidden;
+      setText(hint, showHint ? L.dispositionRequired : "");
+      setHidden(hint, !showHint);
+      selectLabel.classList.toggle("cw-required", Boolean(s.disposition_required));
       const bannerText =
         st === "ended" ? L.chatEnded : st === "done" ? L.chatDone : st === "declined" ? L.declined : st === "ignored" ? L.ignored : st === "contact_left" ? L.contactLeft : "";
       setText(banner, bannerText);
-      banner.hidden = bannerText === "";
-      banner.dataset.state = st;
+      setHidden(banner, bannerText === "");
+      setAttr(banner, "data-state", st);
     },
   };
 }

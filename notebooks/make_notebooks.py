@@ -170,6 +170,36 @@ assert session.state is SessionState.DONE
     ),
     (
         "md",
+        """### 8. Calls, e-mail and a shaky connection
+
+The **Party Action** menu next to the contact's name lists every phone number and
+e-mail address of the contact record. Calls are simulated: *dialing*, then
+*connected* a few seconds later, until you hang up. E-mail opens a draft in your
+mail program. Trainers can also make the connection wobble, to show what the
+status next to the menu looks like.""",
+    ),
+    (
+        "code",
+        """backend = MockBackend("billing", clock=VirtualClock())
+backend.clock.advance(1)
+session = backend.first_session()
+session.accept()
+chat = ChatWidget(backend)
+session.call("+49 30 1234567")
+backend.clock.advance(3)
+print("call:", session.call_state)
+backend.set_connection("reconnecting")
+print("connection:", session.connection)
+chat""",
+    ),
+    (
+        "code",
+        """session.hang_up()
+backend.set_connection("connected")
+assert (str(session.call_state), str(session.connection)) == ("ended", "connected")""",
+    ),
+    (
+        "md",
         """## Your turn
 
 Try the other built-in scenarios: `MockBackend("impatient")` complains when the
@@ -179,5 +209,225 @@ address, then leaves. Or write your own scenario file (see the README).""",
 ]
 
 
+PROTOTYPING: list[tuple[str, str]] = [
+    (
+        "md",
+        """# Prototyping the chat view
+
+Change a setting, run the cell, and see the effect at once. Every chat here runs
+on a **virtual clock** that moves only when a cell says so, so each cell shows
+exactly one moment (and checks it).
+
+Settings live in three places:
+
+- `SessionConfig`: reply-reminder thresholds, typing timeout, disposition codes
+  (and whether one is mandatory), clickable contact details, the text of a pushed link;
+- `AgentProfile` / `Permissions`: may this agent push URLs, call, e-mail?
+- the contact record (`ContactRecord`, or `contact:` in a scenario): phone numbers and
+  e-mail addresses for the **Party Action** menu.
+
+`session.reconfigure(...)` swaps any of them on a live chat.""",
+    ),
+    (
+        "code",
+        """from dataclasses import replace
+
+from chat_widget import (
+    AgentProfile,
+    ChatError,
+    ChatWidget,
+    ContactRecord,
+    MockBackend,
+    Permissions,
+    SessionConfig,
+    Thresholds,
+    TimerColour,
+    VirtualClock,
+)
+
+
+def chat(config=None, agent=None, contact=None, locale="en"):
+    \"\"\"A quiet customer (waits for replies) on a virtual clock, already accepted.\"\"\"
+    scenario = {
+        "name": "Prototype",
+        "contact": contact or {"name": "Maria Weber", "phones": ["+49 30 1234567"]},
+        "offer_after": 1,
+        "steps": [{"say": "Hello, I have a question about my contract.", "typing": 2},
+                  {"wait_for_reply": True}],
+    }
+    backend = MockBackend(scenario, clock=VirtualClock(), config=config, agent=agent)
+    backend.clock.advance(1)
+    session = backend.first_session()
+    session.accept()
+    return backend, session, ChatWidget(backend, locale=locale)""",
+    ),
+    (
+        "md",
+        """## Reply-reminder thresholds
+
+Yellow after 10 s and red after 20 s instead of the default 30 s / 60 s.""",
+    ),
+    (
+        "code",
+        """strict = SessionConfig(thresholds=Thresholds(yellow_after=10, red_after=20))
+backend, session, widget = chat(strict)
+backend.clock.advance(12)
+assert session.timer_colour() is TimerColour.YELLOW
+widget""",
+    ),
+    (
+        "code",
+        """backend.clock.advance(10)
+assert session.timer_colour() is TimerColour.RED
+# too strict? relax the thresholds on the live chat: the indicator above turns back
+session.reconfigure(replace(session.config, thresholds=Thresholds(yellow_after=45, red_after=90)))
+assert session.timer_colour() is TimerColour.GREEN""",
+    ),
+    (
+        "md",
+        """## Permissions
+
+A trainee who may not push URLs or call: the URL editor's arrow under **Send**
+disappears, and the **Party Action** menu keeps only the e-mail address.""",
+    ),
+    (
+        "code",
+        """may_not = Permissions(push_urls=False, call_contact=False)
+trainee = AgentProfile(name="Trainee", permissions=may_not)
+contact = {"name": "Jonas Keller", "phones": ["+49 40 555123"], "emails": ["jonas@example.com"]}
+backend, session, widget = chat(agent=trainee, contact=contact)
+try:
+    session.push_url("https://example.com")
+except ChatError as err:
+    print("refused:", err)
+widget""",
+    ),
+    (
+        "code",
+        """# allow it again: the arrow comes back
+session.reconfigure(agent=AgentProfile(name="Trainee"))
+assert session.agent.permissions.push_urls""",
+    ),
+    (
+        "md",
+        """## Locale
+
+`locale="de"` or `"en"`; switch a live widget with `widget.locale = ...`. The text of
+a pushed link is what the contact reads, so it is a setting of its own.""",
+    ),
+    (
+        "code",
+        """config = SessionConfig(push_url_text="Bitte klicken Sie auf den Link: {url}")
+backend, session, widget = chat(config, locale="de")
+session.push_url("https://example.com/vertrag")
+assert session.transcript[-1].text == "Bitte klicken Sie auf den Link: https://example.com/vertrag"
+widget""",
+    ),
+    (
+        "code",
+        """widget.locale = "en"  # the labels above switch at once""",
+    ),
+    (
+        "md",
+        """## Contact record and clickable details
+
+Several numbers and addresses: the **Party Action** menu lists each. With
+`clickable_contact_details=True` (the default) a number or address the contact
+writes in the chat becomes a call or e-mail action too; switch it off to compare.""",
+    ),
+    (
+        "code",
+        """contact = {
+    "name": "Lena Fischer",
+    "phones": ["+49 30 1111111", "+49 170 2222222"],
+    "emails": ["lena@example.com", "l.fischer@work.example"],
+}
+backend, session, widget = chat(contact=contact)
+backend.customer.say("Or call my office: 040 3333333")
+print(session.numbers_in_chat())
+widget""",
+    ),
+    (
+        "code",
+        """session.reconfigure(replace(session.config, clickable_contact_details=False))
+# widgets draw messages once: a new widget on this chat shows them as plain text
+ChatWidget(backend)""",
+    ),
+    (
+        "code",
+        """# a new contact record on the live chat: the menu lists the new numbers
+session.reconfigure(contact=ContactRecord("Lena Fischer", phones=("+49 89 4444444",)))
+widget.flush()  # send what is queued now, so we can read the synced state
+assert widget.state["contact"]["phones"] == ["+49 89 4444444"]""",
+    ),
+    (
+        "md",
+        """## Typing timeout
+
+Some chat channels never send "stopped typing". The indicator then expires by itself
+after `typing_timeout` seconds (default 10).""",
+    ),
+    (
+        "code",
+        """backend, session, widget = chat(SessionConfig(typing_timeout=3))
+backend.customer.start_typing()
+assert session.contact_typing()
+backend.clock.advance(2.9)
+assert session.contact_typing()
+widget""",
+    ),
+    (
+        "code",
+        """backend.clock.advance(0.2)
+assert not session.contact_typing()  # the indicator above has gone""",
+    ),
+    (
+        "md",
+        """## Disposition codes, mandatory or not
+
+Your own codes, and a rule that **Mark done** needs one. The view refuses Done and
+says why; Python refuses it too.""",
+    ),
+    (
+        "code",
+        """codes = ("Billing", "Technical", "Complaint")
+config = SessionConfig(disposition_codes=codes, disposition_required=True)
+backend, session, widget = chat(config)
+session.end()
+try:
+    session.mark_done()
+except ChatError as err:
+    print("refused:", err)
+widget""",
+    ),
+    (
+        "code",
+        """session.set_disposition("Billing")
+session.add_note("Explained the contract terms")
+session.mark_done()
+print(session.state)""",
+    ),
+    (
+        "md",
+        """## Connection status
+
+`MockBackend.set_connection` simulates the agent's connection: `connected`,
+`reconnecting`, `disconnected`. The status sits next to the Party Action menu.""",
+    ),
+    (
+        "code",
+        """backend, session, widget = chat()
+backend.set_connection("disconnected")
+assert str(session.connection) == "disconnected"
+widget""",
+    ),
+    (
+        "code",
+        """backend.set_connection("connected")""",
+    ),
+]
+
+
 if __name__ == "__main__":
     write("01_walkthrough.ipynb", WALKTHROUGH)
+    write("02_prototyping.ipynb", PROTOTYPING)

@@ -94,6 +94,12 @@ def start_lab(tmp: Path) -> Lab:
     env["JUPYTER_CONFIG_DIR"] = str(tmp / "config")
     env["JUPYTERLAB_WORKSPACES_DIR"] = str(tmp / "workspaces")
     env["JUPYTER_RUNTIME_DIR"] = str(tmp / "runtime")
+    # no "get notified about Jupyter news?" toast over the widgets in screenshots
+    settings = tmp / "settings"
+    env["JUPYTERLAB_SETTINGS_DIR"] = str(settings)
+    news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True, exist_ok=True)
+    news.write_text('{"fetchNews": "false"}', encoding="utf-8")
     env.pop("ANYWIDGET_HMR", None)
     log = tmp / "jupyter.log"
     process = subprocess.Popen(
@@ -110,6 +116,7 @@ def start_lab(tmp: Path) -> Lab:
             f"--ServerApp.root_dir={root}",
             "--LabApp.news_url=",
             "--LabApp.expose_app_in_browser=True",
+            "--JupyterNotebookApp.expose_app_in_browser=True",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
         ],
@@ -214,3 +221,68 @@ def new_page(browser: Browser, **kwargs: Any) -> Page:
     page = context.new_page()
     page.set_default_timeout(30_000)
     return page
+
+
+_SENTINEL = "<<chat-widget-cell-done>>"
+
+_OUTPUT_JS = """
+() => {
+  const cell = window.jupyterapp.shell.currentWidget.content.activeCell;
+  const outs = cell.model.outputs.toJSON();
+  const text = (v) => (Array.isArray(v) ? v.join('') : (v || ''));
+  return outs.map((o) => {
+    if (o.output_type === 'error') return '__ERROR__' + o.ename + ': ' + o.evalue;
+    if (o.output_type === 'stream') return text(o.text);
+    return text(o.data && o.data['text/plain']);
+  }).join('');
+}
+"""
+
+
+def run_py(page: Page, code: str) -> str:
+    """Run ``code`` in a new cell like ``run_code``; return what it printed.
+
+    Raises ``AssertionError`` with the kernel's error when the cell fails (``run_code``
+    alone would not notice), and waits until every output has arrived."""
+    run_code(page, f"{code}\nprint({_SENTINEL!r})")
+    page.wait_for_function(
+        f"() => {{ const t = ({_OUTPUT_JS})(); "
+        f"return t.includes({_SENTINEL!r}) || t.includes('__ERROR__'); }}",
+        timeout=30_000,
+    )
+    out = str(page.evaluate(_OUTPUT_JS))
+    if "__ERROR__" in out:
+        raise AssertionError(f"cell failed: {out.split('__ERROR__', 1)[1]}\n--- code:\n{code}")
+    return out.replace(_SENTINEL, "").strip()
+
+
+def set_theme(page: Page, dark: bool) -> None:
+    """Switch JupyterLab's theme (saved in this test session's settings: switch back after)."""
+    theme = "JupyterLab Dark" if dark else "JupyterLab Light"
+    page.evaluate(
+        "async (t) => { await window.jupyterapp.commands.execute("
+        "'apputils:change-theme', {theme: t}); }",
+        theme,
+    )
+    page.wait_for_function(
+        "(dark) => document.body.dataset.jpThemeLight === (dark ? 'false' : 'true')",
+        arg=dark,
+        timeout=30_000,
+    )
+
+
+class PageWatch:
+    """Records dialogs, console errors and requests of a page (hostile-input checks)."""
+
+    def __init__(self, page: Page) -> None:
+        self.dialogs: list[str] = []
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+
+        def on_dialog(dialog: Any) -> None:
+            self.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))

@@ -46,9 +46,13 @@ describe("renderEntry", () => {
   it("makes the contact's phone numbers and e-mails clickable only when the setting is on", () => {
     const text = "call +49 40 9876543 or mail a@example.org, invoice 2026-0315";
     const on = renderEntry(entry(0, text), ctx());
-    expect([...on.querySelectorAll("button")].map((b) => b.textContent)).toEqual(["+49 40 9876543", "a@example.org"]);
+    expect([...on.querySelectorAll("[data-testid=chat-phone]")].map((b) => b.textContent)).toEqual(["+49 40 9876543"]);
+    expect(on.querySelector("[data-testid=chat-email]")!.getAttribute("href")).toBe("mailto:a@example.org");
     const off = renderEntry(entry(0, text), ctx({ clickable_contact_details: false }));
-    expect(off.querySelectorAll("button")).toHaveLength(0);
+    expect(off.querySelectorAll("button, [data-testid=chat-email]")).toHaveLength(0);
+    expect(off.textContent).toContain(text);
+    const noPerms = ctx({ permissions: { push_urls: true, call_contact: false, email_contact: false } });
+    expect(renderEntry(entry(0, text), noPerms).querySelectorAll("button, a")).toHaveLength(0);
   });
   it("carries the stable hooks", () => {
     const el = renderEntry(entry(3, "hi", "agent"), ctx());

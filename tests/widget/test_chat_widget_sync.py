@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from typing import Any
 
@@ -116,3 +117,105 @@ def test_widget_attaches_to_the_next_offer() -> None:
     backend.clock.advance(1)
     assert widget.state["state"] == "offered"
     assert widget.state["contact"]["name"] == "Maria Weber"
+
+
+def test_an_incoming_message_sends_one_delta_and_no_state() -> None:
+    """Incremental both ways: a plain message changes no view state, only the transcript."""
+    widget, session, _ = accepted_widget()
+    for i in range(500):
+        session.receive_message(f"message {i}")
+    rec = Recorder(widget)
+    states: list[Any] = []
+    widget.observe(states.append, names="state")
+    session.receive_message("the 501st")
+    assert states == []
+    assert [len(m["entries"]) for m in rec.messages] == [1]
+
+
+async def test_a_lone_change_goes_out_at_once_and_bursts_are_rate_limited() -> None:
+    widget, session, _ = accepted_widget()
+    widget.flush()
+    rec = Recorder(widget)
+    loop = asyncio.get_running_loop()
+    sent_at: list[float] = []
+
+    def send(msg: dict[str, Any]) -> None:
+        rec.messages.append(msg)
+        sent_at.append(loop.time())
+
+    widget.send = send  # type: ignore[method-assign]
+    await asyncio.sleep(0.01)  # a quiet spell
+    session.receive_message("one")
+    await asyncio.sleep(0)  # next turn of the loop: no added latency
+    assert len(rec.messages) == 1
+    for i in range(20):  # a stream: at most one flush per min_interval (≤ 200/s)
+        session.receive_message(f"m{i}")
+        await asyncio.sleep(0.001)
+    await asyncio.sleep(0.02)
+    assert len(rec.entries()) == 21
+    gaps = [b - a for a, b in itertools.pairwise(sent_at)]
+    assert all(g >= 0.0045 for g in gaps), gaps
+
+
+def test_widget_on_another_chat_of_the_backend_shares_the_url_history() -> None:
+    def sc(name: str) -> dict[str, Any]:
+        return {"name": name, "contact": {"name": name}, "steps": [{"wait_for_reply": True}]}
+
+    backend = MockBackend([sc("A"), sc("B")], clock=VirtualClock(start=0.0))
+    backend.clock.advance(0)
+    first, second = backend.desk.sessions.values()
+    first.accept()
+    second.accept()
+    w2 = ChatWidget(backend, session="chat-2")
+    assert w2.session is second
+    first.push_url("https://example.com/a")
+    w2.flush()
+    assert w2.state["url_history"] == ["https://example.com/a"]
+    assert ChatWidget(backend, session=first).session is first
+    with pytest.raises(KeyError, match="chat-9"):
+        ChatWidget(backend, session="chat-9")
+
+
+def test_mock_connection_changes_show_in_the_view_state() -> None:
+    backend = MockBackend("billing", clock=VirtualClock(start=0.0))
+    backend.set_connection("reconnecting")
+    backend.clock.advance(1)  # offered after the change: it inherits the status
+    widget = ChatWidget(backend)
+    assert widget.state["connection"] == "reconnecting"
+    backend.set_connection("disconnected")
+    assert widget.state["connection"] == "disconnected"
+    with pytest.raises(ValueError):
+        backend.set_connection("sleepy")
+
+
+def test_reconfigure_a_live_chat_redraws_the_view() -> None:
+    from dataclasses import replace
+
+    from chat_widget import AgentProfile, ContactRecord, Permissions, Thresholds, TimerColour
+
+    widget, session, backend = accepted_widget()
+    backend.clock.advance(40)
+    assert session.timer_colour() is TimerColour.YELLOW
+    session.reconfigure(replace(session.config, thresholds=Thresholds(50, 100)))
+    assert session.timer_colour() is TimerColour.GREEN
+    assert widget.state["thresholds_ms"] == {"yellow": 50000.0, "red": 100000.0}
+    session.reconfigure(agent=AgentProfile(permissions=Permissions(push_urls=False)))
+    assert widget.state["permissions"]["push_urls"] is False
+    session.reconfigure(contact=ContactRecord("Maria Weber", phones=("+49 1",)))
+    assert widget.state["contact"]["phones"] == ["+49 1"]
+
+
+async def test_play_starts_the_clock_driver_of_a_hand_driven_mock() -> None:
+    widget, _, backend = accepted_widget()
+    assert widget.clock["paused"] is True  # nobody drives it
+    widget.perform("clock_resume", {})
+    try:
+        assert widget.error == ""
+        assert backend.clock.driven
+        widget.flush()
+        assert widget.clock["paused"] is False
+        widget.perform("clock_pause", {})
+        widget.flush()
+        assert widget.clock["paused"] is True
+    finally:
+        backend.close()

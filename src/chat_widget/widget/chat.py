@@ -33,7 +33,8 @@ class ChatWidget(anywidget.AnyWidget):
     >>> ChatWidget(MockBackend("billing"))          # doctest: +SKIP
 
     ``source`` is a backend (the widget shows its first chat, or the next one
-    offered) or a ``ChatSession``.
+    offered; ``session="chat-2"`` picks another chat of that backend) or a
+    ``ChatSession``.
     """
 
     _esm = STATIC / "widget.js"
@@ -50,6 +51,7 @@ class ChatWidget(anywidget.AnyWidget):
         source: Backend | ChatSession,
         *,
         locale: str = "en",
+        session: str | ChatSession | None = None,
         **kwargs: Any,
     ) -> None:
         unknown = set(kwargs) - {"layout"}
@@ -72,9 +74,18 @@ class ChatWidget(anywidget.AnyWidget):
             desk = source.desk
             self._url_history = lambda: list(desk.url_history)
             self._unsubscribers.append(desk.subscribe(self._on_desk))
-            first = source.first_session()
-            if first is not None:
-                self._attach(first)
+            if isinstance(session, ChatSession):
+                chosen: ChatSession | None = session
+            elif session is not None:
+                if session not in desk.sessions:
+                    raise KeyError(
+                        f"no chat {session!r} on this desk; chats: {sorted(desk.sessions)}"
+                    )
+                chosen = desk.sessions[session]
+            else:
+                chosen = source.first_session()
+            if chosen is not None:
+                self._attach(chosen)
         if isinstance(clock, VirtualClock):
             self._clock = clock
             self._unsubscribers.append(clock.on_change(self._on_clock))
@@ -152,7 +163,7 @@ class ChatWidget(anywidget.AnyWidget):
             c = self._clock
             clock_actions = {
                 "clock_pause": c.pause,
-                "clock_resume": c.resume,
+                "clock_resume": self._clock_resume,
                 "clock_rate": lambda: c.set_rate(float(args["rate"])),
                 "clock_step": lambda: c.advance(float(args.get("seconds", 10))),
             }
@@ -179,6 +190,13 @@ class ChatWidget(anywidget.AnyWidget):
         if name not in actions:
             raise ChatError(f"unknown action {name!r}")
         actions[name]()
+
+    def _clock_resume(self) -> None:
+        """Play: let the clock run with the wall clock (starts the mock's driver)."""
+        self._clock.resume()
+        start = getattr(self.backend, "start_realtime", None)
+        if not self._clock.driven and callable(start):
+            start()
 
     def close(self) -> None:
         for unsubscribe in getattr(self, "_unsubscribers", []):

@@ -44,5 +44,4 @@ def session_view_state(session: ChatSession, url_history: list[str]) -> dict[str
         "call": {"state": str(session.call_state), "number": session.call_number},
         "clickable_contact_details": cfg.clickable_contact_details,
         "url_history": list(url_history),
-        "entry_count": len(session.transcript),
     }
