@@ -5,6 +5,7 @@ import { h, setAttr, setHidden, setText } from "./dom";
 import { mountHeader } from "./header";
 import { mountOffer } from "./offer";
 import { mountPartyMenu } from "./partyMenu";
+import { mountReplayBar, type ReplayView } from "./replayBar";
 import { mountTranscript } from "./transcript";
 import { mountTypingIndicator } from "./typingIndicator";
 import type { EntryView } from "./types";
@@ -22,6 +23,9 @@ export interface ChatView extends Part {
 export interface ChatViewOptions {
   /** Show the trainer's clock strip (the single-chat widget does; a workspace has one of its own). */
   clockControls?: boolean;
+  /** The replay being shown, if any: a timeline strip replaces the clock strip and the
+   *  agent's controls become inert (Python refuses agent actions in a replay too). */
+  replay?: () => ReplayView | null;
 }
 
 /** One chat's complete interaction view, mounted on a Ctx (single widget or workspace tab). */
@@ -30,14 +34,20 @@ export function mountChatView(ctx: Ctx, options: ChatViewOptions = {}): ChatView
   const transcript = mountTranscript(ctx, (kind, value) => party.callOrMail(kind, value));
   const waiting = h("div", { class: "cw-waiting", "data-testid": "waiting" });
   const error = h("div", { class: "cw-error", "data-testid": "error", role: "alert", hidden: true });
+  const replay = options.replay ?? (() => null);
+  const offer = mountOffer(ctx);
+  const composer = mountComposer(ctx);
+  const wrapUp = mountWrapUp(ctx);
+  const clockStrip = options.clockControls === false ? [] : [mountClockControls(ctx)];
   const parts: Part[] = [
-    ...(options.clockControls === false ? [] : [mountClockControls(ctx)]),
-    mountOffer(ctx),
+    ...clockStrip,
+    ...(options.replay ? [mountReplayBar(ctx, replay)] : []),
+    offer,
     mountHeader(ctx, party.el),
     transcript,
     mountTypingIndicator(ctx),
-    mountComposer(ctx),
-    mountWrapUp(ctx),
+    composer,
+    wrapUp,
   ];
   const el = h("div", { class: "cw-chat-view" }, waiting, error, ...parts.map((p) => p.el));
   const all = [...parts, party];
@@ -56,6 +66,9 @@ export function mountChatView(ctx: Ctx, options: ChatViewOptions = {}): ChatView
       setHidden(waiting, s.state !== "waiting");
       setText(waiting, ctx.labels().waiting);
       for (const p of all) p.update();
+      const replaying = replay() !== null;
+      for (const p of [offer, party, composer, wrapUp]) p.el.inert = replaying;
+      for (const p of clockStrip) if (replaying) setHidden(p.el, true);
     },
     tick() {
       for (const p of all) p.tick?.();

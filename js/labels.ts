@@ -62,6 +62,8 @@ export const EN = {
   play: "Play",
   speed: "Speed",
   step10: "+10 s",
+  replay: "Replay",
+  replayPosition: "Position in the conversation",
   // workspace, colleagues, IM, attention (issue 4)
   workspace: "Agent workspace",
   interactions: "Interactions",
@@ -188,6 +190,8 @@ export const DE: Labels = {
   play: "Abspielen",
   speed: "Tempo",
   step10: "+10 s",
+  replay: "Wiedergabe",
+  replayPosition: "Position im Gespräch",
   // workspace, colleagues, IM, attention (issue 4)
   workspace: "Agenten-Arbeitsplatz",
   interactions: "Interaktionen",

@@ -58,4 +58,6 @@ export interface WidgetModel {
   locale: string;
   virtual_clock: boolean;
   error: string;
+  /** Non-empty while the widget replays a stored transcript (see replayBar.ts). */
+  replay: Record<string, unknown>;
 }

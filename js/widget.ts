@@ -2,6 +2,7 @@ import type { RenderProps } from "@anywidget/types";
 import { watchAttention } from "./attention";
 import { mountChatView } from "./chatView";
 import { makeCtx } from "./context";
+import type { ReplayView } from "./replayBar";
 import { h, setAttr } from "./dom";
 import { timerColour } from "./timer";
 import type { EntriesMessage, WidgetModel } from "./types";
@@ -9,7 +10,12 @@ import type { EntriesMessage, WidgetModel } from "./types";
 /** anywidget entry point of ChatWidget: one chat. All state lives in the model. */
 function render({ model, el }: RenderProps<WidgetModel>): () => void {
   const ctx = makeCtx(model);
-  const view = mountChatView(ctx);
+  const view = mountChatView(ctx, {
+    replay: () => {
+      const r = model.get("replay");
+      return r && Object.keys(r).length > 0 ? (r as unknown as ReplayView) : null;
+    },
+  });
   const root = h("div", { class: "chat-widget", role: "region" }, view.el);
   el.append(root);
 
@@ -44,7 +50,7 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
     frame = requestAnimationFrame(loop);
   }
 
-  const events = ["change:state", "change:clock", "change:locale", "change:error", "change:virtual_clock"];
+  const events = ["change:state", "change:clock", "change:locale", "change:error", "change:virtual_clock", "change:replay"];
   for (const ev of events) model.on(ev, update);
   model.on("msg:custom", onMessage);
   update();

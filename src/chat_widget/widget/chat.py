@@ -19,6 +19,8 @@ from ..backends.base import Backend
 from ..model.clock import ClockState, VirtualClock
 from ..model.errors import ChatError
 from ..model.session import ChatSession
+from ..replay import ReplayBackend
+from .actions import session_actions
 from .sync import DeltaBatcher, entry_to_view
 from .view_state import WAITING_STATE, session_view_state
 
@@ -45,6 +47,7 @@ class ChatWidget(anywidget.AnyWidget):
     locale = traitlets.Unicode("en").tag(sync=True)
     virtual_clock = traitlets.Bool(False).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
+    replay = traitlets.Dict({}).tag(sync=True)
 
     def __init__(
         self,
@@ -86,6 +89,9 @@ class ChatWidget(anywidget.AnyWidget):
                 chosen = source.first_session()
             if chosen is not None:
                 self._attach(chosen)
+            if isinstance(source, ReplayBackend):
+                self._unsubscribers.append(source.subscribe(self._on_replay_session))
+                self.replay = source.view_state()
         if isinstance(clock, VirtualClock):
             self._clock = clock
             self._unsubscribers.append(clock.on_change(self._on_clock))
@@ -95,10 +101,19 @@ class ChatWidget(anywidget.AnyWidget):
     # -- model → view ---------------------------------------------------------
     def _attach(self, session: ChatSession) -> None:
         self.session = session
-        self._unsubscribers.append(session.subscribe(self._on_session))
+        self._session_unsubscribe = session.subscribe(self._on_session)
         self._batcher.state()
         if session.transcript:
             self._batcher.entries(list(session.transcript))
+
+    def _on_replay_session(self, change: str, session: Any) -> None:
+        """A replay rebuilt the chat (seek back): show the new one from its start."""
+        if change != "session" or not isinstance(session, ChatSession):
+            return
+        self._session_unsubscribe()
+        self._attach(session)
+        if isinstance(self.backend, ReplayBackend):
+            self.replay = self.backend.view_state()
 
     def _on_desk(self, change: str, payload: Any) -> None:
         if change == "offer" and self.session is None:
@@ -170,23 +185,13 @@ class ChatWidget(anywidget.AnyWidget):
         if name in clock_actions:
             clock_actions[name]()
             return
+        if name.startswith("replay_") and isinstance(self.backend, ReplayBackend):
+            self.backend.perform(name, args)
+            return
         session = self.session
         if session is None:
             raise ChatError(f"no chat to {name} yet")
-        actions: dict[str, Callable[[], object]] = {
-            "accept": session.accept,
-            "reject": session.reject,
-            "ignore": session.ignore,
-            "send": lambda: session.send(str(args["text"])),
-            "push_url": lambda: session.push_url(str(args["url"])),
-            "typing": lambda: session.set_agent_typing(bool(args["typing"])),
-            "disposition": lambda: session.set_disposition(args.get("code") or None),
-            "note": lambda: session.add_note(str(args["text"])),
-            "end": session.end,
-            "done": session.mark_done,
-            "call": lambda: session.call(str(args["number"])),
-            "hang_up": session.hang_up,
-        }
+        actions = session_actions(session, args)
         if name not in actions:
             raise ChatError(f"unknown action {name!r}")
         actions[name]()
@@ -199,6 +204,7 @@ class ChatWidget(anywidget.AnyWidget):
             start()
 
     def close(self) -> None:
+        getattr(self, "_session_unsubscribe", lambda: None)()
         for unsubscribe in getattr(self, "_unsubscribers", []):
             unsubscribe()
         self._unsubscribers = []
