@@ -16,6 +16,9 @@ echo "== ruff";   "$PY" -m ruff check src tests bench
 echo "== mypy";   "$PY" -m mypy
 echo "== tsc";    npx tsc --noEmit
 echo "== vitest"; npx vitest run
-echo "== pytest"; "$PY" -m pytest -q -p no:cacheprovider tests "$@"
+echo "== pytest"; "$PY" -m pytest -q -p no:cacheprovider tests --ignore=tests/browser "$@"
+# playwright's sync API keeps an event loop on the main thread while the browser is open,
+# so the real-browser journeys run in a process of their own, after the asyncio tests
+echo "== pytest (real browser)"; "$PY" -m pytest -q -p no:cacheprovider tests/browser "$@"
 echo "== nbval";  "$PY" -m pytest -q -p no:cacheprovider --nbval-lax notebooks
 echo "== bench smoke"; bash bench/smoke.sh "$PY"
