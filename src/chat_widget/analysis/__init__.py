@@ -3,6 +3,7 @@
     from chat_widget.analysis import load_transcripts, conversation_metrics
     frames = load_transcripts("day.jsonl")
     conversation_metrics(frames)
+    frames = load_store("chats.sqlite")   # the server's database, read-only
 
 Needs the ``analysis`` extra (pandas, matplotlib, tqdm). Definitions of every
 metric: ``docs/metrics.md``; the file format: ``docs/transcript-format.md``.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from .load import TranscriptFrames, frames_from_transcripts, load_transcripts
 from .metrics import agent_metrics, conversation_metrics, responses, summary
+from .store import UnknownEventsWarning, export_store, load_store
 from .synthetic import AgentSpec, SyntheticConfig, generate, generate_day
 from .waits import colour_at, timeline, waits
 
@@ -19,12 +21,15 @@ __all__ = [
     "AgentSpec",
     "SyntheticConfig",
     "TranscriptFrames",
+    "UnknownEventsWarning",
     "agent_metrics",
     "colour_at",
     "conversation_metrics",
+    "export_store",
     "frames_from_transcripts",
     "generate",
     "generate_day",
+    "load_store",
     "load_transcripts",
     "responses",
     "summary",

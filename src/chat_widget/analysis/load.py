@@ -197,13 +197,17 @@ def _derive_state(doc: TranscriptDoc) -> str:
 
 
 # ----------------------------------------------------------------------------- public
+DB_SUFFIXES = (".sqlite", ".sqlite3", ".db")  # a server database (``load_store``)
+
+
 def load_transcripts(
     source: Source | Iterable[Source],
     *,
     errors: Errors = "raise",
     progress: bool | None = None,
 ) -> TranscriptFrames:
-    """Load ``.json``/``.jsonl`` files, directories of them, or transcript dicts.
+    """Load ``.json``/``.jsonl`` files, directories of them, transcript dicts, or a
+    server database (``.sqlite``/``.sqlite3``/``.db``, read-only: see ``load_store``).
 
     ``errors="raise"`` raises ``TranscriptFileError`` (file, record, field) at the
     first bad record; ``errors="skip"`` loads the valid records and lists the
@@ -214,29 +218,38 @@ def load_transcripts(
     items = _expand(source)
     total = sum(os.path.getsize(p) for p in items if isinstance(p, Path))
     show = progress if progress is not None else total >= PROGRESS_BYTES
-    cols = _Columns()
     problems: list[Problem] = []
     bar = _progress_bar(total, show)
     try:
-        with bulk_objects():
-            for position, item in enumerate(items, start=1):
-                if isinstance(item, Path):
-                    for number, text in iter_records(item):
-                        _add_record(cols, problems, text, str(item), number, errors)
-                        if bar is not None:
-                            bar.update(len(text))
-                else:
-                    _add_record(cols, problems, item, "", position, errors)
-            built, aux = _build(cols)
+        return load_records(
+            _records(items, bar, errors, problems), errors=errors, problems=problems
+        )
     finally:
         if bar is not None:
             bar.close()
+
+
+def load_records(
+    records: Iterable[tuple[str | Mapping[str, Any], str, int]],
+    *,
+    errors: Errors = "raise",
+    problems: list[Problem] | None = None,
+) -> TranscriptFrames:
+    """Frames from ``(record, source, number)`` triples: JSON text or a transcript dict,
+    the file (or database) it came from and its record number there. ``problems``:
+    found elsewhere already (``errors="skip"``); they are reported with the rest."""
+    cols = _Columns()
+    found_all: list[Problem] = [] if problems is None else problems
+    with bulk_objects():
+        for data, source, number in records:
+            _add_record(cols, found_all, data, source, number, errors)
+        built, aux = _build(cols)
     frames, found = _check_columns(built, aux)
-    problems.extend(found)
-    problems.sort(key=lambda p: (p.source, p.record))
-    if problems and errors == "raise":
-        raise TranscriptFileError(problems)
-    frames.problems = problems
+    found_all.extend(found)
+    found_all.sort(key=lambda p: (p.source, p.record))
+    if found_all and errors == "raise":
+        raise TranscriptFileError(found_all)
+    frames.problems = found_all
     return frames
 
 
@@ -248,6 +261,23 @@ def frames_from_transcripts(
 
 
 # ----------------------------------------------------------------------------- internals
+def _records(
+    items: list[Path | Mapping[str, Any]], bar: Any, errors: Errors, problems: list[Problem]
+) -> Iterator[tuple[str | Mapping[str, Any], str, int]]:
+    for position, item in enumerate(items, start=1):
+        if isinstance(item, Path) and item.suffix in DB_SUFFIXES:
+            from .store import store_records
+
+            yield from store_records(item, errors=errors, problems=problems, bar=bar)
+        elif isinstance(item, Path):
+            for number, text in iter_records(item):
+                yield text, str(item), number
+                if bar is not None:
+                    bar.update(len(text))
+        else:
+            yield item, "", position
+
+
 def _expand(source: Source | Iterable[Source]) -> list[Path | Mapping[str, Any]]:
     if isinstance(source, Mapping):
         return [source]
