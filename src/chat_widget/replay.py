@@ -17,14 +17,12 @@ Agent actions on a replayed chat raise ``ReplayError``.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
 from .backends.base import Backend
-from .clock_driver import ClockDriver
 from .formats.transcript import AgentProfile, ContactRecord, Entry, Kind, Role
 from .formats.transcript_file import (
     TranscriptDoc,
@@ -138,8 +136,16 @@ class ReplayDesk(AgentDesk):
     """The desk of a replay: its chats are ``ReplaySession``s."""
 
     def offer(
-        self, session_id: str, contact: ContactRecord, config: SessionConfig | None = None
+        self,
+        session_id: str,
+        contact: ContactRecord,
+        config: SessionConfig | None = None,
+        *,
+        kind: str = "chat",
+        note: str | None = None,
+        from_name: str | None = None,
     ) -> ChatSession:
+        """Like ``AgentDesk.offer`` (a replayed chat is always a plain offer)."""
         if session_id in self.sessions:
             raise ValueError(f"chat {session_id!r} is already on this desk")
         session = ReplaySession(
@@ -202,7 +208,6 @@ class ReplayBackend(Backend):
         self.contact = contact_from_doc(doc["contact"])
         self.session: ReplaySession | None = None
         self.generation = 0
-        self.driver: ClockDriver | None = None
         self._listeners: list[Callable[[str, Any], None]] = []
         self._rebuild(self.start if at is None else at)
 
@@ -216,10 +221,6 @@ class ReplayBackend(Backend):
 
     def first_session(self) -> ChatSession | None:
         return self.session
-
-    def close(self) -> None:
-        if self.driver is not None:
-            self.driver.stop()
 
     # -- replay control -------------------------------------------------------------
     @property
@@ -254,14 +255,7 @@ class ReplayBackend(Backend):
         if self.clock.now() >= self.end:
             self.seek(self.start)
         self.clock.resume()
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return False
-        if self.driver is None:
-            self.driver = ClockDriver(self.clock)
-        self.driver.start()
-        return True
+        return self.start_realtime()
 
     def pause(self) -> None:
         self.clock.pause()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 
+from ..clock_driver import ClockDriver
 from ..model import commands as cmd
 from ..model.clock import VirtualClock
 from ..model.desk import AgentDesk
@@ -15,6 +17,7 @@ class Backend(ABC):
 
     desk: AgentDesk
     clock: VirtualClock
+    driver: ClockDriver | None = None
 
     @abstractmethod
     def handle(self, command: cmd.Command) -> None:
@@ -29,5 +32,22 @@ class Backend(ABC):
         """The oldest chat on the desk, if any."""
         return next(iter(self.desk.sessions.values()), None)
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def start_realtime(self) -> bool:
+        """Let the clock run with the wall clock on the running loop (the kernel's);
+        False when there is no running loop (then move the clock by hand)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        if self.driver is None:
+            self.driver = ClockDriver(self.clock)
+        self.driver.start()
+        return True
+
+    def stop_realtime(self) -> None:
+        if self.driver is not None:
+            self.driver.stop()
+
+    def close(self) -> None:
         """Stop background work."""
+        self.stop_realtime()

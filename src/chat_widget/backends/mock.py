@@ -9,13 +9,11 @@ clock, so notebook cells never block.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import itertools
 from pathlib import Path
 from typing import Any
 
-from ..clock_driver import ClockDriver
 from ..formats.transcript import AgentProfile
 from ..model import commands as cmd
 from ..model.clock import ScheduledCall, VirtualClock
@@ -190,7 +188,6 @@ class MockBackend(Backend):
         self.customers: dict[str, MockCustomer] = {}
         self.team = MockTeam(self, colleagues, queues, externals)  # issue 4: mock colleagues
         self._ids = itertools.count(1)
-        self.driver: ClockDriver | None = None
         self.connection = Connection.CONNECTED
         start = self.clock.now()
         for sc in self.scenarios:
@@ -209,17 +206,6 @@ class MockBackend(Backend):
             raise LookupError("no chat has been offered yet; advance the clock")
         return next(iter(self.customers.values()))
 
-    def start_realtime(self) -> bool:
-        """Let the clock run with the wall clock on the running loop; False without a loop."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return False
-        if self.driver is None:
-            self.driver = ClockDriver(self.clock)
-        self.driver.start()
-        return True
-
     def set_connection(self, status: Connection | str) -> None:
         """Simulate the agent's connection (F12): ``"connected"``, ``"reconnecting"``
         or ``"disconnected"``, shown next to the Party Action menu of every chat
@@ -229,8 +215,7 @@ class MockBackend(Backend):
             session.set_connection(self.connection)
 
     def close(self) -> None:
-        if self.driver is not None:
-            self.driver.stop()
+        self.stop_realtime()
         for customer in self.customers.values():
             customer.stop()
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..backends.base import Backend
+from ..model.clock import VirtualClock
 from ..model.desk import AgentDesk
 from ..model.session import ChatSession
 
@@ -69,4 +71,23 @@ def im_actions(desk: AgentDesk, args: dict[str, Any]) -> dict[str, Action]:
     return {
         "im_send": send,
         "im_read": lambda: im.mark_read(str(args["colleague_id"])),
+    }
+
+
+def clock_actions(
+    backend: Backend | None, clock: VirtualClock, args: dict[str, Any]
+) -> dict[str, Action]:
+    """The trainer's clock strip (virtual clocks only). Play also starts the backend's
+    real-time driver, so a hand-driven clock starts running with the wall clock."""
+
+    def resume() -> None:
+        clock.resume()
+        if backend is not None and not clock.driven:
+            backend.start_realtime()
+
+    return {
+        "clock_pause": clock.pause,
+        "clock_resume": resume,
+        "clock_rate": lambda: clock.set_rate(float(args["rate"])),
+        "clock_step": lambda: clock.advance(float(args.get("seconds", 10))),
     }

@@ -20,7 +20,7 @@ from ..model.clock import ClockState, VirtualClock
 from ..model.errors import ChatError
 from ..model.session import ChatSession
 from ..replay import ReplayBackend
-from .actions import session_actions
+from .actions import clock_actions, session_actions
 from .sync import DeltaBatcher, entry_to_view
 from .view_state import WAITING_STATE, session_view_state
 
@@ -173,17 +173,13 @@ class ChatWidget(anywidget.AnyWidget):
         self._batcher.state()
 
     def _perform(self, name: str, args: dict[str, Any]) -> None:
-        clock_actions: dict[str, Callable[[], None]] = {}
-        if hasattr(self, "_clock") and self.virtual_clock:
-            c = self._clock
-            clock_actions = {
-                "clock_pause": c.pause,
-                "clock_resume": self._clock_resume,
-                "clock_rate": lambda: c.set_rate(float(args["rate"])),
-                "clock_step": lambda: c.advance(float(args.get("seconds", 10))),
-            }
-        if name in clock_actions:
-            clock_actions[name]()
+        clocks = (
+            clock_actions(self.backend, self._clock, args)
+            if hasattr(self, "_clock") and self.virtual_clock
+            else {}
+        )
+        if name in clocks:
+            clocks[name]()
             return
         if name.startswith("replay_") and isinstance(self.backend, ReplayBackend):
             self.backend.perform(name, args)
@@ -195,13 +191,6 @@ class ChatWidget(anywidget.AnyWidget):
         if name not in actions:
             raise ChatError(f"unknown action {name!r}")
         actions[name]()
-
-    def _clock_resume(self) -> None:
-        """Play: let the clock run with the wall clock (starts the mock's driver)."""
-        self._clock.resume()
-        start = getattr(self.backend, "start_realtime", None)
-        if not self._clock.driven and callable(start):
-            start()
 
     def close(self) -> None:
         getattr(self, "_session_unsubscribe", lambda: None)()

@@ -19,7 +19,7 @@ from ..backends.base import Backend
 from ..model.clock import ClockState, VirtualClock
 from ..model.errors import ChatError
 from ..model.session import ChatSession
-from .actions import collab_actions, im_actions, session_actions
+from .actions import clock_actions, collab_actions, im_actions, session_actions
 from .chat import LOCALES, STATIC
 from .sync import DeltaBatcher, entry_to_view
 from .view_state import session_view_state
@@ -169,14 +169,9 @@ class WorkspaceWidget(anywidget.AnyWidget):
     def _perform(self, name: str, args: dict[str, Any], session_id: str | None) -> None:
         clock = self._clock
         if self.virtual_clock and isinstance(clock, VirtualClock):
-            clock_actions: dict[str, Callable[[], object]] = {
-                "clock_pause": clock.pause,
-                "clock_resume": clock.resume,
-                "clock_rate": lambda: clock.set_rate(float(args["rate"])),
-                "clock_step": lambda: clock.advance(float(args.get("seconds", 10))),
-            }
-            if name in clock_actions:
-                clock_actions[name]()
+            clocks = clock_actions(self.backend, clock, args)
+            if name in clocks:
+                clocks[name]()
                 return
         im = im_actions(self.desk, args)
         if name in im:
