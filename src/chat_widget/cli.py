@@ -3,6 +3,9 @@
     chat-widget serve [--host 127.0.0.1] [--port 8765] [--db chats.sqlite] [--origin URL ...]
     chat-widget agents add NAME [--db chats.sqlite]     # prints the agent's token once
     chat-widget agents list [--db chats.sqlite]
+    chat-widget agents skills ID SKILL ... [--db chats.sqlite]   # queue routing (issue 6)
+    chat-widget queues add ID NAME [--skill SKILL] [--db chats.sqlite]
+    chat-widget externals add ID NAME PHONE [--organisation ORG] [--db chats.sqlite]
 
 Tokens live in the database (table ``agents``, SHA-256 hashed): ``agents add``
 prints a token once; give it to the agent, who passes it to
@@ -19,7 +22,7 @@ from collections.abc import Sequence
 
 from .server.config import ServerConfig
 from .server.sqlite_store import SQLiteStore
-from .server.store import DuplicateAgentError
+from .server.store import DuplicateAgentError, ExternalRecord, QueueRecord
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,8 +55,30 @@ def _parser() -> argparse.ArgumentParser:
     add = agents_sub.add_parser("add", help="create an agent and print its token")
     add.add_argument("name")
     add.add_argument("--db", default="chats.sqlite")
+    add.add_argument("--skill", action="append", default=[], help="skill for queue routing")
     lst = agents_sub.add_parser("list", help="list agents (tokens are never shown again)")
     lst.add_argument("--db", default="chats.sqlite")
+    sk = agents_sub.add_parser("skills", help="set an agent's skills (queue transfers)")
+    sk.add_argument("id")
+    sk.add_argument("skills", nargs="*")
+    sk.add_argument("--db", default="chats.sqlite")
+
+    queues = sub.add_parser("queues", help="queues for transfers (F5)")
+    queues_sub = queues.add_subparsers(dest="queues_command", required=True)
+    qadd = queues_sub.add_parser("add", help="add or replace a queue")
+    qadd.add_argument("id")
+    qadd.add_argument("name")
+    qadd.add_argument("--skill", default="", help="agents with this skill get it (default: any)")
+    qadd.add_argument("--db", default="chats.sqlite")
+
+    externals = sub.add_parser("externals", help="external contacts (voice consultation, F7)")
+    externals_sub = externals.add_subparsers(dest="externals_command", required=True)
+    xadd = externals_sub.add_parser("add", help="add or replace an external contact")
+    xadd.add_argument("id")
+    xadd.add_argument("name")
+    xadd.add_argument("phone")
+    xadd.add_argument("--organisation", default="")
+    xadd.add_argument("--db", default="chats.sqlite")
     return parser
 
 
@@ -78,12 +103,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(run_server(config))
         return 0
     store = SQLiteStore(args.db)
+    if args.command == "queues":
+        store.add_queue(QueueRecord(args.id, args.name, args.skill))
+        return 0
+    if args.command == "externals":
+        store.add_external(ExternalRecord(args.id, args.name, args.phone, args.organisation))
+        return 0
+    if args.agents_command == "skills":
+        store.set_skills(args.id, tuple(args.skills))
+        return 0
     if args.agents_command == "add":
         try:
             record, token = store.add_agent(args.name)
         except (DuplicateAgentError, ValueError) as exc:
             print(f"chat-widget: {exc}", file=sys.stderr)
             return 1
+        if args.skill:
+            store.set_skills(record.id, tuple(args.skill))
         print(token)
         print(
             f"agent {record.id!r} ({record.name}) added to {args.db}; the token is shown only now",

@@ -91,6 +91,45 @@ or `active` (customers may write while waiting); disposition and notes need
 `TypingStarted` event; a `StopTyping`, a message, or `typing_timeout` (10 s of server
 clock without a new `StartTyping`) ends it (`TypingStopped`).
 
+## Several agents (transfer, conference, consultation, presence, team IM)
+
+* **Presence and directory.** `AuthOk` carries the directory: every agent with skills
+  and presence (`ready`, `not_ready`, `away`, `offline`), the queues (with a skill;
+  empty: any agent) and the external contacts, all from the database
+  (`chat-widget agents add NAME --skill S`, `chat-widget queues add`,
+  `chat-widget externals add`). `SetPresence` changes the agent's own presence; only
+  `ready` agents get offers. Every agent receives `PresenceChanged` for everyone.
+* **Transfer (F5).** The owner sends `RequestTransfer` to an agent or a queue, with a
+  note (event `TransferRequested`, agents only). The receiver gets an `Offer` with
+  `kind: transfer`, `fromAgent` and `note`; `Accept` moves the ownership in one step
+  (event `ChatTransferred`, seen by the customer too: "you are now chatting with …");
+  the new owner then receives the whole conversation. `Reject`, the offer timeout, the
+  receiver not being ready or disconnecting, or `CancelTransfer` end a transfer to an
+  agent with `TransferDeclined`: the owner keeps the chat. A transfer to a queue waits
+  until an agent with the queue's skill (never the owner) is ready, then goes round
+  like a new chat. While a transfer is pending the chat stays owned; an owner who
+  disconnects keeps the chat (it is never orphaned).
+* **Conference (F6).** `InviteToConference` (event `InviteSent`) gives the colleague an
+  `Offer` with `kind: conference`; `Accept` makes `ParticipantJoined` of that agent,
+  seen by everyone. Both agents write in the chat. `LeaveConference` by either agent
+  makes `ParticipantLeft` with `successor`: the agent who stays owns the chat.
+* **Consultation (F7).** `StartConsultation` with an agent (by chat or voice) or an
+  external contact (voice only). Its state (`ConsultationState`: requested, ringing,
+  active, ended, declined) and its messages (`ConsultMessage`) are stored events with
+  `visibility: agents` for the owner and the consultant only: they are never sent to
+  the customer. The consulted agent gets `ConsultationOffered` and answers with
+  `AnswerConsultation`. Voice is simulated on the server clock: an external contact
+  rings after 1 s and answers 4 s later.
+* **Who receives which event.** Every event is stored with its audience: the agents in
+  the chat when it happened (plus the consultant for consultation events, plus the
+  agent an event is about). An agent receives an event if it is in the audience, or if
+  it is history from before the agent joined the chat. Resume (`Auth.resume`) works for
+  every chat the agent was ever in the audience of.
+* **Team IM (F14).** `SendIm` stores the message (table `im_messages`) and sends
+  `ImMessage` (with an `imId` and the recipient's `unread` count for that thread) to both
+  agents; `MarkImRead` resets the count (`ImRead`). `AuthOk.imUnread` gives the unread
+  counts; `Auth.imAfter` (the last `imId` seen) replays what was missed.
+
 ## Errors
 
 An `Error` frame names the problem with a `code`; the connection stays up unless
@@ -149,9 +188,32 @@ CLIENT = [
     p.AddNote,
     p.EndChat,
     p.MarkDone,
+    p.SetPresence,
+    p.RequestTransfer,
+    p.CancelTransfer,
+    p.InviteToConference,
+    p.LeaveConference,
+    p.StartConsultation,
+    p.AnswerConsultation,
+    p.SendConsultMessage,
+    p.EndConsultation,
+    p.SendIm,
+    p.MarkImRead,
     p.Ping,
 ]
-SERVER = [p.AuthOk, p.ChatStarted, p.Ack, p.Error, p.Pong, p.Offer, p.OfferRevoked]
+SERVER = [
+    p.AuthOk,
+    p.ChatStarted,
+    p.Ack,
+    p.Error,
+    p.Pong,
+    p.Offer,
+    p.OfferRevoked,
+    p.ConsultationOffered,
+    p.PresenceChanged,
+    p.ImMessage,
+    p.ImRead,
+]
 EVENTS = [
     p.ParticipantJoined,
     p.ParticipantLeft,
@@ -164,6 +226,13 @@ EVENTS = [
     p.DispositionSet,
     p.NoteAdded,
     p.ChatDone,
+    p.TransferRequested,
+    p.TransferDeclined,
+    p.ChatTransferred,
+    p.InviteSent,
+    p.InviteDeclined,
+    p.ConsultationState,
+    p.ConsultMessage,
 ]
 
 

@@ -36,6 +36,7 @@ from ..formats.transcript import AgentProfile, ContactRecord, Role, Sender
 from ..model import commands as cmd
 from ..model.clock import VirtualClock
 from ..model.desk import AgentDesk
+from ..model.directory import Colleague, ExternalContact, Presence, Queue
 from ..model.session import CallState, ChatSession, Connection, SessionConfig, SessionState
 from .base import Backend
 
@@ -43,6 +44,23 @@ log = logging.getLogger(__name__)
 
 CALL_CONNECT_SECONDS = 3.0
 OWNED_STATES = (SessionState.ACCEPTED, SessionState.CONTACT_LEFT, SessionState.ENDED)
+HANDOVER_EVENTS = (
+    p.ChatTransferred,
+    p.TransferRequested,
+    p.TransferDeclined,
+    p.InviteSent,
+    p.InviteDeclined,
+    p.ConsultationState,
+    p.ParticipantJoined,
+    p.ParticipantLeft,
+    p.ChatEnded,
+)
+PRESENCE = {
+    "ready": Presence.AVAILABLE,
+    "not_ready": Presence.BUSY,
+    "away": Presence.AWAY,
+    "offline": Presence.OFFLINE,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +118,10 @@ class WebSocketBackend(Backend):
         self._lost: set[str] = set()  # chats another agent won: ignore their commands
         self._ids = itertools.count(1)
         self._prefix = secrets.token_hex(4)
+        self.im_last = 0  # the last team IM id seen (Auth.imAfter)
+        self._consulting: set[str] = set()  # chats this agent is consulted on
+        self._offer_from: dict[str, tuple[str, str]] = {}  # conference offers: who invited
+        self._history: dict[str, int] = {}  # transfer/conference offers: seq of the history
         self._ws: ClientConnection | None = None
         self._connected = asyncio.Event()
         self._offers: asyncio.Queue[ChatSession] = asyncio.Queue()
@@ -206,9 +228,20 @@ class WebSocketBackend(Backend):
             for s in self.desk.sessions.values()
             if s.state in OWNED_STATES and s.id in self.last_seq and s.id not in self._lost
         }
+        for conv in self._consulting:
+            if conv in self.last_seq:
+                resume.setdefault(conv, self.last_seq[conv])
+        # ownership may have moved while we were away (transfer, conference): resume
+        # every chat we had, the server sends what we may still see
+        for sid, session in self.desk.sessions.items():
+            if session.state is SessionState.ACCEPTED and sid in self.last_seq:
+                resume.setdefault(sid, self.last_seq[sid])
         auth_id = self._next_id("auth")
+        ready = self.ready and self.desk.presence == "ready"
         await ws.send(
-            p.Auth(id=auth_id, token=self._token, resume=resume, ready=self.ready).to_json()
+            p.Auth(
+                id=auth_id, token=self._token, resume=resume, ready=ready, im_after=self.im_last
+            ).to_json()
         )
 
         async def answer() -> p.AuthOk:
@@ -228,6 +261,17 @@ class WebSocketBackend(Backend):
         if not self._agent_given:
             permissions = self.desk.agent.permissions
             self.desk.agent = AgentProfile(ok.agent.nickname, ok.agent.id, permissions)
+            self.desk.team_im.agent = self.desk.agent
+        d = ok.directory
+        self.desk.directory.load(
+            [
+                Colleague(a.id, a.nickname, tuple(a.skills), PRESENCE[a.presence])
+                for a in d.agents
+                if a.id != ok.agent.id
+            ],
+            [Queue(q.id, q.name, q.skill) for q in d.queues],
+            [ExternalContact(x.id, x.name, x.phone, x.organisation) for x in d.externals],
+        )
 
     # -- server → model ----------------------------------------------------------------
     def _on_frame(self, frame: p.ServerFrame) -> None:
@@ -243,8 +287,47 @@ class WebSocketBackend(Backend):
                 self._lost.add(session.id)
                 session.receive_notice(f"Offer withdrawn: {frame.reason}")
                 session.ignore()
+        elif isinstance(frame, p.PresenceChanged):
+            directory = self.desk.directory
+            if frame.agent in directory.agents:
+                directory.set_presence(frame.agent, PRESENCE[frame.presence])
+            elif frame.agent != self.desk.agent.id:  # a colleague who is new on the server
+                new = Colleague(
+                    frame.agent, frame.nickname or frame.agent, (), PRESENCE[frame.presence]
+                )
+                directory.load(
+                    [*directory.agents.values(), new],
+                    directory.queues.values(),
+                    directory.externals.values(),
+                )
+        elif isinstance(frame, p.ImMessage):
+            self._im(frame)
+        elif isinstance(frame, p.ConsultationOffered):
+            self._consulting.add(frame.conversation)
+            self.desk.collab.consultation_offered(
+                frame.conversation,
+                frame.consultation,
+                frame.from_agent.id,
+                frame.from_agent.nickname,
+                frame.medium,
+                frame.contact.nickname,
+            )
         elif p.is_event(frame):
             self._event(frame)  # type: ignore[arg-type]
+
+    def _im(self, frame: p.ImMessage) -> None:
+        if frame.im_id <= self.im_last:
+            return
+        self.im_last = frame.im_id
+        me = self.desk.agent.id
+        if frame.from_.id == me:
+            return  # our own message: already in the thread (or sent from another device)
+        self.desk.team_im.receive(
+            frame.from_.id,
+            frame.from_.nickname,
+            frame.text,
+            client_id=f"{frame.from_.id}:{frame.client_id}",
+        )
 
     def _acked(self, frame_id: str) -> None:
         self._outbox.pop(frame_id, None)
@@ -279,6 +362,7 @@ class WebSocketBackend(Backend):
                 return
             del self.desk.sessions[frame.conversation]  # offered again after a withdrawal
         self._lost.discard(frame.conversation)
+        self.last_seq.pop(frame.conversation, None)  # a new session reads the chat from 1
         c = frame.contact
         contact = ContactRecord(
             name=c.nickname,
@@ -286,7 +370,17 @@ class WebSocketBackend(Backend):
             emails=(c.email,) if c.email else (),
             id="customer",
         )
-        session = self.desk.offer(frame.conversation, contact)
+        who = frame.from_agent
+        self._history[frame.conversation] = frame.last_seq or 0
+        if frame.kind == "conference" and who is not None:
+            self._offer_from[frame.conversation] = (who.id, who.nickname)
+        session = self.desk.offer(
+            frame.conversation,
+            contact,
+            kind=frame.kind,
+            note=frame.note,
+            from_name=None if who is None else who.nickname,
+        )
         self._offers.put_nowait(session)
 
     def _event(self, event: p._Event) -> None:
@@ -295,12 +389,75 @@ class WebSocketBackend(Backend):
             self.duplicates += 1  # the server resends nothing twice; this is a guard
             return
         self.last_seq[conv] = event.seq
+        consultation = getattr(event, "consultation", None)
+        if consultation is not None and consultation in self.desk.collab.incoming:
+            self._consultant_event(event)  # type: ignore[arg-type]
+            return
         session = self.desk.sessions.get(conv)
         if session is None or conv in self._lost:
             return
         sender = event.from_
         mine = sender.type is p.ParticipantType.AGENT and sender.participant_id == session.agent.id
         client = sender.type is p.ParticipantType.CLIENT
+        collab = self.desk.collab
+        if event.seq <= self._history.get(conv, 0) and isinstance(event, HANDOVER_EVENTS):
+            return  # history from before this agent joined: it changes nothing here
+        if isinstance(event, p.ChatTransferred):
+            if mine:
+                session.receive_notice(f"You took the chat over from {event.previous.nickname}")
+            elif event.previous.participant_id == session.agent.id:
+                self._lost.add(conv)  # commands of this chat are no longer ours to send
+                who, name = sender.participant_id, sender.nickname
+                if session.state in (
+                    SessionState.ACCEPTED,
+                    SessionState.CONTACT_LEFT,
+                ) and not collab.transfer_accepted(conv, who, name):
+                    session.hand_over(f"The chat was transferred to {name}")
+            return
+        if isinstance(event, p.TransferDeclined):
+            if not mine:
+                collab.transfer_declined(conv, event.reason)
+            return
+        if isinstance(event, p.InviteDeclined):
+            collab.invite_declined(conv, event.reason)
+            return
+        if isinstance(event, p.TransferRequested | p.InviteSent):
+            return  # our own request (the model noted it) or history for a new owner
+        if isinstance(event, p.ConsultationState):
+            if mine and event.status == "requested":
+                return
+            collab.consultation_state(conv, event.consultation, event.status)
+            return
+        if isinstance(event, p.ConsultMessage):
+            if (
+                mine
+                and event.client_id is not None
+                and any(e.client_id == event.client_id for e in session.transcript)
+            ):
+                return
+            collab.consult_message(
+                conv,
+                event.consultation,
+                event.text,
+                sender_id=sender.participant_id,
+                sender_name=sender.nickname,
+                client_id=event.client_id,
+            )
+            return
+        if isinstance(event, p.ParticipantJoined) and sender.type is p.ParticipantType.AGENT:
+            if mine:
+                inviter = self._offer_from.pop(conv, None)
+                if inviter is not None and session.offer_kind == "conference":
+                    collab.joined_conference(conv, *inviter)
+            elif not collab.participant_joined(conv, sender.participant_id, sender.nickname):
+                session.receive_notice(f"{sender.nickname} joined the chat")
+            return
+        if isinstance(event, p.ParticipantLeft) and sender.type is p.ParticipantType.AGENT:
+            if mine:
+                return  # we left (the model handed the chat over already)
+            if not collab.participant_left(conv, sender.participant_id):
+                session.receive_notice(f"{sender.nickname} left the chat")
+            return
         if isinstance(event, p.Message):
             if client:
                 session.receive_message(event.text, client_id=f"{conv}#{event.seq}")
@@ -331,6 +488,14 @@ class WebSocketBackend(Backend):
         elif isinstance(event, p.ChatEnded) and not mine:
             session.receive_notice(f"{sender.nickname} ended the chat")
 
+    def _consultant_event(self, event: p.ConsultationState | p.ConsultMessage) -> None:
+        """Events of a consultation this agent was asked for (the consultant's side)."""
+        collab = self.desk.collab
+        if isinstance(event, p.ConsultationState):
+            collab.incoming_state(event.consultation, event.status)
+        elif event.from_.participant_id != self.desk.agent.id:
+            collab.incoming_message(event.consultation, event.from_.nickname, event.text)
+
     # -- model → server ------------------------------------------------------------------
     def _next_id(self, what: str) -> str:
         return f"{self._prefix}:{what}:{next(self._ids)}"
@@ -354,7 +519,7 @@ class WebSocketBackend(Backend):
 
     def handle(self, command: cmd.Command) -> None:
         conv = command.session_id
-        if conv in self._lost:
+        if conv and conv in self._lost:
             return
         if isinstance(command, cmd.Accept):
             self._send(p.Accept(id=self._next_id("accept"), conversation=conv))
@@ -386,8 +551,91 @@ class WebSocketBackend(Backend):
             self._send(p.MarkDone(id=self._next_id("done"), conversation=conv))
         elif isinstance(command, cmd.StartCall):
             self._simulate_call(conv)
-        # Ignore: no frame (the server re-offers after its timeout). Transfer, conference,
-        # consultation and IM frames arrive with the multi-agent issue.
+        else:
+            self._team_command(command)
+        # Ignore: no frame (the server re-offers after its timeout).
+
+    def _team_command(self, command: cmd.Command) -> None:
+        """Issue 4's colleague commands as protocol frames (issue 6)."""
+        conv = command.session_id
+        frame: Any = None
+        if isinstance(command, cmd.RequestTransfer):
+            frame = p.RequestTransfer(
+                id=self._next_id("transfer"),
+                conversation=conv,
+                target_kind=command.target_kind,  # type: ignore[arg-type]
+                target_id=command.target_id,
+                note=command.note,
+            )
+        elif isinstance(command, cmd.CancelTransfer):
+            frame = p.CancelTransfer(id=self._next_id("cancel"), conversation=conv)
+        elif isinstance(command, cmd.InviteToConference):
+            frame = p.InviteToConference(
+                id=self._next_id("invite"), conversation=conv, target_id=command.target_id
+            )
+        elif isinstance(command, cmd.LeaveConference):
+            self._lost.add(conv)
+            frame = p.LeaveConference(id=self._next_id("leave"), conversation=conv)
+        elif isinstance(command, cmd.StartConsultation):
+            frame = p.StartConsultation(
+                id=self._next_id("consult"),
+                conversation=conv,
+                consultation=command.consultation_id,
+                target_kind=command.target_kind,  # type: ignore[arg-type]
+                target_id=command.target_id,
+                medium=command.medium,  # type: ignore[arg-type]
+            )
+        elif isinstance(command, cmd.AnswerConsultation):
+            frame = p.AnswerConsultation(
+                id=self._next_id("answer"),
+                conversation=conv,
+                consultation=command.consultation_id,
+                accept=command.accept,
+            )
+        elif isinstance(command, cmd.SendConsultMessage):
+            frame = p.SendConsultMessage(
+                id=command.client_id,
+                conversation=conv,
+                consultation=command.consultation_id,
+                text=command.text,
+            )
+        elif isinstance(command, cmd.EndConsultation):
+            frame = p.EndConsultation(
+                id=self._next_id("endconsult"),
+                conversation=conv,
+                consultation=command.consultation_id,
+            )
+        elif isinstance(command, cmd.ConvertConsultation):
+            c = self.desk.collab.team(conv).consultation
+            if c is not None:
+                self._send(
+                    p.EndConsultation(
+                        id=self._next_id("endconsult"), conversation=conv, consultation=c.id
+                    )
+                )
+                if command.into == "transfer":
+                    frame = p.RequestTransfer(
+                        id=self._next_id("transfer"),
+                        conversation=conv,
+                        target_kind="agent",
+                        target_id=c.target_id,
+                        note=command.note,
+                    )
+                else:
+                    frame = p.InviteToConference(
+                        id=self._next_id("invite"), conversation=conv, target_id=c.target_id
+                    )
+        elif isinstance(command, cmd.SendIm):
+            frame = p.SendIm(id=command.client_id, to=command.colleague_id, text=command.text)
+        elif isinstance(command, cmd.MarkImRead):
+            frame = p.MarkImRead(id=self._next_id("imread"), colleague=command.colleague_id)
+        elif isinstance(command, cmd.SetPresence):
+            frame = p.SetPresence(
+                id=self._next_id("presence"),
+                presence=command.presence,  # type: ignore[arg-type]
+            )
+        if frame is not None:
+            self._send(frame)
 
     def _simulate_call(self, conv: str) -> None:
         """Calls are simulated (no telephony), as in the mock."""

@@ -32,6 +32,9 @@ ConversationId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
 Seq = Annotated[int, Field(ge=0)]
+TargetId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_./:-]+$")]
+MAX_NOTE_LENGTH = 1000
+MAX_IM_LENGTH = 2000
 
 
 class ErrorCode(StrEnum):
@@ -92,6 +95,7 @@ class Auth(_ClientFrame):
     token: Annotated[str, Field(min_length=1, max_length=256)]
     resume: dict[ConversationId, Seq] = Field(default_factory=dict, max_length=1000)
     ready: bool = True
+    im_after: Seq = 0
 
 
 class RequestChat(_ClientFrame):
@@ -179,6 +183,93 @@ class MarkDone(_ClientFrame):
     conversation: ConversationId
 
 
+class SetPresence(_ClientFrame):
+    """Agent presence: ``ready`` (gets offers), ``not_ready`` or ``away``; colleagues see it."""
+
+    type: Literal["SetPresence"] = "SetPresence"
+    presence: Literal["ready", "not_ready", "away"]
+
+
+class RequestTransfer(_ClientFrame):
+    """Owner hands the chat to an agent or a queue (F5); the receiver's offer shows ``note``."""
+
+    type: Literal["RequestTransfer"] = "RequestTransfer"
+    conversation: ConversationId
+    target_kind: Literal["agent", "queue"]
+    target_id: TargetId
+    note: Annotated[str, Field(max_length=MAX_NOTE_LENGTH)] | None = None
+
+
+class CancelTransfer(_ClientFrame):
+    type: Literal["CancelTransfer"] = "CancelTransfer"
+    conversation: ConversationId
+
+
+class InviteToConference(_ClientFrame):
+    """Owner invites a colleague into the chat (F6); the colleague gets an ``Offer``."""
+
+    type: Literal["InviteToConference"] = "InviteToConference"
+    conversation: ConversationId
+    target_id: TargetId
+
+
+class LeaveConference(_ClientFrame):
+    """An agent of a conference leaves; the agent who stays owns the chat."""
+
+    type: Literal["LeaveConference"] = "LeaveConference"
+    conversation: ConversationId
+
+
+class StartConsultation(_ClientFrame):
+    """Owner consults an agent (chat or voice) or an external contact (voice) (F7)."""
+
+    type: Literal["StartConsultation"] = "StartConsultation"
+    conversation: ConversationId
+    consultation: TargetId
+    target_kind: Literal["agent", "external"]
+    target_id: TargetId
+    medium: Literal["chat", "voice"] = "chat"
+
+
+class AnswerConsultation(_ClientFrame):
+    """The consulted agent takes (``accept``) or declines the consultation."""
+
+    type: Literal["AnswerConsultation"] = "AnswerConsultation"
+    conversation: ConversationId
+    consultation: TargetId
+    accept: bool = True
+
+
+class SendConsultMessage(_ClientFrame):
+    """A consultation message: stored, for the two agents only, never for the customer."""
+
+    type: Literal["SendConsultMessage"] = "SendConsultMessage"
+    conversation: ConversationId
+    consultation: TargetId
+    text: Text
+
+
+class EndConsultation(_ClientFrame):
+    type: Literal["EndConsultation"] = "EndConsultation"
+    conversation: ConversationId
+    consultation: TargetId
+
+
+class SendIm(_ClientFrame):
+    """Team instant message to a colleague (F14), outside any chat."""
+
+    type: Literal["SendIm"] = "SendIm"
+    to: TargetId
+    text: Annotated[str, Field(min_length=1, max_length=MAX_IM_LENGTH)]
+
+
+class MarkImRead(_ClientFrame):
+    """This agent has read the thread with ``colleague`` (up to the newest message)."""
+
+    type: Literal["MarkImRead"] = "MarkImRead"
+    colleague: TargetId
+
+
 class Ping(_ClientFrame):
     """Application heartbeat (browsers cannot see websocket pings)."""
 
@@ -200,6 +291,17 @@ ClientFrame = Annotated[
     | AddNote
     | EndChat
     | MarkDone
+    | SetPresence
+    | RequestTransfer
+    | CancelTransfer
+    | InviteToConference
+    | LeaveConference
+    | StartConsultation
+    | AnswerConsultation
+    | SendConsultMessage
+    | EndConsultation
+    | SendIm
+    | MarkImRead
     | Ping,
     Field(discriminator="type"),
 ]
@@ -245,11 +347,43 @@ class AgentInfo(_Shape):
     nickname: str
 
 
+class DirectoryAgent(_Shape):
+    id: str
+    nickname: str
+    skills: list[str] = Field(default_factory=list)
+    presence: Literal["ready", "not_ready", "away", "offline"] = "offline"
+
+
+class DirectoryQueue(_Shape):
+    id: str
+    name: str
+    skill: str = ""
+
+
+class DirectoryExternal(_Shape):
+    id: str
+    name: str
+    phone: str
+    organisation: str = ""
+
+
+class DirectoryInfo(_Shape):
+    agents: list[DirectoryAgent] = Field(default_factory=list)
+    queues: list[DirectoryQueue] = Field(default_factory=list)
+    externals: list[DirectoryExternal] = Field(default_factory=list)
+
+
 class AuthOk(_ServerFrame):
+    """``conversations``: chats this agent is in (owner or conference) or consults on;
+    ``directory``: colleagues with presence, queues, external contacts; ``imUnread``:
+    unread team IMs per colleague."""
+
     type: Literal["AuthOk"] = "AuthOk"
     id: str
     agent: AgentInfo
     conversations: list[ConversationInfo] = Field(default_factory=list)
+    directory: DirectoryInfo = Field(default_factory=DirectoryInfo)
+    im_unread: dict[str, int] = Field(default_factory=dict)
 
 
 class ChatStarted(_ServerFrame):
@@ -286,12 +420,65 @@ class Pong(_ServerFrame):
 
 
 class Offer(_ServerFrame):
-    """A chat is offered to this agent (F1) until ``expiresAt`` (server clock, ms)."""
+    """A chat is offered to this agent (F1) until ``expiresAt`` (server clock, ms).
+
+    ``kind``: ``chat`` (a new chat), ``transfer`` (a colleague hands it over, with
+    ``fromAgent`` and ``note``; via ``queue`` if it went to a queue) or ``conference``
+    (an invitation to join). ``Accept``/``Reject`` answer every kind."""
 
     type: Literal["Offer"] = "Offer"
     conversation: str
     contact: ContactInfo
     expires_at: int
+    kind: Literal["chat", "transfer", "conference"] = "chat"
+    from_agent: AgentInfo | None = None
+    note: str | None = None
+    queue: str | None = None
+    last_seq: int | None = None  # transfer/conference: events up to here are history
+
+
+class ConsultationOffered(_ServerFrame):
+    """A colleague consults this agent about a chat (F7); answer with ``AnswerConsultation``.
+    The consultation's events then arrive on that conversation (agents-only)."""
+
+    type: Literal["ConsultationOffered"] = "ConsultationOffered"
+    conversation: str
+    consultation: str
+    contact: ContactInfo
+    from_agent: AgentInfo
+    medium: Literal["chat", "voice"]
+    expires_at: int
+
+
+class PresenceChanged(_ServerFrame):
+    """A colleague's presence changed (sent to every agent)."""
+
+    type: Literal["PresenceChanged"] = "PresenceChanged"
+    agent: str
+    presence: Literal["ready", "not_ready", "away", "offline"]
+    nickname: str | None = None
+
+
+class ImMessage(_ServerFrame):
+    """A team IM (F14), to both sender and recipient; ``unread``: the recipient's unread
+    count in this thread after it. ``imId`` orders all IMs; ``Auth.imAfter`` resumes."""
+
+    type: Literal["ImMessage"] = "ImMessage"
+    im_id: int
+    from_: AgentInfo = Field(alias="from")
+    to: str
+    text: str
+    utc_time: int
+    client_id: str | None = None
+    unread: int = 0
+
+
+class ImRead(_ServerFrame):
+    """This agent read the thread with ``colleague`` (sent to all its connections)."""
+
+    type: Literal["ImRead"] = "ImRead"
+    colleague: str
+    up_to: int
 
 
 class OfferRevoked(_ServerFrame):
@@ -317,7 +504,10 @@ class ParticipantJoined(_Event):
 
 
 class ParticipantLeft(_Event):
+    """``successor``: when an agent leaves a conference, the agent who owns the chat now."""
+
     type: Literal["ParticipantLeft"] = "ParticipantLeft"
+    successor: Participant | None = None
 
 
 class Message(_Event):
@@ -362,6 +552,65 @@ class ChatDone(_Event):
     type: Literal["ChatDone"] = "ChatDone"
 
 
+class TransferRequested(_Event):
+    """Agents only: the owner (``from``) asked to hand the chat over, with a note."""
+
+    type: Literal["TransferRequested"] = "TransferRequested"
+    target_kind: str
+    target_id: str
+    target_name: str
+    note: str | None = None
+
+
+class TransferDeclined(_Event):
+    """Agents only: the transfer did not happen (declined, cancelled, timed out); the
+    owner keeps the chat."""
+
+    type: Literal["TransferDeclined"] = "TransferDeclined"
+    reason: str
+
+
+class ChatTransferred(_Event):
+    """Everyone: ``from`` (the new owner) took the chat over from ``previous``."""
+
+    type: Literal["ChatTransferred"] = "ChatTransferred"
+    previous: Participant
+
+
+class InviteSent(_Event):
+    """Agents only: the owner invited ``targetId`` to a conference."""
+
+    type: Literal["InviteSent"] = "InviteSent"
+    target_id: str
+    target_name: str
+
+
+class InviteDeclined(_Event):
+    type: Literal["InviteDeclined"] = "InviteDeclined"
+    target_id: str
+    reason: str
+
+
+class ConsultationState(_Event):
+    """Agents only (owner and consultant): a consultation's state; voice is simulated."""
+
+    type: Literal["ConsultationState"] = "ConsultationState"
+    consultation: str
+    status: Literal["requested", "ringing", "active", "ended", "declined"]
+    medium: Literal["chat", "voice"]
+    target_kind: str
+    target_id: str
+    target_name: str
+
+
+class ConsultMessage(_Event):
+    """Agents only (owner and consultant); never delivered to the customer."""
+
+    type: Literal["ConsultMessage"] = "ConsultMessage"
+    consultation: str
+    text: str
+
+
 Event = Annotated[
     ParticipantJoined
     | ParticipantLeft
@@ -373,7 +622,14 @@ Event = Annotated[
     | ChatEnded
     | DispositionSet
     | NoteAdded
-    | ChatDone,
+    | ChatDone
+    | TransferRequested
+    | TransferDeclined
+    | ChatTransferred
+    | InviteSent
+    | InviteDeclined
+    | ConsultationState
+    | ConsultMessage,
     Field(discriminator="type"),
 ]
 
@@ -385,6 +641,10 @@ ServerFrame = Annotated[
     | Pong
     | Offer
     | OfferRevoked
+    | ConsultationOffered
+    | PresenceChanged
+    | ImMessage
+    | ImRead
     | ParticipantJoined
     | ParticipantLeft
     | Message
@@ -395,7 +655,14 @@ ServerFrame = Annotated[
     | ChatEnded
     | DispositionSet
     | NoteAdded
-    | ChatDone,
+    | ChatDone
+    | TransferRequested
+    | TransferDeclined
+    | ChatTransferred
+    | InviteSent
+    | InviteDeclined
+    | ConsultationState
+    | ConsultMessage,
     Field(discriminator="type"),
 ]
 
@@ -412,6 +679,13 @@ EVENT_TYPES = frozenset(
         "DispositionSet",
         "NoteAdded",
         "ChatDone",
+        "TransferRequested",
+        "TransferDeclined",
+        "ChatTransferred",
+        "InviteSent",
+        "InviteDeclined",
+        "ConsultationState",
+        "ConsultMessage",
     }
 )
 

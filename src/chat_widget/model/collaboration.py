@@ -176,12 +176,39 @@ def visible_to_contact(entry: Entry) -> bool:
     return entry.visibility is Visibility.ALL and entry.kind is not Kind.CONSULT
 
 
+@dataclass(slots=True)
+class IncomingConsultation:
+    """A colleague consults *this* agent about their chat (real agents, issue 6)."""
+
+    id: str
+    session_id: str
+    from_id: str
+    from_name: str
+    contact_name: str
+    medium: Medium
+    state: ConsultState
+    messages: list[tuple[str, str]] = field(default_factory=list)  # (sender name, text)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "session_id": self.session_id,
+            "from_id": self.from_id,
+            "from_name": self.from_name,
+            "contact_name": self.contact_name,
+            "medium": str(self.medium),
+            "state": str(self.state),
+            "messages": [{"from": n, "text": t} for n, t in self.messages],
+        }
+
+
 class Collaboration:
     """Transfer, conference and consultation for every chat on one desk."""
 
     def __init__(self, desk: AgentDesk) -> None:
         self.desk = desk
         self.teams: dict[str, ChatTeam] = {}
+        self.incoming: dict[str, IncomingConsultation] = {}
         self._ids = itertools.count(1)
         self._client_ids = itertools.count(1)
         desk.subscribe(self._on_desk)
@@ -446,6 +473,91 @@ class Collaboration:
         )
         self._changed(session_id)
         return entry
+
+    # -- real colleagues (issue 6) ---------------------------------------------
+    def joined_conference(self, session_id: str, other_id: str, other_name: str) -> bool:
+        """This agent accepted a conference invitation: ``other`` is the colleague in the
+        chat. Locally this agent is the owner and the colleague the conference party,
+        so either can leave and the other keeps the chat."""
+        session = self._session(session_id)
+        if not session.active:
+            return False
+        team = self.team(session_id)
+        team.owner = self._me()
+        team.conference = Participant(other_id, other_name, ParticipantRole.CONFERENCE, "agent")
+        self._changed(session_id)
+        return True
+
+    def consultation_offered(
+        self,
+        session_id: str,
+        consultation_id: str,
+        from_id: str,
+        from_name: str,
+        medium: str,
+        contact_name: str = "",
+    ) -> IncomingConsultation:
+        """A colleague consults this agent (backend report); answer with ``answer``."""
+        c = self.incoming.get(consultation_id)
+        if c is None:
+            state = ConsultState.RINGING if medium == "voice" else ConsultState.REQUESTED
+            c = IncomingConsultation(
+                consultation_id, session_id, from_id, from_name, contact_name, Medium(medium), state
+            )
+            self.incoming[consultation_id] = c
+            self._changed_incoming()
+        return c
+
+    def answer(self, consultation_id: str, accept: bool = True) -> None:
+        """Take (or decline) a colleague's consultation."""
+        c = self._incoming(consultation_id)
+        if c.state not in (ConsultState.REQUESTED, ConsultState.RINGING):
+            raise ChatError(f"the consultation is {c.state}")
+        self.desk.emit(cmd.AnswerConsultation(c.session_id, c.id, accept))
+
+    def reply(self, consultation_id: str, text: str) -> None:
+        """Write in a colleague's consultation by chat (never seen by their contact)."""
+        c = self._incoming(consultation_id)
+        if c.state is not ConsultState.ACTIVE or c.medium is not Medium.CHAT:
+            raise ChatError("no consultation by chat is running")
+        text = text.strip()
+        if not text:
+            raise ChatError("message is empty")
+        client_id = f"{c.id}:{self.desk.agent.id}:reply-{next(self._client_ids)}"
+        c.messages.append((self.desk.agent.name, text))
+        self.desk.emit(cmd.SendConsultMessage(c.session_id, c.id, client_id, text))
+        self._changed_incoming()
+
+    def hang_up(self, consultation_id: str) -> None:
+        """End a colleague's consultation from this side."""
+        c = self._incoming(consultation_id)
+        if not c.state.terminal:
+            self.desk.emit(cmd.EndConsultation(c.session_id, c.id))
+
+    def incoming_state(self, consultation_id: str, state: str) -> bool:
+        c = self.incoming.get(consultation_id)
+        if c is None or c.state.terminal or c.state == state:
+            return False
+        c.state = ConsultState(state)
+        self._changed_incoming()
+        return True
+
+    def incoming_message(self, consultation_id: str, sender_name: str, text: str) -> bool:
+        c = self.incoming.get(consultation_id)
+        if c is None:
+            return False
+        c.messages.append((sender_name, text))
+        self._changed_incoming()
+        return True
+
+    def _incoming(self, consultation_id: str) -> IncomingConsultation:
+        try:
+            return self.incoming[consultation_id]
+        except KeyError:
+            raise ChatError(f"no consultation {consultation_id!r} for this agent") from None
+
+    def _changed_incoming(self) -> None:
+        self.desk._notify("consultations", None)
 
     # -- internal ------------------------------------------------------------
     def _on_desk(self, change: str, payload: Any) -> None:

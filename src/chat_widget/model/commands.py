@@ -162,3 +162,24 @@ class MarkImRead(Command):
 
     colleague_id: str
     up_to: int
+
+
+# --------------------------------------------------------------------------
+# Several real agents (issue 6): the agent's own presence, and answering a
+# colleague's consultation. ``session_id`` is ``""`` for SetPresence and the
+# chat's id for AnswerConsultation.
+
+
+@dataclass(frozen=True, slots=True)
+class SetPresence(Command):
+    """This agent's presence: "ready" (gets offers), "not_ready" or "away"."""
+
+    presence: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerConsultation(Command):
+    """This agent takes (or declines) a colleague's consultation about a chat."""
+
+    consultation_id: str
+    accept: bool = True

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..formats.transcript import AgentProfile, ContactRecord
+from ..formats.transcript import SYSTEM_SENDER, AgentProfile, ContactRecord, Kind, Visibility
 from . import commands as cmd
 from .clock import Clock
 from .collaboration import Collaboration
@@ -20,6 +20,7 @@ from .session import ChatSession, SessionConfig, SessionState
 from .team_im import TeamIm
 
 URL_HISTORY_LIMIT = 20
+PRESENCES = ("ready", "not_ready", "away")
 
 DeskListener = Callable[[str, Any], None]
 
@@ -44,6 +45,7 @@ class AgentDesk:
         self.config = config or SessionConfig()
         self.url_history_limit = url_history_limit
         self.url_history: list[str] = []
+        self.presence = "ready"
         self.sessions: dict[str, ChatSession] = {}
         self._listeners: list[DeskListener] = []
         self._command_sink: Callable[[cmd.Command], None] | None = None
@@ -64,9 +66,17 @@ class AgentDesk:
 
     # -- chats -------------------------------------------------------------
     def offer(
-        self, session_id: str, contact: ContactRecord, config: SessionConfig | None = None
+        self,
+        session_id: str,
+        contact: ContactRecord,
+        config: SessionConfig | None = None,
+        *,
+        kind: str = "chat",
+        note: str | None = None,
+        from_name: str | None = None,
     ) -> ChatSession:
-        """A chat is offered to this agent (F1)."""
+        """A chat is offered to this agent (F1); or (``kind``) a colleague transfers it
+        to this agent with a ``note``, or invites this agent to a conference."""
         if session_id in self.sessions:
             raise ValueError(f"chat {session_id!r} is already on this desk")
         session = ChatSession(
@@ -78,9 +88,24 @@ class AgentDesk:
             url_recorder=self.record_url,
         )
         self.sessions[session_id] = session
+        session.offer_kind, session.offer_note, session.offer_from = kind, note, from_name
+        if kind != "chat":
+            who = from_name or "A colleague"
+            what = "transfers this chat to you" if kind == "transfer" else "invites you to the chat"
+            text = f"{who} {what}" + (f": {note}" if note else "")
+            session.add_entry(Kind.NOTICE, SYSTEM_SENDER, text, visibility=Visibility.AGENTS)
         session.subscribe(lambda change, payload: self._on_session(session))
         self._notify("offer", session)
         return session
+
+    # -- presence (issue 6) --------------------------------------------------
+    def set_presence(self, presence: str) -> None:
+        """This agent's own presence: "ready" (gets offers), "not_ready" or "away"."""
+        if presence not in PRESENCES:
+            raise ValueError(f"presence must be one of {PRESENCES}, got {presence!r}")
+        self.presence = presence
+        self.emit(cmd.SetPresence("", presence))
+        self._notify("presence", presence)
 
     def active_sessions(self) -> list[ChatSession]:
         """Chats still on the desk: everything not done, declined or ignored."""

@@ -132,6 +132,10 @@ class ChatSession:
         self.call_state = CallState.NONE
         self.call_number: str | None = None
         self._url_recorder = url_recorder
+        # how the chat came to this agent (issue 6): "chat", "transfer" or "conference"
+        self.offer_kind = "chat"
+        self.offer_note: str | None = None
+        self.offer_from: str | None = None
         self._commands: list[cmd.Command] = []
         self._listeners: list[Listener] = []
         self._client_ids = itertools.count(1)

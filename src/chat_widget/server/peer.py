@@ -60,6 +60,7 @@ class Peer:
         self._cleanups: list[Callable[[], None]] = []
         self._task: asyncio.Task[None] | None = None
         self.sent = 0
+        self.subscriptions: dict[str, Callable[[], None]] = {}  # conversation -> unsubscribe
 
     @property
     def pending(self) -> int:
@@ -105,6 +106,9 @@ class Peer:
         self.closed = True
         self._wake.set()
         cleanups, self._cleanups = self._cleanups, []
+        subscriptions, self.subscriptions = self.subscriptions, {}
+        for unsubscribe in subscriptions.values():
+            unsubscribe()
         for fn in reversed(cleanups):
             fn()
         if self._task is not None:

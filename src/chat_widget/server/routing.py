@@ -18,6 +18,21 @@ from ..model.clock import Clock, ScheduledCall
 
 OfferSink = Callable[[str, str, float], None]  # agent_id, conversation, expires_at
 RevokeSink = Callable[[str, str, str], None]  # agent_id, conversation, reason
+DeclineSink = Callable[[str, str, str, str], None]  # conversation, kind, target, reason
+
+CHAT, TRANSFER, CONFERENCE = "chat", "transfer", "conference"
+
+
+@dataclass(slots=True)
+class Handover:
+    """A pending transfer (F5) or conference invitation (F6) of an owned chat."""
+
+    kind: str  # TRANSFER | CONFERENCE
+    from_agent: str
+    target_kind: str  # "agent" | "queue"
+    target_id: str
+    note: str | None = None
+    skill: str = ""  # queue transfers: agents with this skill ("" = anyone)
 
 
 @dataclass(slots=True)
@@ -26,6 +41,7 @@ class AgentPresence:
     online: int = 0  # open authenticated connections
     active: set[str] = field(default_factory=set)  # owned chats not yet ended
     offered: set[str] = field(default_factory=set)
+    skills: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -33,6 +49,7 @@ class _Offer:
     agent: str
     expires_at: float
     handle: ScheduledCall
+    kind: str = CHAT
 
 
 class Router:
@@ -54,6 +71,7 @@ class Router:
         *,
         offer_timeout: float = 20.0,
         capacity: int = 3,
+        declined: DeclineSink | None = None,
     ) -> None:
         self.clock = clock
         self.offer_timeout = offer_timeout
@@ -68,13 +86,21 @@ class Router:
         self._retry: dict[str, ScheduledCall] = {}
         self._last: dict[str, str] = {}  # who had the latest offer of a chat
         self._turn = 0
+        self._declined = declined or (lambda conv, kind, target, reason: None)
+        self.handovers: dict[str, Handover] = {}
+        self.transfer_waiting: deque[str] = deque()  # queue transfers waiting for an agent
+        self.conference: dict[str, str] = {}  # chat -> the second agent
 
     # -- presence ----------------------------------------------------------------
     def _agent(self, agent_id: str) -> AgentPresence:
         return self.agents.setdefault(agent_id, AgentPresence())
 
-    def agent_connected(self, agent_id: str, ready: bool) -> None:
+    def agent_connected(
+        self, agent_id: str, ready: bool, skills: frozenset[str] | None = None
+    ) -> None:
         agent = self._agent(agent_id)
+        if skills is not None:
+            agent.skills = skills
         agent.online += 1
         agent.ready = ready
         self.dispatch()
@@ -118,22 +144,130 @@ class Router:
         self.dispatch()
         return True
 
-    def try_accept(self, agent_id: str, conversation: str) -> bool:
-        """Take the offer if it is still this agent's; atomic (no await inside)."""
+    def try_accept(self, agent_id: str, conversation: str) -> str | None:
+        """Take the offer if it is still this agent's; atomic (no await inside).
+
+        Returns the offer's kind (``chat``, ``transfer``, ``conference``) or None."""
         offer = self.offers.get(conversation)
         if offer is None or offer.agent != agent_id:
-            return False
+            return None
         offer.handle.cancel()
         del self.offers[conversation]
         agent = self._agent(agent_id)
         agent.offered.discard(conversation)
         agent.active.add(conversation)
-        self.owners[conversation] = agent_id
         self._forget(conversation)
+        if offer.kind == CONFERENCE:
+            self.handovers.pop(conversation, None)
+            self.conference[conversation] = agent_id
+        else:
+            if offer.kind == TRANSFER:
+                self.handovers.pop(conversation, None)
+                previous = self.owners.get(conversation)
+                if previous is not None and previous != agent_id:
+                    self._agent(previous).active.discard(conversation)
+            self.owners[conversation] = agent_id
+        return offer.kind
+
+    # -- owned chats: transfer, conference (issue 6) ------------------------------
+    def request_transfer(
+        self,
+        conversation: str,
+        from_agent: str,
+        target_kind: str,
+        target_id: str,
+        note: str | None = None,
+        skill: str = "",
+    ) -> None:
+        """Hand an owned chat to an agent or a queue; raises ValueError when not possible."""
+        self._check_handover(conversation, from_agent, "transfer")
+        if conversation in self.conference:
+            raise ValueError("leave the conference instead of transferring")
+        if target_kind == "agent" and target_id == from_agent:
+            raise ValueError("that is you")
+        h = Handover(TRANSFER, from_agent, target_kind, target_id, note, skill)
+        self.handovers[conversation] = h
+        if target_kind == "agent":
+            self._offer_direct(conversation, h)
+        else:
+            self._tried[conversation] = {from_agent}
+            self.transfer_waiting.append(conversation)
+            self.dispatch()
+
+    def invite(self, conversation: str, from_agent: str, target_id: str) -> None:
+        """Offer a conference seat (F6) to ``target_id``."""
+        self._check_handover(conversation, from_agent, "invite")
+        if conversation in self.conference:
+            raise ValueError("there is a conference already")
+        if target_id == from_agent:
+            raise ValueError("that is you")
+        h = Handover(CONFERENCE, from_agent, "agent", target_id)
+        self.handovers[conversation] = h
+        self._offer_direct(conversation, h)
+
+    def cancel_handover(self, conversation: str, reason: str = "cancelled") -> bool:
+        h = self.handovers.pop(conversation, None)
+        if h is None:
+            return False
+        if conversation in self.transfer_waiting:
+            self.transfer_waiting.remove(conversation)
+        if conversation in self.offers:
+            self._withdraw(conversation, reason, requeue=False)
+        self._forget(conversation)
+        self.dispatch()
         return True
+
+    def leave(self, conversation: str, agent_id: str) -> str | None:
+        """An agent of a conference leaves; returns who owns the chat now (None: no change)."""
+        other = self.conference.get(conversation)
+        owner = self.owners.get(conversation)
+        if other is None or agent_id not in (other, owner):
+            return None
+        del self.conference[conversation]
+        self._agent(agent_id).active.discard(conversation)
+        if agent_id == owner:
+            self.owners[conversation] = other
+        self.dispatch()
+        return self.owners[conversation]
+
+    def members(self, conversation: str) -> list[str]:
+        """Agents in the chat: the owner first, then the conference colleague."""
+        out = [a for a in (self.owners.get(conversation),) if a is not None]
+        other = self.conference.get(conversation)
+        if other is not None:
+            out.append(other)
+        return out
+
+    def _check_handover(self, conversation: str, from_agent: str, what: str) -> None:
+        if self.owners.get(conversation) != from_agent:
+            raise ValueError(f"only the owner of the chat can {what}")
+        if conversation in self.handovers:
+            raise ValueError("a transfer or invitation is pending already")
+
+    def _offer_direct(self, conversation: str, h: Handover) -> None:
+        target = self.agents.get(h.target_id)
+        if target is None or target.online == 0 or not target.ready:
+            state = "offline" if target is None or target.online == 0 else "not ready"
+            del self.handovers[conversation]
+            self._declined(conversation, h.kind, h.target_id, f"{h.target_id} is {state}")
+            return
+        self._make_offer(conversation, h.target_id, h.kind)
+
+    def _make_offer(self, conversation: str, agent_id: str, kind: str) -> None:
+        expires = self.clock.now() + self.offer_timeout
+        handle = self.clock.call_at(expires, self._expiry(conversation, agent_id))
+        self.offers[conversation] = _Offer(agent_id, expires, handle, kind)
+        self._agent(agent_id).offered.add(conversation)
+        self._send_offer(agent_id, conversation, expires)
 
     def finish(self, conversation: str) -> None:
         """The chat ended (or was abandoned before anyone took it)."""
+        self.handovers.pop(conversation, None)
+        if conversation in self.transfer_waiting:
+            self.transfer_waiting.remove(conversation)
+        other = self.conference.pop(conversation, None)
+        if other is not None:
+            self._agent(other).active.discard(conversation)
         owner = self.owners.pop(conversation, None)
         if owner is not None:
             self._agent(owner).active.discard(conversation)
@@ -171,6 +305,18 @@ class Router:
         self._last[conversation] = offer.agent
         if notify:
             self._revoke_offer(offer.agent, conversation, reason)
+        if offer.kind != CHAT:
+            h = self.handovers.get(conversation)
+            if not requeue or h is None:
+                return
+            if h.target_kind == "queue":
+                if conversation not in self.transfer_waiting:
+                    self.transfer_waiting.appendleft(conversation)
+            else:  # a direct transfer/invitation ends with the first answer
+                del self.handovers[conversation]
+                self._forget(conversation)
+                self._declined(conversation, h.kind, h.target_id, reason)
+            return
         if requeue and conversation not in self.waiting:
             self.waiting.appendleft(conversation)
 
@@ -193,6 +339,13 @@ class Router:
     def _pick(self, conversation: str) -> str | None:
         tried = self._tried.get(conversation, set())
         free_all = [a for a, p in self.agents.items() if self._free(a, p)]
+        h = self.handovers.get(conversation)
+        if h is not None:  # a queue transfer: skill match, never back to the owner
+            free_all = [
+                a
+                for a in free_all
+                if a != h.from_agent and (not h.skill or h.skill in self.agents[a].skills)
+            ]
         free = [a for a in free_all if a not in tried]
         if not free:
             # everyone had a turn: a new round, but not straight back to the last holder
@@ -217,11 +370,15 @@ class Router:
                 self.waiting.append(conversation)
                 self._schedule_retry(conversation)
                 continue
-            expires = self.clock.now() + self.offer_timeout
-            handle = self.clock.call_at(expires, self._expiry(conversation, agent_id))
-            self.offers[conversation] = _Offer(agent_id, expires, handle)
-            self._agent(agent_id).offered.add(conversation)
-            self._send_offer(agent_id, conversation, expires)
+            self._make_offer(conversation, agent_id, CHAT)
+        for _ in range(len(self.transfer_waiting)):
+            conversation = self.transfer_waiting.popleft()
+            agent_id = self._pick(conversation)
+            if agent_id is None:  # nobody ready with the skill: the chat waits
+                self.transfer_waiting.append(conversation)
+                self._schedule_retry(conversation)
+                continue
+            self._make_offer(conversation, agent_id, TRANSFER)
 
     def _schedule_retry(self, conversation: str) -> None:
         """Only the last holder is free: offer again after ``offer_timeout``."""

@@ -7,6 +7,15 @@ saw: it is subscribed first (live events are buffered), then the store is
 read, then the buffer is drained, skipping what the replay already sent.
 So a client gets every event it may see exactly once, however long it was
 away. Customers never receive ``visibility: agents`` events.
+
+Several agents (issue 6): every event carries its *audience*, the agents
+entitled to it, fixed when it is made: the agents in the chat (owner and
+conference colleague), plus the consulted colleague for consultation
+events, plus whoever the event is about (a transfer's previous owner, an
+agent who left). An agent's feed delivers an event when the agent is in its
+audience, or when it is history from before the agent joined (a new owner
+reads the whole chat). Customers get only ``visibility: all`` events, and
+consultation events are always ``agents`` (the ``visible_to_contact`` rule).
 """
 
 from __future__ import annotations
@@ -24,16 +33,33 @@ from ..model.urls import InvalidUrlError, validate_push_url
 from .config import ServerConfig
 from .fanout import FanOut
 from .peer import AgentPrincipal, CustomerPrincipal, Peer
-from .routing import Router
+from .routing import CHAT, CONFERENCE, TRANSFER, Router
 from .sqlite_store import client_key, hash_token
-from .store import ConversationRecord, ConversationUpdate, EventStore, StoredEvent
+from .store import ConversationRecord, ConversationUpdate, EventStore, ImRecord, StoredEvent
 
 log = logging.getLogger(__name__)
+
+TEAM_FRAMES = (
+    p.RequestTransfer,
+    p.CancelTransfer,
+    p.InviteToConference,
+    p.LeaveConference,
+    p.StartConsultation,
+    p.AnswerConsultation,
+    p.SendConsultMessage,
+    p.EndConsultation,
+    p.SendIm,
+    p.MarkImRead,
+)
 
 SYSTEM = p.Participant(nickname="System", participant_id="system", type=p.ParticipantType.SYSTEM)
 CUSTOMER_ID = "customer"
 LIVE = ("queued", "active")
 AUTH_CLOSE_CODE = 1008
+PRESENCE_TOPIC = "presence"
+CONSULT_EVENTS = frozenset({"ConsultMessage", "ConsultationState"})
+RING_SECONDS = 1.0  # simulated voice: dialing -> ringing
+EXTERNAL_ANSWER_SECONDS = 4.0  # simulated voice: an external contact answers
 
 
 class ServiceError(Exception):
@@ -44,12 +70,34 @@ class ServiceError(Exception):
 
 
 @dataclass(slots=True)
+class Consult:
+    """The running consultation of a chat (F7); voice is simulated on the clock."""
+
+    id: str
+    owner: str
+    target_kind: str
+    target_id: str
+    target_name: str
+    medium: str
+    state: str
+    timer: ScheduledCall | None = None
+
+    @property
+    def parties(self) -> tuple[str, ...]:
+        return (self.owner, self.target_id) if self.target_kind == "agent" else (self.owner,)
+
+
+@dataclass(slots=True)
 class Conversation:
     """An open conversation in memory: its record plus what is in flight."""
 
     record: ConversationRecord
     pending: dict[str, tuple[int, asyncio.Future[None]]] = field(default_factory=dict)
     typing: dict[str, ScheduledCall] = field(default_factory=dict)
+    members: list[str] = field(default_factory=list)  # agents in the chat, owner first
+    joined: dict[str, int] = field(default_factory=dict)  # agent -> seq of its latest join
+    seen: set[str] = field(default_factory=set)  # every agent ever in an audience
+    consult: Consult | None = None
 
     @property
     def id(self) -> str:
@@ -75,11 +123,23 @@ def agent_topic(agent_id: str) -> str:
 
 
 class Feed:
-    """One peer's subscription to one conversation, with exactly-once delivery."""
+    """One peer's subscription to one conversation, with exactly-once delivery.
 
-    def __init__(self, peer: Peer, agents_view: bool, high: int) -> None:
+    ``agent``: deliver only events whose audience names this agent, or history
+    up to seq ``history`` (None: every event, the agents' view before issue 6)."""
+
+    def __init__(
+        self,
+        peer: Peer,
+        agents_view: bool,
+        high: int,
+        agent: str | None = None,
+        history: int = 0,
+    ) -> None:
         self.peer = peer
         self.agents_view = agents_view
+        self.agent = agent
+        self.history = history
         self.high = high
         self.replaying = True
         self.buffer: list[StoredEvent] = []
@@ -97,7 +157,15 @@ class Feed:
         if event.seq <= self.high:
             return
         self.high = event.seq
-        if self.agents_view or event.visibility == p.Visibility.ALL:
+        if self.agents_view:
+            if (
+                self.agent is None
+                or event.audience is None
+                or self.agent in event.audience
+                or event.seq <= self.history
+            ):
+                self.peer.push(event.body)
+        elif event.visibility == p.Visibility.ALL and event.type not in CONSULT_EVENTS:
             self.peer.push(event.body)
 
     def go_live(self) -> None:
@@ -124,13 +192,26 @@ class ChatService:
             self._revoke_offer,
             offer_timeout=config.offer_timeout,
             capacity=config.agent_capacity,
+            declined=self._handover_declined,
         )
+        self.agent_peers: dict[str, set[Peer]] = {}
+        self.presence: dict[str, str] = {}
+        self.unread: dict[str, dict[str, int]] = {}  # agent -> colleague -> unread IMs
+        self.im_client_ids: dict[tuple[str, str], int] = {}
+        self.next_im = 1
 
     # -- start-up ------------------------------------------------------------------
     async def restore(self) -> None:
         """Load open conversations after a (re)start; queued ones wait for agents."""
+        self.next_im = self.store.next_im_id()
         for record in await self.store.open_conversations():
-            self.conversations[record.id] = Conversation(record)
+            conv = self.conversations[record.id] = Conversation(record)
+            if record.owner:
+                conv.members = [record.owner]
+            for event in await self.store.read_events(record.id, 0, 10_000_000):
+                conv.seen.update(event.audience or ())
+                if event.type in ("ParticipantJoined", "ChatTransferred") and event.sender:
+                    conv.joined[event.sender] = event.seq
             if record.state == "active" and record.owner:
                 self.router.restore_owner(record.id, record.owner)
             elif record.state == "queued":
@@ -147,10 +228,18 @@ class ChatService:
         client_id: str | None = None,
         state: str | None = None,
         owner: str | None = None,
+        audience: tuple[str, ...] | None = None,
+        also: tuple[str, ...] = (),
         **fields: Any,
     ) -> tuple[int, asyncio.Future[None]]:
-        """Append an event: seq now, store next, fan-out after the commit."""
+        """Append an event: seq now, store next, fan-out after the commit.
+
+        ``audience``: the agents entitled (default: the agents in the chat) plus ``also``."""
         record = conv.record
+        if model.model_fields["type"].default in CONSULT_EVENTS:
+            assert visibility is p.Visibility.AGENTS, "consultation events are agents-only"
+        who = tuple(dict.fromkeys((*(conv.members if audience is None else audience), *also)))
+        conv.seen.update(who)
         record.last_seq += 1
         seq = record.last_seq
         now = self.clock.now()
@@ -173,6 +262,7 @@ class ChatService:
             sender.participant_id,
             client_id,
             frame.to_json(),
+            who,
         )
         update = None
         if state is not None:
@@ -198,7 +288,7 @@ class ChatService:
         self,
         peer: Peer,
         frame_id: str,
-        conv: str,
+        conv: str | None,
         seq: int | None,
         future: asyncio.Future[None],
     ) -> None:
@@ -233,11 +323,22 @@ class ChatService:
 
     # -- subscriptions -------------------------------------------------------------------
     async def attach(
-        self, peer: Peer, conversation: str, after_seq: int, agents_view: bool
+        self,
+        peer: Peer,
+        conversation: str,
+        after_seq: int,
+        agents_view: bool,
+        *,
+        agent: str | None = None,
+        history: int = 0,
     ) -> None:
-        """Send ``peer`` every event after ``after_seq``, then everything new, once each."""
-        feed = Feed(peer, agents_view, after_seq)
-        peer.on_close(self.fanout.subscribe(topic(conversation), feed.on_event))
+        """Send ``peer`` every event after ``after_seq`` it may see, then everything new,
+        once each. A peer has one feed per conversation: a new attach replaces it."""
+        feed = Feed(peer, agents_view, after_seq, agent, history)
+        old = peer.subscriptions.pop(conversation, None)
+        if old is not None:
+            old()
+        peer.subscriptions[conversation] = self.fanout.subscribe(topic(conversation), feed.on_event)
         high = after_seq
         for _ in range(1_000_000):  # bounded: pages of replay_page events
             rows = await self.store.read_events(conversation, high, self.config.replay_page)
@@ -260,12 +361,50 @@ class ChatService:
         return conv
 
     # -- routing callbacks --------------------------------------------------------------
-    def _send_offer(self, agent_id: str, conversation: str, expires_at: float) -> None:
+    def _offer_frame(self, conversation: str, expires_at: float) -> p.Offer:
         conv = self.conversations[conversation]
-        frame = p.Offer(
-            conversation=conversation, contact=conv.contact(), expires_at=int(expires_at * 1000)
+        offer = self.router.offers.get(conversation)
+        kind = offer.kind if offer is not None else CHAT
+        h = self.router.handovers.get(conversation)
+        if kind == CHAT or h is None:
+            return p.Offer(
+                conversation=conversation,
+                contact=conv.contact(),
+                expires_at=int(expires_at * 1000),
+            )
+        return p.Offer(
+            conversation=conversation,
+            contact=conv.contact(),
+            expires_at=int(expires_at * 1000),
+            kind="transfer" if kind == TRANSFER else "conference",
+            from_agent=p.AgentInfo(id=h.from_agent, nickname=self._name(h.from_agent)),
+            note=h.note,
+            queue=h.target_id if h.target_kind == "queue" else None,
+            last_seq=conv.record.last_seq,
         )
+
+    def _send_offer(self, agent_id: str, conversation: str, expires_at: float) -> None:
+        frame = self._offer_frame(conversation, expires_at)
         self.fanout.publish(agent_topic(agent_id), frame.to_json())
+
+    def _handover_declined(self, conversation: str, kind: str, target: str, reason: str) -> None:
+        """Routing callback: a transfer/invitation did not happen; the owner keeps the chat."""
+        conv = self.conversations.get(conversation)
+        if conv is None or conv.record.state not in LIVE:
+            return
+        if kind == TRANSFER:
+            self.emit(
+                conv, p.TransferDeclined, SYSTEM, visibility=p.Visibility.AGENTS, reason=reason
+            )
+        else:
+            self.emit(
+                conv,
+                p.InviteDeclined,
+                SYSTEM,
+                visibility=p.Visibility.AGENTS,
+                target_id=target,
+                reason=reason,
+            )
 
     def _revoke_offer(self, agent_id: str, conversation: str, reason: str) -> None:
         frame = p.OfferRevoked(conversation=conversation, reason=reason)
@@ -322,11 +461,20 @@ class ChatService:
             nickname=agent.name, participant_id=agent.id, type=p.ParticipantType.AGENT
         )
         peer.principal = AgentPrincipal(agent, participant)
-        owned = [c for c in self.conversations.values() if c.record.owner == agent.id]
+        me = agent.id
+        mine = [
+            c
+            for c in self.conversations.values()
+            if me in c.members or (c.consult is not None and me in c.consult.parties)
+        ]
+        if me not in self.unread:
+            self.unread[me] = await self.store.im_unread(me)
+        presence = "ready" if frame.ready else "not_ready"
+        self.presence[me] = presence
         peer.push(
             p.AuthOk(
                 id=frame.id,
-                agent=p.AgentInfo(id=agent.id, nickname=agent.name),
+                agent=p.AgentInfo(id=me, nickname=agent.name),
                 conversations=[
                     p.ConversationInfo(
                         conversation=c.id,
@@ -334,20 +482,32 @@ class ChatService:
                         state=c.record.state,
                         last_seq=c.record.last_seq,
                     )
-                    for c in owned
+                    for c in mine
                 ],
+                directory=self.directory(),
+                im_unread={k: v for k, v in self.unread[me].items() if v},
             ).to_json()
         )
-        peer.on_close(self.fanout.subscribe(agent_topic(agent.id), peer.push))
+        peer.on_close(self.fanout.subscribe(agent_topic(me), peer.push))
+        peer.on_close(self.fanout.subscribe(PRESENCE_TOPIC, peer.push))
+        self.agent_peers.setdefault(me, set()).add(peer)
+        peer.on_close(lambda: self._agent_gone(me, peer))
         for conversation, offer in list(self.router.offers.items()):
-            if offer.agent == agent.id:
+            if offer.agent == me:
                 self._send_offer_to(peer, conversation, offer.expires_at)
-        self.router.agent_connected(agent.id, frame.ready)
-        peer.on_close(lambda: self.router.agent_disconnected(agent.id))
+        skills = frozenset(self.store.agent_skills().get(me, ()))
+        self.router.agent_connected(me, frame.ready, skills)
+        self._publish_presence(me, presence)
+        peer.on_close(lambda: self.router.agent_disconnected(me))
+        for im in await self.store.read_im(me, frame.im_after, 10_000):
+            peer.push(self._im_frame(im).to_json())
         for conversation, last_seq in frame.resume.items():
             conv = await self.get_conversation(conversation)
-            if conv is not None and conv.record.owner == agent.id:
-                await self.attach(peer, conversation, last_seq, agents_view=True)
+            if conv is not None and (me in conv.seen or conv.record.owner == me):
+                history = conv.joined.get(me, 0)
+                await self.attach(
+                    peer, conversation, last_seq, agents_view=True, agent=me, history=history
+                )
             else:
                 peer.push(
                     p.Error(
@@ -358,25 +518,89 @@ class ChatService:
                     ).to_json()
                 )
 
-    def _send_offer_to(self, peer: Peer, conversation: str, expires_at: float) -> None:
-        conv = self.conversations[conversation]
-        peer.push(
-            p.Offer(
-                conversation=conversation, contact=conv.contact(), expires_at=int(expires_at * 1000)
-            ).to_json()
+    def _agent_gone(self, agent_id: str, peer: Peer) -> None:
+        peers = self.agent_peers.get(agent_id)
+        if peers is not None:
+            peers.discard(peer)
+            if not peers:
+                del self.agent_peers[agent_id]
+                self.presence[agent_id] = "offline"
+                self._publish_presence(agent_id, "offline")
+
+    def _publish_presence(self, agent_id: str, presence: str) -> None:
+        frame = p.PresenceChanged(
+            agent=agent_id,
+            presence=presence,  # type: ignore[arg-type]
+            nickname=self._name(agent_id),
+        )
+        self.fanout.publish(PRESENCE_TOPIC, frame.to_json())
+
+    def directory(self) -> p.DirectoryInfo:
+        """Colleagues with presence, queues and external contacts (from the store)."""
+        skills = self.store.agent_skills()
+        return p.DirectoryInfo(
+            agents=[
+                p.DirectoryAgent(
+                    id=a.id,
+                    nickname=a.name,
+                    skills=list(skills.get(a.id, ())),
+                    presence=self.presence.get(a.id, "offline"),  # type: ignore[arg-type]
+                )
+                for a in self.store.list_agents()
+            ],
+            queues=[
+                p.DirectoryQueue(id=q.id, name=q.name, skill=q.skill)
+                for q in self.store.list_queues()
+            ],
+            externals=[
+                p.DirectoryExternal(
+                    id=x.id, name=x.name, phone=x.phone, organisation=x.organisation
+                )
+                for x in self.store.list_externals()
+            ],
         )
 
+    def _name(self, agent_id: str) -> str:
+        for a in self.store.list_agents():
+            if a.id == agent_id:
+                return a.name
+        return agent_id
+
+    def _agent_participant(self, agent_id: str) -> p.Participant:
+        return p.Participant(
+            nickname=self._name(agent_id), participant_id=agent_id, type=p.ParticipantType.AGENT
+        )
+
+    def _send_offer_to(self, peer: Peer, conversation: str, expires_at: float) -> None:
+        peer.push(self._offer_frame(conversation, expires_at).to_json())
+
     def _owned(self, principal: AgentPrincipal, conversation: str) -> Conversation:
+        """A chat this agent is in (its owner or the conference colleague)."""
         conv = self.conversations.get(conversation)
-        if conv is None or conv.record.owner != principal.agent.id:
+        if conv is None or principal.agent.id not in conv.members:
             raise ServiceError(p.ErrorCode.FORBIDDEN, "not your conversation (or it is done)")
+        return conv
+
+    def _owner_only(self, principal: AgentPrincipal, conversation: str) -> Conversation:
+        conv = self._live(self._owned(principal, conversation))
+        if conv.record.owner != principal.agent.id:
+            raise ServiceError(p.ErrorCode.FORBIDDEN, "only the chat's owner can do this")
         return conv
 
     async def _agent_frame(self, peer: Peer, who: AgentPrincipal, frame: p.ClientFrame) -> None:
         me = who.participant
-        if isinstance(frame, p.SetReady):
-            self.router.set_ready(who.agent.id, frame.ready)
+        if isinstance(frame, p.SetReady | p.SetPresence):
+            if isinstance(frame, p.SetReady):
+                presence = "ready" if frame.ready else "not_ready"
+            else:
+                presence = frame.presence
+            self.router.set_ready(who.agent.id, presence == "ready")
+            if self.presence.get(who.agent.id) != presence:
+                self.presence[who.agent.id] = presence
+                self._publish_presence(who.agent.id, presence)
             peer.push(p.Ack(id=frame.id).to_json())
+        elif isinstance(frame, TEAM_FRAMES):
+            await self._team_frame(peer, who, frame)
         elif isinstance(frame, p.Accept):
             await self._accept(peer, who, frame)
         elif isinstance(frame, p.Reject):
@@ -425,10 +649,16 @@ class ChatService:
                     peer.push(p.Ack(id=frame.id, conversation=conv.id).to_json())
                 return
             self._stop_typing_timers(conv)
+            self._end_consultation(conv, "the chat ended")
             seq, fut = self.emit(conv, p.ChatEnded, me, client_id=frame.id, state="ended")
             self.router.finish(conv.id)
             self._ack_after(peer, frame.id, conv.id, seq, fut)
         elif isinstance(frame, p.MarkDone):
+            if frame.conversation not in self.conversations:
+                record = await self.store.get_conversation(frame.conversation)
+                if record is not None and record.state == "done":  # the other agent was first
+                    peer.push(p.Ack(id=frame.id, conversation=frame.conversation).to_json())
+                    return
             conv = self._owned(who, frame.conversation)
             if self._duplicate(peer, conv, me.participant_id, frame.id):
                 return
@@ -452,24 +682,363 @@ class ChatService:
     async def _accept(self, peer: Peer, who: AgentPrincipal, frame: p.Accept) -> None:
         conv = self.conversations.get(frame.conversation)
         agent_id = who.agent.id
-        if conv is not None and conv.record.owner == agent_id:
+        if conv is not None and agent_id in conv.members:
             if not self._duplicate(peer, conv, agent_id, frame.id):  # accepted before
                 peer.push(p.Ack(id=frame.id, conversation=conv.id).to_json())
             return
-        if conv is None or not self.router.try_accept(agent_id, frame.conversation):
+        previous = None if conv is None else conv.record.owner
+        kind = None if conv is None else self.router.try_accept(agent_id, frame.conversation)
+        if conv is None or kind is None:
             raise ServiceError(
                 p.ErrorCode.OFFER_NOT_AVAILABLE, "this chat is not offered to you (any more)"
             )
+        if kind == TRANSFER and previous is not None:
+            self._end_consultation(conv, "the chat was transferred")
+            conv.members = [agent_id]
+            seq, fut = self.emit(
+                conv,
+                p.ChatTransferred,
+                who.participant,
+                client_id=frame.id,
+                state="active",
+                owner=agent_id,
+                also=(previous,),
+                previous=self._agent_participant(previous),
+            )
+        else:
+            if kind == CONFERENCE:
+                conv.members.append(agent_id)
+            else:
+                conv.members = [agent_id]
+            seq, fut = self.emit(
+                conv,
+                p.ParticipantJoined,
+                who.participant,
+                client_id=frame.id,
+                state="active",
+                owner=self.router.owner(conv.id) or agent_id,
+            )
+        conv.joined[agent_id] = seq
+        self._ack_after(peer, frame.id, conv.id, seq, fut)
+        await self.attach(peer, conv.id, 0, agents_view=True, agent=agent_id, history=seq)
+
+    # -- several agents (issue 6) ---------------------------------------------------------
+    async def _team_frame(self, peer: Peer, who: AgentPrincipal, frame: p.ClientFrame) -> None:
+        me = who.agent.id
+        if isinstance(frame, p.SendIm | p.MarkImRead):
+            await self._im(peer, who, frame)
+            return
+        conversation = frame.conversation  # type: ignore[union-attr]
+        if isinstance(frame, p.AnswerConsultation):
+            conv = self.conversations.get(conversation)
+            c = None if conv is None else conv.consult
+            if conv is None or c is None or c.id != frame.consultation or c.target_id != me:
+                raise ServiceError(p.ErrorCode.FORBIDDEN, "no such consultation for you")
+            if c.state not in ("requested", "ringing"):
+                raise ServiceError(p.ErrorCode.INVALID_STATE, f"consultation is {c.state}")
+            seq, fut = self._consult_state(conv, "active" if frame.accept else "declined")
+            self._ack_after(peer, frame.id, conv.id, seq, fut)
+            return
+        if isinstance(frame, p.SendConsultMessage | p.EndConsultation):
+            conv = self.conversations.get(conversation)
+            c = None if conv is None else conv.consult
+            if conv is None or c is None or c.id != frame.consultation or me not in c.parties:
+                raise ServiceError(p.ErrorCode.FORBIDDEN, "no such consultation for you")
+            if self._duplicate(peer, conv, me, frame.id):
+                return
+            if isinstance(frame, p.EndConsultation):
+                seq, fut = self._consult_state(conv, "ended", client_id=frame.id, sender=who)
+            else:
+                if c.state != "active" or c.medium != "chat":
+                    raise ServiceError(
+                        p.ErrorCode.INVALID_STATE, "no consultation by chat is running"
+                    )
+                seq, fut = self.emit(
+                    conv,
+                    p.ConsultMessage,
+                    who.participant,
+                    visibility=p.Visibility.AGENTS,
+                    client_id=frame.id,
+                    audience=c.parties,
+                    consultation=c.id,
+                    text=frame.text.strip() or frame.text,
+                )
+            self._ack_after(peer, frame.id, conv.id, seq, fut)
+            return
+        if isinstance(frame, p.LeaveConference):
+            conv = self._live(self._owned(who, conversation))
+            if self._duplicate(peer, conv, me, frame.id):
+                return
+            successor = self.router.leave(conv.id, me)
+            if successor is None:
+                raise ServiceError(p.ErrorCode.INVALID_STATE, "there is no conference to leave")
+            if conv.consult is not None and conv.consult.owner == me:
+                self._end_consultation(conv, f"{who.agent.name} left the chat")
+            conv.members = [a for a in conv.members if a != me]
+            seq, fut = self.emit(
+                conv,
+                p.ParticipantLeft,
+                who.participant,
+                client_id=frame.id,
+                state="active",
+                owner=successor,
+                also=(me,),
+                successor=self._agent_participant(successor),
+            )
+            self._ack_after(peer, frame.id, conv.id, seq, fut)
+            return
+        conv = self._owner_only(who, conversation)
+        if self._duplicate(peer, conv, me, frame.id):
+            return
+        if isinstance(frame, p.RequestTransfer):
+            seq, fut = self._request_transfer(conv, who, frame)
+        elif isinstance(frame, p.CancelTransfer):
+            h = self.router.handovers.get(conv.id)
+            if h is None or h.kind != TRANSFER:
+                raise ServiceError(p.ErrorCode.INVALID_STATE, "no transfer is pending")
+            self.router.cancel_handover(conv.id, "transfer cancelled")
+            seq, fut = self.emit(
+                conv,
+                p.TransferDeclined,
+                who.participant,
+                visibility=p.Visibility.AGENTS,
+                client_id=frame.id,
+                reason="cancelled",
+            )
+        elif isinstance(frame, p.InviteToConference):
+            target = self._agent_record(frame.target_id)
+            seq, fut = self.emit(
+                conv,
+                p.InviteSent,
+                who.participant,
+                visibility=p.Visibility.AGENTS,
+                client_id=frame.id,
+                target_id=target.id,
+                target_name=target.name,
+            )
+            try:
+                self.router.invite(conv.id, me, target.id)
+            except ValueError as exc:
+                raise ServiceError(p.ErrorCode.INVALID_STATE, str(exc)) from None
+        elif isinstance(frame, p.StartConsultation):
+            seq, fut = self._start_consultation(conv, who, frame)
+        else:
+            raise ServiceError(p.ErrorCode.FORBIDDEN, f"agents cannot send {frame.type}")
+        self._ack_after(peer, frame.id, conv.id, seq, fut)
+
+    def _agent_record(self, agent_id: str) -> Any:
+        for a in self.store.list_agents():
+            if a.id == agent_id:
+                return a
+        raise ServiceError(p.ErrorCode.NOT_FOUND, f"no agent {agent_id!r}")
+
+    def _request_transfer(
+        self, conv: Conversation, who: AgentPrincipal, frame: p.RequestTransfer
+    ) -> tuple[int, asyncio.Future[None]]:
+        skill = ""
+        if frame.target_kind == "agent":
+            name = self._agent_record(frame.target_id).name
+        else:
+            queue = next((q for q in self.store.list_queues() if q.id == frame.target_id), None)
+            if queue is None:
+                raise ServiceError(p.ErrorCode.NOT_FOUND, f"no queue {frame.target_id!r}")
+            name, skill = queue.name, queue.skill
+        h = self.router.handovers.get(conv.id)
+        if h is not None or conv.id in self.router.conference:
+            raise ServiceError(
+                p.ErrorCode.INVALID_STATE,
+                "a transfer or invitation is pending, or a conference is on",
+            )
+        if frame.target_kind == "agent" and frame.target_id == who.agent.id:
+            raise ServiceError(p.ErrorCode.INVALID_STATE, "that is you")
+        note = (frame.note or "").strip() or None
         seq, fut = self.emit(
             conv,
-            p.ParticipantJoined,
+            p.TransferRequested,
             who.participant,
+            visibility=p.Visibility.AGENTS,
             client_id=frame.id,
-            state="active",
-            owner=agent_id,
+            target_kind=frame.target_kind,
+            target_id=frame.target_id,
+            target_name=name,
+            note=note,
         )
-        self._ack_after(peer, frame.id, conv.id, seq, fut)
-        await self.attach(peer, conv.id, 0, agents_view=True)
+        self.router.request_transfer(
+            conv.id, who.agent.id, frame.target_kind, frame.target_id, note, skill
+        )
+        return seq, fut
+
+    def _start_consultation(
+        self, conv: Conversation, who: AgentPrincipal, frame: p.StartConsultation
+    ) -> tuple[int, asyncio.Future[None]]:
+        c = conv.consult
+        if c is not None and c.state not in ("ended", "declined"):
+            raise ServiceError(p.ErrorCode.INVALID_STATE, "a consultation is running")
+        if frame.target_kind == "external":
+            if frame.medium != "voice":
+                raise ServiceError(
+                    p.ErrorCode.INVALID_STATE, "external contacts can be consulted by voice only"
+                )
+            x = next((x for x in self.store.list_externals() if x.id == frame.target_id), None)
+            if x is None:
+                raise ServiceError(
+                    p.ErrorCode.NOT_FOUND, f"no external contact {frame.target_id!r}"
+                )
+            name = x.name
+        else:
+            if frame.target_id == who.agent.id:
+                raise ServiceError(p.ErrorCode.INVALID_STATE, "that is you")
+            name = self._agent_record(frame.target_id).name
+        c = conv.consult = Consult(
+            frame.consultation,
+            who.agent.id,
+            frame.target_kind,
+            frame.target_id,
+            name,
+            frame.medium,
+            "requested",
+        )
+        after = conv.record.last_seq
+        seq, fut = self._consult_state(conv, "requested", client_id=frame.id, sender=who)
+        if c.target_kind == "external":
+            c.timer = self.clock.call_at(
+                self.clock.now() + RING_SECONDS, lambda: self._ring(conv, c)
+            )
+            return seq, fut
+        peers = list(self.agent_peers.get(c.target_id, ()))
+        if not peers or self.presence.get(c.target_id) == "away":
+            self._consult_state(conv, "declined")
+            return seq, fut
+        offer = p.ConsultationOffered(
+            conversation=conv.id,
+            consultation=c.id,
+            contact=conv.contact(),
+            from_agent=p.AgentInfo(id=who.agent.id, nickname=who.agent.name),
+            medium=c.medium,  # type: ignore[arg-type]
+            expires_at=int((self.clock.now() + self.config.offer_timeout) * 1000),
+        )
+        for target_peer in peers:  # the consultant reads this chat's consultation events
+            asyncio.get_running_loop().create_task(
+                self.attach(target_peer, conv.id, after, agents_view=True, agent=c.target_id)
+            )
+        self.fanout.publish(agent_topic(c.target_id), offer.to_json())
+        if c.medium == "voice":
+            self._consult_state(conv, "ringing")
+
+        def no_answer() -> None:
+            if conv.consult is c and c.state in ("requested", "ringing"):
+                self._consult_state(conv, "declined")
+
+        c.timer = self.clock.call_at(self.clock.now() + self.config.offer_timeout, no_answer)
+        return seq, fut
+
+    def _ring(self, conv: Conversation, c: Consult) -> None:
+        """Simulated voice call to an external contact: ringing, then answered."""
+        if conv.consult is not c or c.state != "requested":
+            return
+        self._consult_state(conv, "ringing")
+
+        def answer() -> None:
+            if conv.consult is c and c.state == "ringing":
+                self._consult_state(conv, "active")
+
+        c.timer = self.clock.call_at(self.clock.now() + EXTERNAL_ANSWER_SECONDS, answer)
+
+    def _consult_state(
+        self,
+        conv: Conversation,
+        state: str,
+        *,
+        client_id: str | None = None,
+        sender: AgentPrincipal | None = None,
+    ) -> tuple[int, asyncio.Future[None]]:
+        c = conv.consult
+        assert c is not None
+        c.state = state
+        if state in ("active", "ended", "declined") and c.timer is not None:
+            c.timer.cancel()
+            c.timer = None
+        return self.emit(
+            conv,
+            p.ConsultationState,
+            SYSTEM if sender is None else sender.participant,
+            visibility=p.Visibility.AGENTS,
+            client_id=client_id,
+            audience=c.parties,
+            consultation=c.id,
+            status=state,
+            medium=c.medium,
+            target_kind=c.target_kind,
+            target_id=c.target_id,
+            target_name=c.target_name,
+        )
+
+    def _end_consultation(self, conv: Conversation, reason: str) -> None:
+        c = conv.consult
+        if c is not None and c.state not in ("ended", "declined"):
+            self._consult_state(conv, "ended")
+
+    # -- team IM (F14) ---------------------------------------------------------------
+    def _im_frame(self, im: ImRecord) -> p.ImMessage:
+        return p.ImMessage.model_validate(
+            {
+                "im_id": im.id,
+                "from": p.AgentInfo(id=im.sender, nickname=self._name(im.sender)),
+                "to": im.recipient,
+                "text": im.text,
+                "utc_time": int(im.time * 1000),
+                "client_id": im.client_id,
+                "unread": self.unread.get(im.recipient, {}).get(im.sender, 0),
+            }
+        )
+
+    async def _im(self, peer: Peer, who: AgentPrincipal, frame: p.SendIm | p.MarkImRead) -> None:
+        me = who.agent.id
+        if isinstance(frame, p.MarkImRead):
+            up_to = self.next_im - 1
+            fut = self.store.mark_im_read(me, frame.colleague, up_to)
+            self.unread.setdefault(me, {})[frame.colleague] = 0
+            read = p.ImRead(colleague=frame.colleague, up_to=up_to).to_json()
+
+            def done(f: asyncio.Future[None]) -> None:
+                if not f.cancelled() and f.exception() is None:
+                    self.fanout.publish(agent_topic(me), read)
+
+            fut.add_done_callback(done)
+            self._ack_after(peer, frame.id, None, None, fut)
+            return
+        key = (me, frame.id)
+        if key in self.im_client_ids:
+            peer.push(p.Ack(id=frame.id).to_json())
+            return
+        recipient = self._agent_record(frame.to).id
+        if recipient == me:
+            raise ServiceError(p.ErrorCode.INVALID_STATE, "that is you")
+        im = ImRecord(
+            self.next_im,
+            me,
+            recipient,
+            frame.text.strip() or frame.text,
+            self.clock.now(),
+            frame.id,
+        )
+        self.next_im += 1
+        self.im_client_ids[key] = im.id
+        fut = self.store.append_im(im)
+
+        def committed(f: asyncio.Future[None]) -> None:
+            if f.cancelled() or f.exception() is not None:
+                self.im_client_ids.pop(key, None)
+                return
+            counts = self.unread.get(recipient)
+            if counts is not None:
+                counts[me] = counts.get(me, 0) + 1
+            text = self._im_frame(im).to_json()
+            self.fanout.publish(agent_topic(recipient), text)
+            self.fanout.publish(agent_topic(me), text)
+
+        fut.add_done_callback(committed)
+        self._ack_after(peer, frame.id, None, None, fut)
 
     # -- customers -------------------------------------------------------------------------
     async def _request_chat(self, peer: Peer, frame: p.RequestChat) -> None:
@@ -527,6 +1096,7 @@ class ChatService:
                     peer.push(p.Ack(id=frame.id, conversation=conv.id).to_json())
                 return
             self._stop_typing_timers(conv)
+            self._end_consultation(conv, "the customer left")
             seq, fut = self.emit(conv, p.ParticipantLeft, me, client_id=frame.id, state="ended")
             self.router.finish(conv.id)
             self._ack_after(peer, frame.id, conv.id, seq, fut)

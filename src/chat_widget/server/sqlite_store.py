@@ -39,6 +39,9 @@ from .store import (
     ConversationRecord,
     ConversationUpdate,
     DuplicateAgentError,
+    ExternalRecord,
+    ImRecord,
+    QueueRecord,
     StoredEvent,
 )
 
@@ -70,12 +73,52 @@ CREATE TABLE IF NOT EXISTS agents (
     token_hash TEXT NOT NULL UNIQUE,
     created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS agent_skills (
+    agent TEXT NOT NULL,
+    skill TEXT NOT NULL,
+    PRIMARY KEY (agent, skill)
+);
+CREATE TABLE IF NOT EXISTS queues (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    skill TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS externals (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    organisation TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS im_messages (
+    id INTEGER PRIMARY KEY,
+    sender TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    text TEXT NOT NULL,
+    time REAL NOT NULL,
+    client_id TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS im_client_id
+    ON im_messages (sender, client_id) WHERE client_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS im_reads (
+    agent TEXT NOT NULL,
+    colleague TEXT NOT NULL,
+    up_to INTEGER NOT NULL,
+    PRIMARY KEY (agent, colleague)
+);
 """
 
 
 def hash_token(token: str) -> str:
     """Tokens are stored as SHA-256 hashes; a stolen database reveals none."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _audience(audience: tuple[str, ...] | None) -> str | None:
+    return None if audience is None else ",".join(audience)
+
+
+def _parse_audience(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(a for a in text.split(",") if a)
 
 
 def client_key(sender: str | None, client_id: str) -> str:
@@ -89,6 +132,7 @@ class _Write:
     update: ConversationUpdate | None
     future: asyncio.Future[None]
     on_commit: Callable[[], None] | None
+    sql: tuple[str, tuple[object, ...]] | None = None
 
 
 class SQLiteStore:
@@ -104,6 +148,9 @@ class SQLiteStore:
         self.max_batch = max_batch
         self._reader = self._connect()
         self._reader.executescript(SCHEMA)
+        columns = {row[1] for row in self._reader.execute("PRAGMA table_info(events)")}
+        if "audience" not in columns:  # databases from before issue 6
+            self._reader.execute("ALTER TABLE events ADD COLUMN audience TEXT")
         self._pending: list[_Write] = []
         self._scheduled = False
         self._writer: sqlite3.Connection | None = None
@@ -170,11 +217,13 @@ class SQLiteStore:
                         " VALUES (?, ?, ?, ?, ?, ?)",
                         (c.id, c.token_hash, json.dumps(c.contact), c.created, c.state, c.owner),
                     )
+                if w.sql is not None:
+                    conn.execute(*w.sql)
                 if w.event is not None:
                     e = w.event
                     conn.execute(
                         "INSERT INTO events (conversation, seq, type, time, visibility, sender,"
-                        " client_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        " client_id, body, audience) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             e.conversation,
                             e.seq,
@@ -184,6 +233,7 @@ class SQLiteStore:
                             e.sender,
                             e.client_id,
                             e.body,
+                            _audience(e.audience),
                         ),
                     )
                     if w.update is not None:
@@ -220,11 +270,24 @@ class SQLiteStore:
         self, conversation: str, after_seq: int = 0, limit: int = 1_000_000
     ) -> list[StoredEvent]:
         rows = self._reader.execute(
-            "SELECT conversation, seq, type, time, visibility, sender, client_id, body"
+            "SELECT conversation, seq, type, time, visibility, sender, client_id, body, audience"
             " FROM events WHERE conversation = ? AND seq > ? ORDER BY seq LIMIT ?",
             (conversation, after_seq, limit),
         ).fetchall()
-        return [StoredEvent(*row) for row in rows]
+        return [
+            StoredEvent(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                row[5],
+                row[6],
+                row[7],
+                _parse_audience(row[8]),
+            )
+            for row in rows
+        ]
 
     async def get_conversation(self, conversation: str) -> ConversationRecord | None:
         row = self._reader.execute(
@@ -286,6 +349,95 @@ class SQLiteStore:
     def list_agents(self) -> list[AgentRecord]:
         rows = self._reader.execute("SELECT id, name, created FROM agents ORDER BY id").fetchall()
         return [AgentRecord(*row) for row in rows]
+
+    # -- directory (issue 6) ----------------------------------------------------
+    def _write_now(self, sql: str, params: tuple[object, ...]) -> None:
+        conn = self._connect()
+        try:
+            conn.execute(sql, params)
+        finally:
+            conn.close()
+
+    def agent_skills(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {}
+        for agent, skill in self._reader.execute(
+            "SELECT agent, skill FROM agent_skills ORDER BY agent, skill"
+        ):
+            out.setdefault(agent, []).append(skill)
+        return {a: tuple(s) for a, s in out.items()}
+
+    def set_skills(self, agent_id: str, skills: tuple[str, ...]) -> None:
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("DELETE FROM agent_skills WHERE agent = ?", (agent_id,))
+            conn.executemany(
+                "INSERT INTO agent_skills (agent, skill) VALUES (?, ?)",
+                [(agent_id, s) for s in dict.fromkeys(skills) if s],
+            )
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def add_queue(self, queue: QueueRecord) -> None:
+        self._write_now(
+            "INSERT OR REPLACE INTO queues (id, name, skill) VALUES (?, ?, ?)",
+            (queue.id, queue.name, queue.skill),
+        )
+
+    def list_queues(self) -> list[QueueRecord]:
+        rows = self._reader.execute("SELECT id, name, skill FROM queues ORDER BY id").fetchall()
+        return [QueueRecord(*row) for row in rows]
+
+    def add_external(self, external: ExternalRecord) -> None:
+        self._write_now(
+            "INSERT OR REPLACE INTO externals (id, name, phone, organisation) VALUES (?, ?, ?, ?)",
+            (external.id, external.name, external.phone, external.organisation),
+        )
+
+    def list_externals(self) -> list[ExternalRecord]:
+        rows = self._reader.execute(
+            "SELECT id, name, phone, organisation FROM externals ORDER BY id"
+        ).fetchall()
+        return [ExternalRecord(*row) for row in rows]
+
+    # -- team IM (issue 6) ----------------------------------------------------------
+    def next_im_id(self) -> int:
+        last = self._reader.execute("SELECT MAX(id) FROM im_messages").fetchone()[0]
+        return int(last or 0) + 1
+
+    def append_im(self, im: ImRecord) -> asyncio.Future[None]:
+        sql = (
+            "INSERT OR IGNORE INTO im_messages (id, sender, recipient, text, time, client_id)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (im.id, im.sender, im.recipient, im.text, im.time, im.client_id),
+        )
+        return self._submit(_Write(None, None, None, self._future(), None, sql))
+
+    def mark_im_read(self, agent_id: str, colleague: str, up_to: int) -> asyncio.Future[None]:
+        sql = (
+            "INSERT INTO im_reads (agent, colleague, up_to) VALUES (?, ?, ?)"
+            " ON CONFLICT (agent, colleague) DO UPDATE SET up_to = MAX(up_to, excluded.up_to)",
+            (agent_id, colleague, up_to),
+        )
+        return self._submit(_Write(None, None, None, self._future(), None, sql))
+
+    async def read_im(self, agent_id: str, after_id: int, limit: int) -> list[ImRecord]:
+        rows = self._reader.execute(
+            "SELECT id, sender, recipient, text, time, client_id FROM im_messages"
+            " WHERE (sender = ? OR recipient = ?) AND id > ? ORDER BY id LIMIT ?",
+            (agent_id, agent_id, after_id, limit),
+        ).fetchall()
+        return [ImRecord(*row) for row in rows]
+
+    async def im_unread(self, agent_id: str) -> dict[str, int]:
+        rows = self._reader.execute(
+            "SELECT m.sender, COUNT(*) FROM im_messages m LEFT JOIN im_reads r"
+            " ON r.agent = m.recipient AND r.colleague = m.sender"
+            " WHERE m.recipient = ? AND m.id > COALESCE(r.up_to, 0) GROUP BY m.sender",
+            (agent_id,),
+        ).fetchall()
+        return {sender: int(n) for sender, n in rows}
 
     # -- shutdown --------------------------------------------------------------
     async def close(self) -> None:

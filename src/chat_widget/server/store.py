@@ -27,6 +27,7 @@ class StoredEvent:
     sender: str | None
     client_id: str | None
     body: str
+    audience: tuple[str, ...] | None = None  # agents entitled; None: every attached agent
 
 
 @dataclass(slots=True)
@@ -56,6 +57,33 @@ class ConversationUpdate:
 
     state: str
     owner: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImRecord:
+    """One team IM (F14); ``id`` orders all IMs of the server."""
+
+    id: int
+    sender: str
+    recipient: str
+    text: str
+    time: float
+    client_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRecord:
+    id: str
+    name: str
+    skill: str = ""  # "" : any agent
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalRecord:
+    id: str
+    name: str
+    phone: str
+    organisation: str = ""
 
 
 class DuplicateAgentError(ValueError):
@@ -96,6 +124,37 @@ class EventStore(Protocol):
         ...
 
     def list_agents(self) -> list[AgentRecord]: ...
+
+    # -- directory and team IM (issue 6) -------------------------------------------
+    def agent_skills(self) -> dict[str, tuple[str, ...]]: ...
+
+    def set_skills(self, agent_id: str, skills: tuple[str, ...]) -> None: ...
+
+    def add_queue(self, queue: QueueRecord) -> None: ...
+
+    def list_queues(self) -> list[QueueRecord]: ...
+
+    def add_external(self, external: ExternalRecord) -> None: ...
+
+    def list_externals(self) -> list[ExternalRecord]: ...
+
+    def next_im_id(self) -> int:
+        """One more than the largest stored IM id (at start-up)."""
+        ...
+
+    def append_im(self, im: ImRecord) -> asyncio.Future[None]:
+        """Store a team IM durably (group commit like events)."""
+        ...
+
+    def mark_im_read(self, agent_id: str, colleague: str, up_to: int) -> asyncio.Future[None]: ...
+
+    async def read_im(self, agent_id: str, after_id: int, limit: int) -> list[ImRecord]:
+        """IMs sent to or by ``agent_id`` with id > ``after_id``, oldest first."""
+        ...
+
+    async def im_unread(self, agent_id: str) -> dict[str, int]:
+        """Unread IMs per colleague for ``agent_id``."""
+        ...
 
     async def close(self) -> None:
         """Commit what is queued, then release the database."""

@@ -123,6 +123,11 @@
     switch (ev.type) {
       case "Message":
         if (!isClient) setAgentTyping(false);
+        if (isClient && ev.clientId) {
+          // our own message is stored: it is no longer pending (its Ack may come later)
+          state.outbox = state.outbox.filter((f) => f.id !== ev.clientId);
+          save();
+        }
         addEntry("message", isClient ? "You" : from.nickname, ev.text, ev.utcTime, { mine: isClient, seq: ev.seq });
         renderPending();
         break;
@@ -145,6 +150,16 @@
       case "ParticipantLeft":
         if (isClient) ended("You left the chat.");
         else addEntry("notice", null, `${from.nickname} left the chat`, ev.utcTime, { seq: ev.seq });
+        break;
+      case "ChatTransferred":
+        setAgentTyping(false);
+        addEntry(
+          "notice",
+          null,
+          `Your chat was transferred from ${(ev.previous || {}).nickname || "your agent"} to ${from.nickname}`,
+          ev.utcTime,
+          { seq: ev.seq },
+        );
         break;
       case "ChatEnded":
         ended(`${from.nickname} ended the chat.`);
@@ -182,6 +197,7 @@
       case "Ack":
         state.outbox = state.outbox.filter((f) => f.id !== frame.id);
         save();
+        renderPending();
         break;
       case "Error":
         if (frame.id) {
