@@ -23,7 +23,7 @@ const PRESENCE: Record<string, LabelKey> = {
 export function targetsFor(mode: DialogMode, medium: "chat" | "voice", dir: DirectoryView, me: string, L: Labels): Target[] {
   const agents: Target[] = (dir.agents ?? [])
     .filter((a) => a.id !== me && a.presence !== "offline")
-    .map((a) => ({ kind: "agent", id: a.id, name: a.name, presence: a.presence, detail: `${L[PRESENCE[a.presence] ?? "presenceAvailable"]} · ${a.skills.join(", ")}` }));
+    .map((a) => ({ kind: "agent", id: a.id, name: a.name, presence: a.presence, detail: [L[PRESENCE[a.presence] ?? "presenceAvailable"], a.skills.join(", ")].filter(Boolean).join(" · ") }));
   if (mode === "conference") return agents;
   if (mode === "transfer")
     return [...agents, ...(dir.queues ?? []).map((q): Target => ({ kind: "queue", id: q.id, name: q.name, detail: `${L.queues} · ${q.skill}` }))];

@@ -100,7 +100,7 @@ export function mountSidePanel(
       ...section(L.colleagues, agents.map((a) =>
         h("div", { class: "cw-ws-dir-row", "data-testid": "directory-agent", "data-agent-id": a.id, "data-presence": a.presence },
           h("span", { class: `cw-ws-dot cw-ws-${a.presence}`, title: L[PRESENCE[a.presence] ?? "presenceAvailable"] }),
-          h("span", { class: "cw-ws-dir-main" }, h("strong", {}, a.name), h("span", { class: "cw-ws-muted" }, `${L[PRESENCE[a.presence] ?? "presenceAvailable"]} · ${L.skills}: ${a.skills.join(", ")}`)),
+          h("span", { class: "cw-ws-dir-main" }, h("strong", {}, a.name), h("span", { class: "cw-ws-muted" }, [L[PRESENCE[a.presence] ?? "presenceAvailable"], a.skills.length ? `${L.skills}: ${a.skills.join(", ")}` : ""].filter(Boolean).join(" · "))),
           imButton(a.id)))),
       ...section(L.queues, (dir.queues ?? []).map((q) =>
         h("div", { class: "cw-ws-dir-row", "data-testid": "directory-queue", "data-queue-id": q.id },
