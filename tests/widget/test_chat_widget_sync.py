@@ -2,15 +2,60 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from chat_widget import ChatWidget, MockBackend, VirtualClock
 from chat_widget.model.session import ChatSession
+
+
+class FakePacer:
+    """A hand-moved stand-in for the kernel's event loop (no sleeping in tests)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self._calls: list[tuple[float, int, Callable[[], None], list[bool]]] = []
+        self._seq = 0
+
+    def time(self) -> float:
+        return self.now
+
+    def call_soon(self, callback: Callable[[], None]) -> Any:
+        return self.call_at(self.now, callback)
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> Any:
+        cancelled = [False]
+        self._seq += 1
+        self._calls.append((when, self._seq, callback, cancelled))
+
+        class _Handle:
+            def cancel(self) -> None:
+                cancelled[0] = True
+
+        return _Handle()
+
+    def run_due(self) -> None:
+        while True:
+            due = sorted(c for c in self._calls if c[0] <= self.now and not c[3][0])
+            if not due:
+                return
+            call = due[0]
+            self._calls.remove(call)
+            call[2]()
+
+    def advance(self, seconds: float) -> None:
+        end = self.now + seconds
+        while True:
+            pending = sorted(c for c in self._calls if not c[3][0] and c[0] <= end)
+            if not pending:
+                break
+            self.now = max(self.now, pending[0][0])
+            self.run_due()
+        self.now = end
 
 
 class Recorder:
@@ -47,15 +92,16 @@ def test_one_more_message_after_500_sends_about_one_entry() -> None:
     assert len(json.dumps(msg)) < 400
 
 
-async def test_burst_is_batched_under_the_rate_limit_and_arrives_whole() -> None:
+def test_burst_is_batched_under_the_rate_limit_and_arrives_whole() -> None:
     widget, session, _ = accepted_widget()
-    widget.flush()  # what the accept queued on this loop
+    pacer = FakePacer()
+    widget._batcher._pacer = lambda: pacer
     rec = Recorder(widget)
     start = len(session.transcript)
     for i in range(5000):
         session.receive_message(f"m{i}")
     assert rec.messages == []  # nothing sent inside the loop
-    await asyncio.sleep(0.05)  # let the kernel's loop run the scheduled flush
+    pacer.run_due()  # the kernel's loop takes its next turn
     got = rec.entries()
     assert [e["i"] for e in got] == list(range(start, start + 5000))
     assert len(rec.messages) <= 10
@@ -132,29 +178,30 @@ def test_an_incoming_message_sends_one_delta_and_no_state() -> None:
     assert [len(m["entries"]) for m in rec.messages] == [1]
 
 
-async def test_a_lone_change_goes_out_at_once_and_bursts_are_rate_limited() -> None:
+def test_a_lone_change_goes_out_at_once_and_bursts_are_rate_limited() -> None:
     widget, session, _ = accepted_widget()
-    widget.flush()
+    pacer = FakePacer()
+    widget._batcher._pacer = lambda: pacer
     rec = Recorder(widget)
-    loop = asyncio.get_running_loop()
     sent_at: list[float] = []
 
     def send(msg: dict[str, Any]) -> None:
         rec.messages.append(msg)
-        sent_at.append(loop.time())
+        sent_at.append(pacer.now)
 
     widget.send = send  # type: ignore[method-assign]
-    await asyncio.sleep(0.01)  # a quiet spell
+    pacer.advance(0.01)  # a quiet spell
     session.receive_message("one")
-    await asyncio.sleep(0)  # next turn of the loop: no added latency
-    assert len(rec.messages) == 1
+    pacer.run_due()  # next turn of the loop: no added latency
+    assert len(rec.messages) == 1 and sent_at == [pacer.now]
     for i in range(20):  # a stream: at most one flush per min_interval (≤ 200/s)
         session.receive_message(f"m{i}")
-        await asyncio.sleep(0.001)
-    await asyncio.sleep(0.02)
+        pacer.advance(0.001)
+    pacer.advance(0.02)
     assert len(rec.entries()) == 21
     gaps = [b - a for a, b in itertools.pairwise(sent_at)]
-    assert all(g >= 0.0045 for g in gaps), gaps
+    assert len(gaps) >= 3
+    assert all(g >= 0.005 - 1e-9 for g in gaps), gaps
 
 
 def test_widget_on_another_chat_of_the_backend_shares_the_url_history() -> None:
