@@ -58,6 +58,7 @@ LIVE = ("queued", "active")
 AUTH_CLOSE_CODE = 1008
 PRESENCE_TOPIC = "presence"
 CONSULT_EVENTS = frozenset({"ConsultMessage", "ConsultationState"})
+CONSULT_MODELS: frozenset[type[p._Event]] = frozenset({p.ConsultMessage, p.ConsultationState})
 RING_SECONDS = 1.0  # simulated voice: dialing -> ringing
 EXTERNAL_ANSWER_SECONDS = 4.0  # simulated voice: an external contact answers
 
@@ -236,7 +237,7 @@ class ChatService:
 
         ``audience``: the agents entitled (default: the agents in the chat) plus ``also``."""
         record = conv.record
-        if model.model_fields["type"].default in CONSULT_EVENTS:
+        if model in CONSULT_MODELS:  # not model_fields: a slow descriptor on pydantic 2.11+
             assert visibility is p.Visibility.AGENTS, "consultation events are agents-only"
         who = tuple(dict.fromkeys((*(conv.members if audience is None else audience), *also)))
         conv.seen.update(who)
