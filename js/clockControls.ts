@@ -1,5 +1,15 @@
 import { h, setAttr, setHidden, setText } from "./dom";
 import type { Ctx, Part } from "./context";
+import { icon } from "./icons";
+import type { Labels } from "./labels";
+
+/** Play/Pause button face (SVG icons: the ⏸ glyph is missing from many Linux fonts). */
+export function showPlayPause(button: HTMLElement, paused: boolean, L: Labels): void {
+  const face = paused ? `play:${L.play}` : `pause:${L.pause}`;
+  if (button.dataset.face === face) return;
+  button.dataset.face = face;
+  button.replaceChildren(icon(paused ? "play" : "pause"), paused ? L.play : L.pause);
+}
 
 const SPEEDS = [1, 2, 5, 10];
 
@@ -22,7 +32,7 @@ export function mountClockControls(ctx: Ctx): Part {
       setHidden(el, !ctx.virtualClock());
       setAttr(el, "aria-label", L.clock);
       setText(title, L.clock);
-      setText(playPause, clock?.paused ? `▶ ${L.play}` : `⏸ ${L.pause}`);
+      showPlayPause(playPause, clock?.paused ?? true, L);
       setAttr(speed, "aria-label", L.speed);
       if (clock) speed.value = String(clock.rate);
       setText(step, L.step10);

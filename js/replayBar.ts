@@ -1,3 +1,4 @@
+import { showPlayPause } from "./clockControls";
 import type { Ctx, Part } from "./context";
 import { h, setText } from "./dom";
 import { formatClockTime } from "./timer";
@@ -68,7 +69,7 @@ export function mountReplayBar(ctx: Ctx, replay: () => ReplayView | null): Part 
       slider.max = String(Math.ceil(r.end_ms));
       slider.setAttribute("aria-label", L.replayPosition);
       const paused = ctx.clock()?.paused ?? true;
-      setText(play, paused ? `▶ ${L.play}` : `⏸ ${L.pause}`);
+      showPlayPause(play, paused, L);
       const wanted = r.rates.map(String);
       if ([...rate.options].map((o) => o.value).join() !== wanted.join()) {
         rate.replaceChildren(...r.rates.map((x) => h("option", { value: String(x) }, `${x}×`)));
