@@ -32,7 +32,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from ..clock_driver import ClockDriver, wall_ms
 from ..formats import protocol as p
-from ..formats.transcript import AgentProfile, ContactRecord, Role, Sender
+from ..formats.transcript import AgentProfile, ContactRecord, Entry, Kind, Role, Sender
 from ..model import commands as cmd
 from ..model.clock import VirtualClock
 from ..model.desk import AgentDesk
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 CALL_CONNECT_SECONDS = 3.0
 OWNED_STATES = (SessionState.ACCEPTED, SessionState.CONTACT_LEFT, SessionState.ENDED)
+ADOPTED_STATES = ("active", "ended")  # server chat states a new desk takes back on auth
 HANDOVER_EVENTS = (
     p.ChatTransferred,
     p.TransferRequested,
@@ -207,22 +208,59 @@ class WebSocketBackend(Backend):
             attempt += 1
 
     async def _session(self) -> None:
-        async with connect(self.url, max_size=4 * 2**20, compression=None) as ws:
+        ws, ok = await self._open()
+        try:
+            if self._adopt(ok):
+                # the server replays a chat only for Auth.resume: open a second connection
+                # that resumes the adopted chats from seq 0, then let this one go (the
+                # agent stays online in between, so pending offers stay with us)
+                first = ws
+                try:
+                    ws, _ = await self._open()
+                finally:
+                    await first.close()
             self._ws = ws
-            try:
-                await self._authenticate(ws)
-                self.connects += 1
-                self._set_status(Connection.CONNECTED)
-                self._connected.set()
-                for frame in list(self._outbox.values()):  # resend, same client ids
-                    await ws.send(frame)
-                async for raw in ws:
-                    self._on_frame(p.parse_server_frame(raw))
-            finally:
-                self._ws = None
-                self._connected.clear()
+            self.connects += 1
+            self._set_status(Connection.CONNECTED)
+            self._connected.set()
+            for frame in list(self._outbox.values()):  # resend, same client ids
+                await ws.send(frame)
+            async for raw in ws:
+                self._on_frame(p.parse_server_frame(raw))
+        finally:
+            self._ws = None
+            self._connected.clear()
+            await ws.close()
 
-    async def _authenticate(self, ws: ClientConnection) -> None:
+    async def _open(self) -> tuple[ClientConnection, p.AuthOk]:
+        """A new connection, authenticated."""
+        ws = await connect(self.url, max_size=4 * 2**20, compression=None)
+        try:
+            return ws, await self._authenticate(ws)
+        except BaseException:
+            await ws.close()
+            raise
+
+    def _adopt(self, ok: p.AuthOk) -> bool:
+        """Put the chats the server says this agent is in, but this desk has never seen
+        (a new backend after a kernel restart), on the desk as accepted chats to be read
+        from seq 0. True if there were any: they need a new ``Auth.resume``."""
+        adopted = False
+        for info in ok.conversations:
+            conv = info.conversation
+            if (
+                conv in self.desk.sessions
+                or conv in self._consulting
+                or info.state not in ADOPTED_STATES
+            ):
+                continue
+            session = self.desk.offer(conv, self._contact(info.contact))
+            session.resume_accepted(client_id_tag=f"{self._prefix}-")  # new ids: no repeats
+            self.last_seq[conv] = 0
+            adopted = True
+        return adopted
+
+    async def _authenticate(self, ws: ClientConnection) -> p.AuthOk:
         resume = {
             s.id: self.last_seq.get(s.id, 0)
             for s in self.desk.sessions.values()
@@ -272,6 +310,7 @@ class WebSocketBackend(Backend):
             [Queue(q.id, q.name, q.skill) for q in d.queues],
             [ExternalContact(x.id, x.name, x.phone, x.organisation) for x in d.externals],
         )
+        return ok
 
     # -- server → model ----------------------------------------------------------------
     def _on_frame(self, frame: p.ServerFrame) -> None:
@@ -363,13 +402,7 @@ class WebSocketBackend(Backend):
             del self.desk.sessions[frame.conversation]  # offered again after a withdrawal
         self._lost.discard(frame.conversation)
         self.last_seq.pop(frame.conversation, None)  # a new session reads the chat from 1
-        c = frame.contact
-        contact = ContactRecord(
-            name=c.nickname,
-            phones=(c.phone,) if c.phone else (),
-            emails=(c.email,) if c.email else (),
-            id="customer",
-        )
+        contact = self._contact(frame.contact)
         who = frame.from_agent
         self._history[frame.conversation] = frame.last_seq or 0
         if frame.kind == "conference" and who is not None:
@@ -382,6 +415,15 @@ class WebSocketBackend(Backend):
             from_name=None if who is None else who.nickname,
         )
         self._offers.put_nowait(session)
+
+    @staticmethod
+    def _contact(c: p.ContactInfo) -> ContactRecord:
+        return ContactRecord(
+            name=c.nickname,
+            phones=(c.phone,) if c.phone else (),
+            emails=(c.email,) if c.email else (),
+            id="customer",
+        )
 
     def _event(self, event: p._Event) -> None:
         conv = event.conversation
@@ -472,6 +514,21 @@ class WebSocketBackend(Backend):
                     sender=Sender(role, sender.nickname, sender.participant_id),
                     client_id=event.client_id,
                 )
+        elif isinstance(event, p.PushUrl):
+            if event.client_id is None or not any(
+                e.client_id == event.client_id for e in session.transcript
+            ):  # a link pushed before a restart (ours: the model has it already otherwise)
+                role = Role.AGENT if sender.type is p.ParticipantType.AGENT else Role.EXTERNAL
+                entry = Entry(
+                    index=len(session.transcript),
+                    time=self.clock.now(),
+                    kind=Kind.PUSH_URL,
+                    sender=Sender(role, sender.nickname, sender.participant_id),
+                    text=event.text,
+                    url=event.url,
+                    client_id=event.client_id,
+                )
+                session.append_entries([entry])
         elif isinstance(event, p.TypingStarted | p.TypingStopped):
             if client and session.state is SessionState.ACCEPTED:
                 session.receive_typing(isinstance(event, p.TypingStarted))
@@ -487,6 +544,8 @@ class WebSocketBackend(Backend):
             session.receive_notice(event.text)
         elif isinstance(event, p.ChatEnded) and not mine:
             session.receive_notice(f"{sender.nickname} ended the chat")
+        elif isinstance(event, p.ChatEnded) and session.state is SessionState.ACCEPTED:
+            session.end()  # we ended it before a restart (adopted); the server acks again
 
     def _consultant_event(self, event: p.ConsultationState | p.ConsultMessage) -> None:
         """Events of a consultation this agent was asked for (the consultant's side)."""

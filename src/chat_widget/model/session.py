@@ -139,6 +139,7 @@ class ChatSession:
         self._commands: list[cmd.Command] = []
         self._listeners: list[Listener] = []
         self._client_ids = itertools.count(1)
+        self._client_id_tag = ""
 
     # ------------------------------------------------------------------ observe
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -195,6 +196,22 @@ class ChatSession:
         self.accepted_at = now
         self.timer.start(now)
         self._emit(cmd.Accept(self.id))
+        self._changed()
+
+    def resume_accepted(self, at: float | None = None, *, client_id_tag: str = "") -> None:
+        """The backend reports this chat was accepted before (by this agent, e.g. in the
+        kernel before a restart): offered → accepted at clock time ``at`` (default now),
+        without an Accept command. The reply timer starts there, as at accept; the
+        transcript the backend then replays runs through the reply rule as usual.
+
+        ``client_id_tag`` goes into the client ids of messages sent from now on, so they
+        never repeat the ids the earlier session used (the server drops repeats)."""
+        self._require("resume", SessionState.OFFERED)
+        t = self.clock.now() if at is None else at
+        self.state = SessionState.ACCEPTED
+        self.accepted_at = t
+        self.timer.start(t)
+        self._client_id_tag = client_id_tag
         self._changed()
 
     def reject(self) -> None:
@@ -440,7 +457,7 @@ class ChatSession:
         return Sender(Role.AGENT, self.agent.name, self.agent.id)
 
     def _next_client_id(self) -> str:
-        return f"{self.id}:{self.agent.id}:{next(self._client_ids)}"
+        return f"{self.id}:{self.agent.id}:{self._client_id_tag}{next(self._client_ids)}"
 
     def _append(
         self,
