@@ -471,11 +471,7 @@ class WebSocketBackend(Backend):
             collab.consultation_state(conv, event.consultation, event.status)
             return
         if isinstance(event, p.ConsultMessage):
-            if (
-                mine
-                and event.client_id is not None
-                and any(e.client_id == event.client_id for e in session.transcript)
-            ):
+            if mine and session.has_client_id(event.client_id):
                 return
             collab.consult_message(
                 conv,
@@ -503,11 +499,7 @@ class WebSocketBackend(Backend):
         if isinstance(event, p.Message):
             if client:
                 session.receive_message(event.text, client_id=f"{conv}#{event.seq}")
-            elif not (
-                mine
-                and event.client_id is not None
-                and any(e.client_id == event.client_id for e in session.transcript)
-            ):
+            elif not (mine and session.has_client_id(event.client_id)):
                 role = Role.AGENT if sender.type is p.ParticipantType.AGENT else Role.EXTERNAL
                 session.receive_message(
                     event.text,
@@ -515,9 +507,8 @@ class WebSocketBackend(Backend):
                     client_id=event.client_id,
                 )
         elif isinstance(event, p.PushUrl):
-            if event.client_id is None or not any(
-                e.client_id == event.client_id for e in session.transcript
-            ):  # a link pushed before a restart (ours: the model has it already otherwise)
+            if not session.has_client_id(event.client_id):
+                # a link pushed before a restart (ours: the model has it already otherwise)
                 role = Role.AGENT if sender.type is p.ParticipantType.AGENT else Role.EXTERNAL
                 entry = Entry(
                     index=len(session.transcript),

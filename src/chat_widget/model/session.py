@@ -139,6 +139,7 @@ class ChatSession:
         self._commands: list[cmd.Command] = []
         self._listeners: list[Listener] = []
         self._client_ids = itertools.count(1)
+        self._seen_client_ids: set[str] = set()  # dedup of resends without scanning
         self._client_id_tag = ""
 
     # ------------------------------------------------------------------ observe
@@ -346,7 +347,7 @@ class ChatSession:
 
         Duplicates (same ``client_id`` seen before) are dropped: resend-safe.
         """
-        if client_id is not None and any(e.client_id == client_id for e in self.transcript):
+        if self.has_client_id(client_id):
             return None
         sender = sender or Sender(Role.CONTACT, self.contact.name, self.contact.id)
         if sender.role is Role.CONTACT:
@@ -400,7 +401,7 @@ class ChatSession:
         """Append a party's entry (consultation message, agents-only notice, ...).
 
         Used by ``model.collaboration``; duplicates by ``client_id`` are dropped."""
-        if client_id is not None and any(e.client_id == client_id for e in self.transcript):
+        if self.has_client_id(client_id):
             return None
         entry = self._append(kind, sender, str(text), client_id=client_id, visibility=visibility)
         self._changed()
@@ -479,11 +480,20 @@ class ChatSession:
             visibility=visibility,
             client_id=client_id,
         )
-        self.transcript.append(entry)
-        if self.state is SessionState.ACCEPTED:
-            self.timer.observe(entry)
+        self._record(entry)
         self._notify("entries", [entry])
         return entry
+
+    def has_client_id(self, client_id: str | None) -> bool:
+        """Is an entry with this client id already in the transcript? (idempotent resends)"""
+        return client_id is not None and client_id in self._seen_client_ids
+
+    def _record(self, entry: Entry) -> None:
+        self.transcript.append(entry)
+        if entry.client_id is not None:
+            self._seen_client_ids.add(entry.client_id)
+        if self.state is SessionState.ACCEPTED:
+            self.timer.observe(entry)
 
     def _emit(self, command: cmd.Command) -> None:
         self._commands.append(command)
@@ -503,9 +513,7 @@ class ChatSession:
                     f"entry index {e.index} does not continue transcript of length "
                     f"{len(self.transcript)}"
                 )
-            self.transcript.append(e)
-            if self.state is SessionState.ACCEPTED:
-                self.timer.observe(e)
+            self._record(e)
         self._notify("entries", list(entries))
         self._changed()
 
