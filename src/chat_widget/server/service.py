@@ -724,6 +724,18 @@ class ChatService:
         await self.attach(peer, conv.id, 0, agents_view=True, agent=agent_id, history=seq)
 
     # -- several agents (issue 6) ---------------------------------------------------------
+    def _consultation_of(
+        self, conversation: str, consultation: str, me: str, *, target: bool
+    ) -> tuple[Conversation, Consult]:
+        """The running consultation ``consultation`` of a chat, if ``me`` may act on it:
+        as the consulted agent (``target``) or as either party."""
+        conv = self.conversations.get(conversation)
+        c = None if conv is None else conv.consult
+        allowed = c is not None and (c.target_id == me if target else me in c.parties)
+        if conv is None or c is None or c.id != consultation or not allowed:
+            raise ServiceError(p.ErrorCode.FORBIDDEN, "no such consultation for you")
+        return conv, c
+
     async def _team_frame(self, peer: Peer, who: AgentPrincipal, frame: p.ClientFrame) -> None:
         me = who.agent.id
         if isinstance(frame, p.SendIm | p.MarkImRead):
@@ -731,20 +743,14 @@ class ChatService:
             return
         conversation = frame.conversation  # type: ignore[union-attr]
         if isinstance(frame, p.AnswerConsultation):
-            conv = self.conversations.get(conversation)
-            c = None if conv is None else conv.consult
-            if conv is None or c is None or c.id != frame.consultation or c.target_id != me:
-                raise ServiceError(p.ErrorCode.FORBIDDEN, "no such consultation for you")
+            conv, c = self._consultation_of(conversation, frame.consultation, me, target=True)
             if c.state not in ("requested", "ringing"):
                 raise ServiceError(p.ErrorCode.INVALID_STATE, f"consultation is {c.state}")
             seq, fut = self._consult_state(conv, "active" if frame.accept else "declined")
             self._ack_after(peer, frame.id, conv.id, seq, fut)
             return
         if isinstance(frame, p.SendConsultMessage | p.EndConsultation):
-            conv = self.conversations.get(conversation)
-            c = None if conv is None else conv.consult
-            if conv is None or c is None or c.id != frame.consultation or me not in c.parties:
-                raise ServiceError(p.ErrorCode.FORBIDDEN, "no such consultation for you")
+            conv, c = self._consultation_of(conversation, frame.consultation, me, target=False)
             if self._duplicate(peer, conv, me, frame.id):
                 return
             if isinstance(frame, p.EndConsultation):
