@@ -46,7 +46,7 @@ class ClockDriver:
         if self.running:
             return
         loop = asyncio.get_running_loop()
-        self._unsubscribe = self.clock.on_change(self._on_clock_change)
+        self._unsubscribe = self.clock.on_change(self._on_clock_change, first=True)
         self._reanchor()
         self._task = loop.create_task(self._run())
 

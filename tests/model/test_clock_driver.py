@@ -1,7 +1,7 @@
 """ClockDriver: clock time follows a (fake) wall clock at the clock's rate."""
 
 from chat_widget.clock_driver import ClockDriver
-from chat_widget.model.clock import VirtualClock
+from chat_widget.model.clock import ClockState, VirtualClock
 
 
 class FakeWall:
@@ -41,3 +41,38 @@ async def test_driver_follows_wall_clock_at_rate_and_respects_pause() -> None:
     finally:
         driver.stop()
     assert clock.state().paused is True
+
+
+def view_now(state: ClockState, wall_ms: float) -> float:
+    """What the view computes (js/clock.ts clockNow), in clock seconds."""
+    if state.paused:
+        return state.clock_ms / 1000.0
+    return (state.clock_ms + max(0.0, wall_ms - state.wall_anchor_ms) * state.rate) / 1000.0
+
+
+async def test_state_sent_to_the_view_extrapolates_to_the_kernels_clock() -> None:
+    """Issue 10: after ticks the view ran ahead by the time since the last anchor
+    (current clock time paired with the old wall anchor): every new chat started late."""
+    wall = FakeWall()
+    clock = VirtualClock(start=100.0)
+    seen: list[ClockState] = []
+    clock.on_change(seen.append)  # a widget subscribed before the driver started
+    driver = ClockDriver(clock, wall=wall, interval=3600)
+    driver.start()
+    try:
+        for _ in range(40):  # 40 ticks of 250 ms, no re-anchor in between
+            wall.ms += 250
+            driver.tick()
+        assert clock.now() == 110.0
+        assert view_now(clock.state(), wall.ms) == 110.0
+        clock.set_rate(4)
+        wall.ms += 1000
+        driver.tick()
+        assert view_now(clock.state(), wall.ms) == clock.now() == 114.0
+        clock.advance(30)  # a trainer's step while running: listeners see the new anchor
+        assert view_now(seen[-1], wall.ms) == clock.now() == 144.0
+        wall.ms += 500
+        driver.tick()
+        assert view_now(clock.state(), wall.ms) == clock.now() == 146.0
+    finally:
+        driver.stop()

@@ -74,6 +74,7 @@ class VirtualClock:
         self._paused = False
         self._driven = False
         self._wall_anchor_ms = 0.0
+        self._anchor_clock = self._now  # clock time at the wall anchor (driver's re-anchor)
         self._queue: list[tuple[float, int, ScheduledCall]] = []
         self._seq = itertools.count()
         self._listeners: list[Callable[[ClockState], None]] = []
@@ -96,18 +97,31 @@ class VirtualClock:
         return self._driven
 
     def state(self) -> ClockState:
-        """Clock state for the view; a clock nobody drives looks paused."""
+        """Clock state for the view; a clock nobody drives looks paused.
+
+        While driven, the pair sent is the one the driver anchored: the clock time *at*
+        the wall anchor, not the current clock time (which already includes the wall
+        time since the anchor: the view would count that twice and run ahead)."""
+        running = self._driven and not self._paused
         return ClockState(
-            clock_ms=self._now * 1000.0,
+            clock_ms=(self._anchor_clock if running else self._now) * 1000.0,
             wall_anchor_ms=self._wall_anchor_ms,
             rate=self._rate,
-            paused=self._paused or not self._driven,
+            paused=not running,
         )
 
-    def on_change(self, listener: Callable[[ClockState], None]) -> Callable[[], None]:
-        """Call ``listener`` when rate, pause or anchor change (not on every tick)."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+    def on_change(
+        self, listener: Callable[[ClockState], None], *, first: bool = False
+    ) -> Callable[[], None]:
+        """Call ``listener`` when rate, pause or anchor change (not on every tick).
+
+        ``first``: before the other listeners (the driver re-anchors there, so everyone
+        after it reads the new anchor)."""
+        if first:
+            self._listeners.insert(0, listener)
+        else:
+            self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     # -- scheduling --------------------------------------------------------
     def call_at(self, when: float, callback: Callable[[], None]) -> ScheduledCall:
@@ -175,6 +189,7 @@ class VirtualClock:
     def anchor(self, wall_ms: float, *, driven: bool = True) -> None:
         """Driver hook: ``now()`` corresponds to wall time ``wall_ms``."""
         self._wall_anchor_ms = float(wall_ms)
+        self._anchor_clock = self._now
         self._driven = driven
         self._notify()
 
@@ -183,6 +198,5 @@ class VirtualClock:
         self._notify()
 
     def _notify(self) -> None:
-        state = self.state()
         for listener in list(self._listeners):
-            listener(state)
+            listener(self.state())  # fresh each time: a listener may have re-anchored
