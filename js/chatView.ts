@@ -8,6 +8,7 @@ import { mountPartyMenu } from "./partyMenu";
 import { mountReplayBar, type ReplayView } from "./replayBar";
 import { mountTranscript } from "./transcript";
 import { mountTypingIndicator } from "./typingIndicator";
+import type { Labels } from "./labels";
 import type { EntryView } from "./types";
 import { mountWrapUp } from "./wrapUp";
 
@@ -28,11 +29,18 @@ export interface ChatViewOptions {
   replay?: () => ReplayView | null;
 }
 
+/** "1 more chat offered" / "3 more chats offered" ("" for none). */
+export function moreOffersText(count: number, L: Labels): string {
+  if (count <= 0) return "";
+  return count === 1 ? L.moreOffersOne : L.moreOffersMany.replace("{n}", String(count));
+}
+
 /** One chat's complete interaction view, mounted on a Ctx (single widget or workspace tab). */
 export function mountChatView(ctx: Ctx, options: ChatViewOptions = {}): ChatView {
   const party = mountPartyMenu(ctx);
   const transcript = mountTranscript(ctx, (kind, value) => party.callOrMail(kind, value));
   const waiting = h("div", { class: "cw-waiting", "data-testid": "waiting" });
+  const moreOffers = h("div", { class: "cw-more-offers", "data-testid": "more-offers", role: "status", hidden: true });
   const error = h("div", { class: "cw-error", "data-testid": "error", role: "alert", hidden: true });
   const replay = options.replay ?? (() => null);
   const offer = mountOffer(ctx);
@@ -49,7 +57,7 @@ export function mountChatView(ctx: Ctx, options: ChatViewOptions = {}): ChatView
     composer,
     wrapUp,
   ];
-  const el = h("div", { class: "cw-chat-view" }, waiting, error, ...parts.map((p) => p.el));
+  const el = h("div", { class: "cw-chat-view" }, waiting, moreOffers, error, ...parts.map((p) => p.el));
   const all = [...parts, party];
 
   return {
@@ -65,6 +73,9 @@ export function mountChatView(ctx: Ctx, options: ChatViewOptions = {}): ChatView
       setAttr(el, "data-state", s.state);
       setHidden(waiting, s.state !== "waiting");
       setText(waiting, ctx.labels().waiting);
+      const more = s.others_offered ?? 0;
+      setHidden(moreOffers, more <= 0);
+      setText(moreOffers, moreOffersText(more, ctx.labels()));
       for (const p of all) p.update();
       const replaying = replay() !== null;
       for (const p of [offer, party, composer, wrapUp]) p.el.inert = replaying;

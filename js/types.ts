@@ -33,6 +33,15 @@ export interface ViewState {
   thresholds_ms?: { yellow: number; red: number };
   pending_since_ms?: number | null;
   offered_at_ms?: number | null;
+  /** How the chat reaches the agent (SPEC 6 offer-kind) and until when it waits. */
+  offer?: {
+    kind: "new" | "transfer" | "conference" | "consultation";
+    from: string | null;
+    note: string | null;
+    expires_at_ms: number | null;
+  };
+  /** Offers on the desk besides the chat shown (ChatWidget follows the agent's chats). */
+  others_offered?: number;
   accepted_at_ms?: number | null;
   ended_at_ms?: number | null;
   contact_typing_until_ms?: number | null;

@@ -144,6 +144,7 @@ class ReplayDesk(AgentDesk):
         kind: str = "chat",
         note: str | None = None,
         from_name: str | None = None,
+        expires_at: float | None = None,
     ) -> ChatSession:
         """Like ``AgentDesk.offer`` (a replayed chat is always a plain offer)."""
         if session_id in self.sessions:

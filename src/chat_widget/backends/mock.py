@@ -221,10 +221,28 @@ class MockBackend(Backend):
 
     def _offer(self, scenario: Scenario) -> None:
         session_id = f"chat-{next(self._ids)}"
-        session = self.desk.offer(session_id, scenario.contact.record())
+        how = scenario.offer
+        timeout = how.timeout
+        session = self.desk.offer(
+            session_id,
+            scenario.contact.record(),
+            kind="chat" if how.kind == "new" else how.kind,
+            note=how.note,
+            from_name=how.from_,
+            expires_at=None if timeout is None else self.clock.now() + timeout,
+        )
         if self.connection is not Connection.CONNECTED:
             session.set_connection(self.connection)
         self.customers[session_id] = MockCustomer(self, session, scenario)
+        if timeout is not None:
+            self.clock.call_later(timeout, functools.partial(self._offer_timed_out, session))
+
+    @staticmethod
+    def _offer_timed_out(session: ChatSession) -> None:
+        """Unanswered: the offer moves on, as the server's does."""
+        if session.state is SessionState.OFFERED:
+            session.receive_notice("Offer withdrawn: not answered in time")
+            session.ignore()
 
     def handle(self, command: cmd.Command) -> None:
         if self.team.handle(command):

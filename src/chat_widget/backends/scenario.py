@@ -6,6 +6,9 @@ naming the file, the step and the field. Schema (see README "Scenarios")::
     name: Billing question
     contact: {name: Maria Weber, phones: ["+49 30 1234567"], emails: [m@example.com]}
     offer_after: 2            # seconds until the chat is offered
+    offer: {kind: transfer, from: Kim Meyer, note: "wants a refund", timeout: 20}
+                              # optional: how the chat reaches the agent (new, transfer,
+                              # conference), and seconds until an unanswered offer moves on
     when_red: "Hello? Anyone there?"   # optional: said once per wait that turns red
     steps:
       - say: "Hi, my invoice is wrong"   # typing first (default 2 s), then the message
@@ -87,10 +90,23 @@ _STEP_TYPES: dict[str, type[BaseModel]] = {
 }
 
 
+class OfferSpec(_Strict):
+    """How the chat reaches the agent: a new chat, or a colleague's transfer or
+    conference invitation with a note; ``timeout``: unanswered, the offer moves on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    kind: Literal["new", "transfer", "conference"] = "new"
+    from_: str | None = Field(default=None, alias="from", min_length=1, max_length=200)
+    note: str | None = Field(default=None, max_length=4000)
+    timeout: Annotated[float, Field(gt=0, le=86_400)] | None = None
+
+
 class Scenario(_Strict):
     name: str = Field(min_length=1)
     contact: ContactSpec
     offer_after: Seconds = 0.0
+    offer: OfferSpec = OfferSpec()
     when_red: str | None = None
     steps: list[Step] = Field(min_length=1)
 

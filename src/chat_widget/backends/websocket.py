@@ -413,6 +413,7 @@ class WebSocketBackend(Backend):
             kind=frame.kind,
             note=frame.note,
             from_name=None if who is None else who.nickname,
+            expires_at=frame.expires_at / 1000.0,
         )
         self._offers.put_nowait(session)
 

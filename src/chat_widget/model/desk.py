@@ -74,9 +74,11 @@ class AgentDesk:
         kind: str = "chat",
         note: str | None = None,
         from_name: str | None = None,
+        expires_at: float | None = None,
     ) -> ChatSession:
         """A chat is offered to this agent (F1); or (``kind``) a colleague transfers it
-        to this agent with a ``note``, or invites this agent to a conference."""
+        to this agent with a ``note``, or invites this agent to a conference.
+        ``expires_at``: clock time the offer moves on if unanswered (the view counts down)."""
         if session_id in self.sessions:
             raise ValueError(f"chat {session_id!r} is already on this desk")
         session = ChatSession(
@@ -89,6 +91,7 @@ class AgentDesk:
         )
         self.sessions[session_id] = session
         session.offer_kind, session.offer_note, session.offer_from = kind, note, from_name
+        session.offer_expires_at = expires_at
         if kind != "chat":
             who = from_name or "A colleague"
             what = "transfers this chat to you" if kind == "transfer" else "invites you to the chat"

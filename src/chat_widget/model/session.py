@@ -136,6 +136,7 @@ class ChatSession:
         self.offer_kind = "chat"
         self.offer_note: str | None = None
         self.offer_from: str | None = None
+        self.offer_expires_at: float | None = None  # clock time an unanswered offer moves on
         self._commands: list[cmd.Command] = []
         self._listeners: list[Listener] = []
         self._client_ids = itertools.count(1)

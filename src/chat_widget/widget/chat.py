@@ -17,8 +17,9 @@ import traitlets
 
 from ..backends.base import Backend
 from ..model.clock import ClockState, VirtualClock
+from ..model.desk import AgentDesk
 from ..model.errors import ChatError
-from ..model.session import ChatSession
+from ..model.session import ChatSession, SessionState
 from ..replay import ReplayBackend
 from .actions import clock_actions, session_actions
 from .sync import DeltaBatcher, entry_to_view
@@ -26,6 +27,13 @@ from .view_state import WAITING_STATE, session_view_state
 
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
 LOCALES = ("en", "de")
+# a chat in one of these states has left the agent's desk: the widget moves on
+GONE_STATES = (
+    SessionState.DONE,
+    SessionState.DECLINED,
+    SessionState.IGNORED,
+    SessionState.TRANSFERRED,
+)
 
 
 class ChatWidget(anywidget.AnyWidget):
@@ -34,9 +42,11 @@ class ChatWidget(anywidget.AnyWidget):
     >>> from chat_widget import ChatWidget, MockBackend
     >>> ChatWidget(MockBackend("billing"))          # doctest: +SKIP
 
-    ``source`` is a backend (the widget shows its first chat, or the next one
-    offered; ``session="chat-2"`` picks another chat of that backend) or a
-    ``ChatSession``.
+    ``source`` is a backend or a ``ChatSession``. On a backend the widget follows the
+    agent's chats: it shows the active chat (else the oldest offer), and when that chat
+    is done, rejected, ignored or withdrawn it moves on to the next one (or waits for
+    it); "1 more chat offered" tells of offers waiting behind the one shown.
+    ``session="chat-2"`` pins the widget to one chat of that backend instead.
     """
 
     _esm = STATIC / "widget.js"
@@ -65,6 +75,13 @@ class ChatWidget(anywidget.AnyWidget):
         super().__init__(locale=locale, **kwargs)
         self.backend: Backend | None = source if isinstance(source, Backend) else None
         self.session: ChatSession | None = None
+        self._desk: AgentDesk | None = None
+        # follow the agent's next chat unless pinned to one (or replaying one)
+        self._follow = (
+            isinstance(source, Backend)
+            and session is None
+            and not isinstance(source, ReplayBackend)
+        )
         self._batcher = DeltaBatcher(self._send_entries, self._push_state)
         self._unsubscribers: list[Callable[[], None]] = []
         if isinstance(source, ChatSession):
@@ -74,7 +91,7 @@ class ChatWidget(anywidget.AnyWidget):
         else:
             clock = source.clock
             self.virtual_clock = source.virtual_clock
-            desk = source.desk
+            desk = self._desk = source.desk
             self._url_history = lambda: list(desk.url_history)
             self._unsubscribers.append(desk.subscribe(self._on_desk))
             if isinstance(session, ChatSession):
@@ -86,7 +103,7 @@ class ChatWidget(anywidget.AnyWidget):
                     )
                 chosen = desk.sessions[session]
             else:
-                chosen = source.first_session()
+                chosen = self._next_chat() if self._follow else source.first_session()
             if chosen is not None:
                 self._attach(chosen)
             if isinstance(source, ReplayBackend):
@@ -102,6 +119,7 @@ class ChatWidget(anywidget.AnyWidget):
     def _attach(self, session: ChatSession) -> None:
         self.session = session
         self._session_unsubscribe = session.subscribe(self._on_session)
+        self._batcher.drop_entries()
         self._batcher.state()
         if session.transcript:
             self._batcher.entries(list(session.transcript))
@@ -115,8 +133,49 @@ class ChatWidget(anywidget.AnyWidget):
         if isinstance(self.backend, ReplayBackend):
             self.replay = self.backend.view_state()
 
+    def _next_chat(self) -> ChatSession | None:
+        """The chat to show: the current one while it is on the desk, else the oldest
+        active chat, else the oldest offer (None: wait for one)."""
+        if self._desk is None:
+            return self.session
+        current = self.session
+        if current is not None and current.state not in GONE_STATES:
+            return current
+        chats = self._desk.active_sessions()
+        active = [s for s in chats if s.state is not SessionState.OFFERED]
+        offered = [s for s in chats if s.state is SessionState.OFFERED]
+        if active or offered:
+            return (active or offered)[0]
+        if current is not None and current.state is SessionState.TRANSFERRED:
+            return current  # nothing else to do: keep "transferred to …" in view
+        return None
+
+    def _others_offered(self) -> int:
+        if self._desk is None:
+            return 0
+        return sum(
+            1
+            for s in self._desk.sessions.values()
+            if s.state is SessionState.OFFERED and s is not self.session
+        )
+
+    def _follow_next(self) -> None:
+        chosen = self._next_chat()
+        if chosen is self.session:
+            return
+        if self.session is not None:
+            self._session_unsubscribe()
+        if chosen is None:
+            self.session = None
+            self._batcher.state()
+        else:
+            self._attach(chosen)
+
     def _on_desk(self, change: str, payload: Any) -> None:
-        if change == "offer" and self.session is None:
+        if self._follow and change in ("offer", "session"):
+            self._follow_next()
+            self._batcher.state()  # the "more chats offered" count
+        elif change == "offer" and self.session is None:
             self._attach(payload)
         elif change == "url_history":
             self._batcher.state()
@@ -132,7 +191,11 @@ class ChatWidget(anywidget.AnyWidget):
 
     def _push_state(self) -> None:
         if self.session is not None:
-            self.state = session_view_state(self.session, self._url_history())
+            state = session_view_state(self.session, self._url_history())
+            state["others_offered"] = self._others_offered()
+            self.state = state
+        else:
+            self.state = {**WAITING_STATE, "others_offered": self._others_offered()}
         if hasattr(self, "_clock"):
             self.clock = self._clock.state().to_dict()
 

@@ -86,6 +86,10 @@ class DeltaBatcher:
         self._state_dirty = True
         self._schedule()
 
+    def drop_entries(self) -> None:
+        """Forget queued entries (another chat is shown: the view asks for its snapshot)."""
+        self._queue = []
+
     def flush(self) -> None:
         if self._scheduled is not None:
             self._scheduled.cancel()

@@ -12,6 +12,8 @@ def _ms(t: float | None) -> float | None:
 
 
 WAITING_STATE: dict[str, Any] = {"state": "waiting", "session_id": None}
+# the model's offer kinds as the view's hook spells them (SPEC 6: data-kind of offer-kind)
+OFFER_KINDS = {"chat": "new", "transfer": "transfer", "conference": "conference"}
 
 
 def session_view_state(session: ChatSession, url_history: list[str]) -> dict[str, Any]:
@@ -33,6 +35,12 @@ def session_view_state(session: ChatSession, url_history: list[str]) -> dict[str
         },
         "pending_since_ms": _ms(session.timer.pending_since),
         "offered_at_ms": _ms(session.offered_at),
+        "offer": {
+            "kind": OFFER_KINDS.get(session.offer_kind, session.offer_kind),
+            "from": session.offer_from,
+            "note": session.offer_note,
+            "expires_at_ms": _ms(session.offer_expires_at),
+        },
         "accepted_at_ms": _ms(session.accepted_at),
         "ended_at_ms": _ms(session.ended_at),
         "contact_typing_until_ms": _ms(session.contact_typing_until),
