@@ -161,3 +161,53 @@ def test_live_chat_on_the_real_clock(
         screenshot(page, "realtime-live-02-yellow", root)
     finally:
         customer.context.close()
+
+
+FOLLOW = """
+from chat_widget import ChatWidget, MockBackend
+def chat(name, after, **extra):
+    return {"name": name, "contact": {"name": name}, "offer_after": after,
+            "steps": [{"pause": 1000}], **extra}
+backend = MockBackend([
+    chat("Dana Roth", 1, offer={"kind": "transfer", "from": "Kim Meyer",
+                                "note": "Wants a refund <b>now</b>", "timeout": 4}),
+    chat("Ben Ott", 1.5),
+    chat("Cem Aksoy", 2),
+])
+widget = ChatWidget(backend)
+widget
+"""
+
+
+def test_single_widget_follows_offers_transfer_note_and_countdown(lab: Lab, page: Page) -> None:
+    """A transfer offer shows kind, sender, note and a countdown, moves on unanswered (real
+    clock); the widget then shows the next offer, after reject the next, after done waits."""
+    open_notebook(page, lab, lab.write_notebook("realtime_follow.ipynb", [FOLLOW]))
+    run_cell(page, 0)
+    root = widget_root(page)
+    offer = root.get_by_test_id("offer")
+    expect(offer).to_contain_text("Dana Roth", timeout=10_000)
+    expect(root.get_by_test_id("offer-kind")).to_have_attribute("data-kind", "transfer")
+    expect(root.get_by_test_id("offer-from")).to_have_text("from Kim Meyer")
+    # the note is text, never HTML
+    expect(root.get_by_test_id("offer-note")).to_have_text("Note: Wants a refund <b>now</b>")
+    assert root.get_by_test_id("offer-note").locator("b").count() == 0
+    countdown = root.get_by_test_id("offer-countdown")
+    expect(countdown).to_have_text(re.compile(r"^0:0[1-4]$"))
+    expect(root.get_by_test_id("more-offers")).to_have_text("2 more chats offered")
+    screenshot(page, "realtime-follow-01-transfer-offer", root)
+    # unanswered for 4 s: withdrawn; the next offer takes the view
+    expect(offer).to_contain_text("Ben Ott", timeout=6_000)
+    expect(root.get_by_test_id("offer-kind")).to_have_attribute("data-kind", "new")
+    expect(countdown).to_be_hidden()
+    expect(root.get_by_test_id("offer-note")).to_be_hidden()
+    expect(root.get_by_test_id("more-offers")).to_have_text("1 more chat offered")
+    root.get_by_test_id("reject").click()
+    expect(offer).to_contain_text("Cem Aksoy")
+    expect(root.get_by_test_id("more-offers")).to_be_hidden()
+    root.get_by_test_id("accept").click()
+    expect(root.get_by_test_id("contact-name")).to_have_text("Cem Aksoy")
+    root.get_by_test_id("end").click()
+    root.get_by_test_id("done").click()
+    expect(root.get_by_test_id("waiting")).to_be_visible()
+    expect(root.get_by_test_id("disposition")).to_be_hidden()
