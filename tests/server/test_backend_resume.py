@@ -30,13 +30,13 @@ def texts(frames: list[Frame], conv: str, text: str) -> int:
 
 
 async def test_new_backend_after_restart_takes_back_open_chats(
-    server: ChatServer, origin: str
+    server: ChatServer, origin: str, clock: VirtualClock
 ) -> None:
     _, token = server.store.add_agent("Alice Agent")
     carla, conv = await customer(server.url, origin, "carla-r")
 
     # kernel 1: accept, exchange messages, push a link; Carla's last message is unanswered
-    clock1 = VirtualClock()
+    clock1 = VirtualClock(start=clock.now())  # kernel and server read the same wall clock
     backend1 = WebSocketBackend(server.url, token=token, clock=clock1)
     try:
         first: ChatSession = await backend1.next_offer()
@@ -57,7 +57,8 @@ async def test_new_backend_after_restart_takes_back_open_chats(
         await backend1.aclose()  # the kernel restarts: this desk is gone
 
     # kernel 2: a new backend with the same token, a fresh clock and desk
-    clock2 = VirtualClock(start=1000.0)
+    restart = clock.now() + 5.0  # the kernel is back 5 s later
+    clock2 = VirtualClock(start=restart)
     backend2 = WebSocketBackend(server.url, token=token, clock=clock2)
     widget = ChatWidget(backend2)
     workspace = WorkspaceWidget(backend2)
@@ -65,7 +66,7 @@ async def test_new_backend_after_restart_takes_back_open_chats(
         await backend2.wait_connected()
         await until(lambda: conv in backend2.desk.sessions)
         session = backend2.desk.sessions[conv]
-        assert session.state is SessionState.ACCEPTED and session.accepted_at == 1000.0
+        assert session.state is SessionState.ACCEPTED and session.accepted_at == restart
         assert session.contact.name == "Carla"
         assert session.contact.emails == ("carla@example.com",)
         assert widget.session is session
@@ -75,8 +76,12 @@ async def test_new_backend_after_restart_takes_back_open_chats(
         assert backend2.duplicates == 0 and backend2.errors == []
         assert session.connection is Connection.CONNECTED
 
-        # the reply timer follows the rule on the transcript: Carla's message waits
-        assert session.timer.pending_since == 1000.0
+        # entries keep the times the server stored (not when this kernel read them)
+        assert [e.time for e in session.transcript] == [e.time for e in first.transcript]
+        assert all(e.time < restart for e in session.transcript)
+        # the reply timer follows the rule on the transcript: Carla's message waits, from
+        # the restart on (the new desk took the chat back then)
+        assert session.timer.pending_since == restart
         assert session.timer_colour() is TimerColour.GREEN
         clock2.advance(31.0)
         assert session.timer_colour() is TimerColour.YELLOW

@@ -439,6 +439,11 @@ class WebSocketBackend(Backend):
         session = self.desk.sessions.get(conv)
         if session is None or conv in self._lost:
             return
+        with session.stamped(event.utc_time / 1000.0):  # the server's time, in every view
+            self._session_event(event, session)
+
+    def _session_event(self, event: p._Event, session: ChatSession) -> None:
+        conv = event.conversation
         sender = event.from_
         mine = sender.type is p.ParticipantType.AGENT and sender.participant_id == session.agent.id
         client = sender.type is p.ParticipantType.CLIENT
@@ -513,7 +518,7 @@ class WebSocketBackend(Backend):
                 role = Role.AGENT if sender.type is p.ParticipantType.AGENT else Role.EXTERNAL
                 entry = Entry(
                     index=len(session.transcript),
-                    time=self.clock.now(),
+                    time=event.utc_time / 1000.0,
                     kind=Kind.PUSH_URL,
                     sender=Sender(role, sender.nickname, sender.participant_id),
                     text=event.text,

@@ -14,8 +14,9 @@ Lifecycle::
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -142,6 +143,7 @@ class ChatSession:
         self._client_ids = itertools.count(1)
         self._seen_client_ids: set[str] = set()  # dedup of resends without scanning
         self._client_id_tag = ""
+        self._stamp: float | None = None  # time for entries made now (see ``stamped``)
 
     # ------------------------------------------------------------------ observe
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -420,6 +422,17 @@ class ChatSession:
         self._append(Kind.NOTICE, SYSTEM_SENDER, notice)
         self._changed()
 
+    @contextlib.contextmanager
+    def stamped(self, time: float) -> Iterator[None]:
+        """Entries made inside carry ``time``, not the clock's now: a backend reporting an
+        event the server stored at ``time`` (its ``utcTime``) keeps that time in every
+        view, live, on resume and after a transfer (SPEC 9 "One truth for every view")."""
+        previous, self._stamp = self._stamp, time
+        try:
+            yield
+        finally:
+            self._stamp = previous
+
     # ---------------------------------------------------------------- export
     def to_dict(self) -> dict[str, Any]:
         """The whole chat as plain data (the transcript format builds on this)."""
@@ -473,7 +486,7 @@ class ChatSession:
     ) -> Entry:
         entry = Entry(
             index=len(self.transcript),
-            time=self.clock.now(),
+            time=self.clock.now() if self._stamp is None else self._stamp,
             kind=kind,
             sender=sender,
             text=text,
