@@ -67,3 +67,23 @@ def test_plots_return_figures_that_save(tmp_path: Path) -> None:
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png")
         assert buffer.getvalue().startswith(b"\x89PNG")
+
+
+def test_plots_display_as_images_in_a_fresh_kernel(tmp_path: Path) -> None:
+    """Issue 10: a returned plot printed '<Figure size 800x400 with 1 Axes>' unless
+    '%matplotlib inline' ran: IPython's display formatter must give a PNG by itself."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    generate_day(tmp_path / "day.jsonl", conversations=20, seed=3)
+    frames = load_transcripts(tmp_path / "day.jsonl")
+    shell = InteractiveShell.instance()
+    try:
+        for fig in (
+            response_time_distribution(responses(frames)),
+            agent_comparison(responses(frames)),
+            conversation_timeline(frames, str(frames.conversations["conversation_id"].iloc[0])),
+        ):
+            data, _ = shell.display_formatter.format(fig)
+            assert data["image/png"].startswith(b"\x89PNG"), sorted(data)
+    finally:
+        InteractiveShell.clear_instance()

@@ -1,8 +1,10 @@
 """Plots an analyst wants at a glance; each returns a matplotlib ``Figure``.
 
 Figures are built without pyplot's global state (no figure piles up in a
-long session); Jupyter renders a returned ``Figure``, and ``fig.savefig``
-writes it to a file.
+long session). Such a figure has no display hook of its own: Jupyter would
+print ``<Figure size 800x400 with 1 Axes>`` unless ``%matplotlib inline`` ran.
+So each plot is a ``PlotFigure``, which renders itself as PNG when it is a
+cell's value, in any kernel; ``fig.savefig`` writes it to a file.
 """
 
 from __future__ import annotations
@@ -14,6 +16,18 @@ from matplotlib.figure import Figure
 from ..model.reply_timer import Thresholds
 from .load import TranscriptFrames
 from .waits import timeline
+
+
+class PlotFigure(Figure):
+    """A matplotlib ``Figure`` that shows itself as an image in Jupyter."""
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
 
 INDICATOR_COLOURS = {"idle": "#d9d9d9", "green": "#2e9e44", "yellow": "#f2c200", "red": "#d62728"}
 
@@ -40,7 +54,7 @@ def response_time_distribution(
     """Histogram of agent response times with the yellow/red thresholds marked."""
     limits = thresholds or Thresholds()
     values = responses[column].dropna().to_numpy()
-    fig = Figure(figsize=(8, 4), layout="constrained")
+    fig = PlotFigure(figsize=(8, 4), layout="constrained")
     ax = fig.subplots()
     upper = float(np.quantile(values, 0.99)) if len(values) else limits.red_after * 2
     ax.hist(values, bins=bins, range=(0, max(upper, limits.red_after * 1.1)), color="#4c72b0")
@@ -60,7 +74,7 @@ def agent_comparison(
     names = responses["responder_name"].astype(str)
     groups = {name: grp[column].dropna().to_numpy() for name, grp in responses.groupby(names)}
     order = sorted(groups, key=lambda n: float(np.median(groups[n])) if len(groups[n]) else 0.0)
-    fig = Figure(figsize=(8, 0.6 * max(len(order), 2) + 1.5), layout="constrained")
+    fig = PlotFigure(figsize=(8, 0.6 * max(len(order), 2) + 1.5), layout="constrained")
     ax = fig.subplots()
     y = np.arange(len(order))
     q = np.array(
@@ -93,7 +107,7 @@ def conversation_timeline(
     def secs(values: pd.Series) -> np.ndarray:
         return np.asarray((values - origin).dt.total_seconds())
 
-    fig = Figure(figsize=(10, 2.8), layout="constrained")
+    fig = PlotFigure(figsize=(10, 2.8), layout="constrained")
     ax = fig.subplots()
     starts, ends = secs(segments["start"]), secs(segments["end"])
     for s, e, colour in zip(starts, ends, segments["colour"].astype(str), strict=True):
