@@ -22,3 +22,5 @@ echo "== pytest"; "$PY" -m pytest -q -p no:cacheprovider tests --ignore=tests/br
 echo "== pytest (real browser)"; "$PY" -m pytest -q -p no:cacheprovider tests/browser "$@"
 echo "== nbval";  "$PY" -m pytest -q -p no:cacheprovider --nbval-lax notebooks
 echo "== bench smoke"; bash bench/smoke.sh "$PY"
+# what users install: the built wheel in a fresh venv (an editable install hides missing files)
+echo "== wheel smoke"; bash scripts/wheel_smoke.sh "$PY"
