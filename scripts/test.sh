@@ -11,8 +11,8 @@ bash scripts/setup.sh
 VENV="${CHAT_WIDGET_VENV:-.venv}"
 PY="$VENV/bin/python"
 export PYTHONHASHSEED=0
-echo "== ruff";   "$PY" -m ruff check src tests bench
-"$PY" -m ruff format --check src tests bench
+echo "== ruff";   "$PY" -m ruff check src tests bench scripts notebooks/conftest.py
+"$PY" -m ruff format --check src tests bench scripts notebooks/conftest.py
 echo "== mypy";   "$PY" -m mypy
 echo "== tsc";    npx tsc --noEmit
 echo "== vitest"; npx vitest run

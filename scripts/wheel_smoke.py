@@ -79,7 +79,8 @@ def main() -> None:
                 code = server.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 server.kill()
-                raise AssertionError("chat-widget serve did not stop within 15 s of SIGTERM")
+                message = "chat-widget serve did not stop within 15 s of SIGTERM"
+                raise AssertionError(message) from None
         assert code == 0, f"chat-widget serve exited with {code} on SIGTERM"
         print("chat-widget serve: clean exit on SIGTERM")
 
