@@ -5,6 +5,7 @@ Run: python notebooks/make_notebooks.py
 
 from __future__ import annotations
 
+import platform
 from pathlib import Path
 
 import nbformat
@@ -12,16 +13,37 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).parent
 
+# What JupyterLab writes into the notebook once the kernel has started: with the same
+# metadata (and an id on every cell) a notebook opens without the "modified" mark.
+# The version is this interpreter's: run the script with the venv's python.
+METADATA = {
+    "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
+    "language_info": {
+        "name": "python",
+        "version": platform.python_version(),
+        "mimetype": "text/x-python",
+        "codemirror_mode": {"name": "ipython", "version": 3},
+        "pygments_lexer": "ipython3",
+        "nbconvert_exporter": "python",
+        "file_extension": ".py",
+    },
+}
+
+
+def cell_id(name: str, index: int) -> str:
+    """A stable cell id from the notebook's name and the cell's place: "01-07"."""
+    return f"{name[:2]}-{index:02d}"
+
 
 def write(name: str, cells: list[tuple[str, str]]) -> None:
     nb = new_notebook(
         cells=[
-            new_markdown_cell(src) if kind == "md" else new_code_cell(src) for kind, src in cells
+            new_markdown_cell(src, id=cell_id(name, i))
+            if kind == "md"
+            else new_code_cell(src, id=cell_id(name, i))
+            for i, (kind, src) in enumerate(cells)
         ],
-        metadata={
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-            "language_info": {"name": "python"},
-        },
+        metadata=METADATA,
     )
     nbformat.write(nb, HERE / name)
 
@@ -51,7 +73,10 @@ ChatWidget(MockBackend("billing"))""",
         """## Step by step, with the clock in your hand
 
 Below we build the same chat on a clock that only moves when we say so. That is
-how trainers demonstrate each moment, and how these cells check what happens.""",
+how trainers demonstrate each moment, and how these cells check what happens.
+So leave the **Training clock** strip of this second widget alone: the cells move
+its clock. Where a step says you may click in the widget instead, the cell after it
+checks what you already did.""",
     ),
     (
         "code",
@@ -126,7 +151,8 @@ Any reply the customer can see resets the reminder.""",
     ),
     (
         "code",
-        """session.send("Sorry for the wait! Let me check your invoice.")
+        """if session.timer_colour() is not TimerColour.IDLE:  # no reply from the widget yet
+    session.send("Sorry for the wait! Let me check your invoice.")
 assert session.timer_colour() is TimerColour.IDLE
 backend.clock.advance(8)
 session.transcript[-1].text""",
@@ -159,12 +185,17 @@ The customer thanks you and leaves. Choose a **disposition code**, add a
     ),
     (
         "code",
-        """session.send("Yes, the confirmation is on its way.")
+        """waiting = session.timer_colour() is not TimerColour.IDLE  # not answered in the widget
+if session.state is SessionState.ACCEPTED and waiting:
+    session.send("Yes, the confirmation is on its way.")
 backend.clock.advance(10)
-assert session.state is SessionState.CONTACT_LEFT
-session.set_disposition("Resolved")
-session.add_note("Double charge refunded")
-session.mark_done()
+if session.state is not SessionState.DONE:  # not marked done in the widget yet
+    assert session.state in (SessionState.CONTACT_LEFT, SessionState.ENDED)
+    if session.disposition is None:
+        session.set_disposition("Resolved")
+    if not session.notes:
+        session.add_note("Double charge refunded")
+    session.mark_done()
 assert session.state is SessionState.DONE
 [f"{e.sender.name}: {e.text}" for e in session.transcript]""",
     ),
@@ -402,9 +433,11 @@ widget""",
     ),
     (
         "code",
-        """session.set_disposition("Billing")
-session.add_note("Explained the contract terms")
-session.mark_done()
+        """if session.state != "done":  # not marked done in the widget yet
+    if session.disposition is None:
+        session.set_disposition("Billing")
+    session.add_note("Explained the contract terms")
+    session.mark_done()
 print(session.state)""",
     ),
     (
@@ -428,6 +461,276 @@ widget""",
 ]
 
 
+LIVE_CHAT: list[tuple[str, str]] = [
+    (
+        "md",
+        """# Live chat: a real server, a customer, and you as the agent
+
+This notebook starts the package's own chat server (`chat-widget serve`) inside the kernel on
+127.0.0.1 with a temporary SQLite database, plays the customer from Python over a websocket
+(so the notebook runs unattended), and connects **you** as the agent with
+`ChatWidget(WebSocketBackend(...))`.
+
+**Run the cells instead of clicking**: each cell plays both sides, and the widgets show what
+happens. Accepting an offer in a widget before its cell runs is fine (the cell notices), and
+so is opening the customer page printed below: chats from it are offered to the agents too,
+and the cells leave them to you.
+
+Outside a notebook you would run `chat-widget serve`, create a token with
+`chat-widget agents add NAME`, and let a colleague open the customer page in a browser.""",
+    ),
+    (
+        "code",
+        """import asyncio
+import json
+import pathlib
+import sqlite3
+import tempfile
+
+from websockets.asyncio.client import connect
+
+from chat_widget import ChatWidget, WebSocketBackend
+from chat_widget.server import ChatServer, ServerConfig
+
+tmp = pathlib.Path(tempfile.mkdtemp(prefix="live-chat-"))
+server = ChatServer(ServerConfig(host="127.0.0.1", port=0, db=str(tmp / "chats.sqlite")))
+await server.start()
+record, token = server.store.add_agent("Alice Agent")  # what `chat-widget agents add` does
+print("customer page:", server.http_url)
+print("agent endpoint:", server.url)""",
+    ),
+    ("md", """## The agent: the same widget as with the mock, on the real server"""),
+    (
+        "code",
+        """backend = WebSocketBackend(server.url, token=token)
+widget = ChatWidget(backend)
+await backend.wait_connected()
+assert backend.status == "connected"
+widget""",
+    ),
+    (
+        "md",
+        """## The customer
+
+The customer page would do exactly this: open a websocket with its Origin, send
+`RequestChat`, and keep the returned conversation id and token to resume after a drop.""",
+    ),
+    (
+        "code",
+        """customer = await connect(server.url, origin=server.origins[0])
+frames = []
+
+async def customer_sends(type_, **fields):
+    frame_id = f"carla-{len(frames)}-{type_}"
+    await customer.send(json.dumps({"v": 1, "type": type_, "id": frame_id, **fields}))
+    return frame_id
+
+async def customer_gets(type_, timeout=5.0, **match):
+    \"\"\"The next frame of this type the customer receives (bounded wait).\"\"\"
+    async def read():
+        while True:
+            frame = json.loads(await customer.recv())
+            frames.append(frame)
+            if frame["type"] == type_ and all(frame.get(k) == v for k, v in match.items()):
+                return frame
+    return await asyncio.wait_for(read(), timeout)
+
+async def until(condition, timeout=5.0):
+    async def poll():
+        while not condition():
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(poll(), timeout)
+
+async def offer_of(agent, conversation, instead_of=None, timeout=10.0):
+    \"\"\"The agent's chat `conversation` once it is offered (accepted if you clicked Accept).
+
+    Not `agent.next_offer()`: that could be a chat from the customer page.\"\"\"
+    def chat():
+        s = agent.desk.sessions.get(conversation)
+        return s if s is not None and s is not instead_of else None
+    await until(lambda: chat() is not None, timeout)
+    return chat()
+
+await customer_sends("RequestChat", nickname="Carla", email="carla@example.com")
+started = await customer_gets("ChatStarted")
+conversation = started["conversation"]
+print("conversation", conversation)""",
+    ),
+    ("md", """## F1: the chat is offered to the agent, who accepts"""),
+    (
+        "code",
+        """session = await offer_of(backend, conversation)
+assert session.contact.name == "Carla"
+if session.state == "offered":  # not accepted in the widget yet
+    session.accept()
+alice = {"nickname": "Alice Agent", "participantId": record.id, "type": "Agent"}
+joined = await customer_gets("ParticipantJoined", **{"from": alice})
+session.state""",
+    ),
+    ("md", """## F3, F4: the customer types and writes; the agent sees it live"""),
+    (
+        "code",
+        """await customer_sends("StartTyping", conversation=conversation)
+await until(lambda: session.contact_typing())
+hello = "Hello, my invoice shows a double charge."
+await customer_sends("SendMessage", conversation=conversation, text=hello)
+await until(lambda: any(e.text.startswith("Hello, my invoice") for e in session.transcript))
+assert not session.contact_typing()
+[(e.sender.name, e.text) for e in session.transcript]""",
+    ),
+    ("md", """## The agent answers and pushes a link (F15, F18)"""),
+    (
+        "code",
+        """session.send("Sorry about that, Carla. Let me check.")
+reply = await customer_gets("Message", text="Sorry about that, Carla. Let me check.")
+session.push_url("https://example.com/billing/refund")
+pushed = await customer_gets("PushUrl")
+assert pushed["url"] == "https://example.com/billing/refund"
+pushed["text"]""",
+    ),
+    ("md", """## A dropped connection loses nothing (F12)"""),
+    (
+        "code",
+        """backend.drop_connection()
+session.send("This was written while the connection was down.")
+await until(lambda: session.connection == "connected" and backend.pending == 0)
+again = await customer_gets("Message", text="This was written while the connection was down.")
+backend.connects""",
+    ),
+    (
+        "md",
+        """## End, wrap-up, done (F9, F10) — and everything is in SQLite
+
+Run this cell instead of clicking **End** and **Done** in the widget.""",
+    ),
+    (
+        "code",
+        """session.end()
+await customer_gets("ChatEnded")
+session.set_disposition("Resolved")
+session.add_note("Refund link sent.")
+session.mark_done()
+await until(lambda: backend.pending == 0)
+with sqlite3.connect(server.config.db) as db:
+    stored = [row[0] for row in db.execute(
+        "SELECT type FROM events WHERE conversation = ? ORDER BY seq", (conversation,))]
+    state = db.execute(
+        "SELECT state FROM conversations WHERE id = ?", (conversation,)).fetchone()[0]
+assert stored.count("Message") == 3 and "PushUrl" in stored and stored[-1] == "ChatDone"
+assert state == "done"
+stored""",
+    ),
+    (
+        "md",
+        """## Several agents: a second agent, Bob (F5, F6, F7, F14)
+
+Bob connects with his own token (in real life: his own notebook). Both agents see each
+other's presence in the directory the server sends. Bob starts *not ready*, so the next chat
+goes to Alice. Below are both agents' **workspaces** (Alice left, Bob right): watch the
+offers, the consultation, the conference and the transfer arrive in them as the cells run.""",
+    ),
+    (
+        "code",
+        """from ipywidgets import HBox, Layout
+
+from chat_widget import WorkspaceWidget
+
+bob_record, bob_token = server.store.add_agent("Bob Agent")
+bob = WebSocketBackend(server.url, token=bob_token, ready=False)
+await bob.wait_connected()
+await until(lambda: "bob-agent" in backend.desk.directory.agents)
+bob.desk.set_presence("ready")  # the agent's own presence command
+await until(lambda: backend.desk.directory.agents["bob-agent"].presence == "available")
+alice_workspace = WorkspaceWidget(backend, layout=Layout(width="50%"))
+bob_workspace = WorkspaceWidget(bob, layout=Layout(width="50%"))
+HBox([alice_workspace, bob_workspace])""",
+    ),
+    (
+        "code",
+        """backend.desk.directory.to_dict()["agents"]""",
+    ),
+    (
+        "code",
+        """# a new customer chat, offered to Alice (Bob was not ready when it arrived)
+bob.desk.set_presence("not_ready")
+await customer.close()
+customer = await connect(server.url, origin=server.origins[0])  # a new customer
+frames.clear()
+await customer_sends("RequestChat", nickname="Dana")
+conversation2 = (await customer_gets("ChatStarted"))["conversation"]
+chat2 = await offer_of(backend, conversation2)
+if chat2.state == "offered":  # not accepted in Alice's workspace yet
+    chat2.accept()
+await customer_gets("ParticipantJoined", seq=2)
+await customer_sends("SendMessage", conversation=conversation2, text="My router blinks red.")
+await until(lambda: any(e.text == "My router blinks red." for e in chat2.transcript))
+bob.desk.set_presence("ready")""",
+    ),
+    ("md", """### F7: Alice consults Bob by chat; the customer never receives it"""),
+    (
+        "code",
+        """backend.desk.collab.consult(conversation2, "agent", "bob-agent", "chat")
+await until(lambda: len(bob.desk.collab.incoming) == 1)
+consultation = next(iter(bob.desk.collab.incoming))
+bob.desk.collab.answer(consultation)
+await until(lambda: backend.desk.collab.team(conversation2).consultation.state == "active")
+backend.desk.collab.consult_send(conversation2, "Is the outage in Berlin known?")
+await until(lambda: bob.desk.collab.incoming[consultation].messages)
+bob.desk.collab.reply(consultation, "Yes, fixed within the hour.")
+await until(lambda: any(e.text == "Yes, fixed within the hour." for e in chat2.transcript))
+backend.desk.collab.end_consultation(conversation2)
+[(e.kind, e.sender.name, e.text) for e in chat2.transcript if e.kind == "consult"]""",
+    ),
+    (
+        "md",
+        "### F6: conference: Bob joins, everyone sees it; then Alice leaves and Bob keeps the chat",
+    ),
+    (
+        "code",
+        """backend.desk.collab.invite(conversation2, "bob-agent")
+bob_chat = await offer_of(bob, conversation2)
+assert bob_chat.offer_kind == "conference"
+if bob_chat.state == "offered":  # not accepted in Bob's workspace yet
+    bob_chat.accept()
+bob_joins = {"nickname": "Bob Agent", "participantId": "bob-agent", "type": "Agent"}
+joined = await customer_gets("ParticipantJoined", **{"from": bob_joins})
+bob_chat.send("Bob from technical support here.")
+await customer_gets("Message", text="Bob from technical support here.")
+await until(lambda: backend.desk.collab.team(conversation2).conference is not None)
+backend.desk.collab.leave_conference(conversation2)
+left = await customer_gets("ParticipantLeft")
+assert left["successor"]["participantId"] == "bob-agent"
+assert not any(f["type"].startswith("Consult") for f in frames)  # hidden from the customer
+chat2.state, bob.desk.collab.team(conversation2).to_dict()["owner"]["name"]""",
+    ),
+    ("md", """### F5: Bob transfers the chat back to Alice with a note; F14: team IM"""),
+    (
+        "code",
+        """await until(lambda: bob.desk.collab.team(conversation2).conference is None)
+note = "Router replaced, please send the return label"
+bob.desk.collab.transfer(conversation2, "agent", record.id, note)
+back = await offer_of(backend, conversation2, instead_of=chat2)
+assert back.offer_kind == "transfer" and back.offer_note.startswith("Router replaced")
+if back.state == "offered":  # not accepted in Alice's workspace yet
+    back.accept()
+moved = await customer_gets("ChatTransferred")
+await until(lambda: bob_chat.state == "transferred")
+bob.desk.team_im.send(record.id, "Thanks for taking it back!")
+await until(lambda: backend.desk.team_im.total_unread == 1)
+backend.desk.team_im.mark_read("bob-agent")
+moved["from"]["nickname"], moved["previous"]["nickname"], backend.desk.team_im.total_unread""",
+    ),
+    ("code", """await bob.aclose()"""),
+    (
+        "code",
+        """await customer.close()
+await backend.aclose()
+await server.stop()""",
+    ),
+]
+
+
 if __name__ == "__main__":
     write("01_walkthrough.ipynb", WALKTHROUGH)
     write("02_prototyping.ipynb", PROTOTYPING)
+    write("04_live_chat.ipynb", LIVE_CHAT)

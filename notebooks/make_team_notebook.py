@@ -8,9 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+from make_notebooks import METADATA, cell_id  # same directory: run as a script
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).parent
+NAME = "03_team.ipynb"
 
 CELLS: list[tuple[str, str]] = [
     (
@@ -70,10 +72,12 @@ without reloading anything.""",
         "code",
         """desk = backend.desk
 first = desk.sessions["chat-1"]
-first.accept()
+if first.state == "offered":  # not accepted in the workspace yet
+    first.accept()
 backend.clock.advance(20)
 second = desk.sessions["chat-2"]
-second.accept()
+if second.state == "offered":
+    second.accept()
 backend.clock.advance(12)
 assert [s.id for s in desk.active_sessions()] == ["chat-1", "chat-2"]
 assert str(first.timer_colour()) == "yellow" and str(second.timer_colour()) == "green"
@@ -156,13 +160,15 @@ assert desk.team_im.total_unread == 1
 
 def main() -> None:
     nb = new_notebook(
-        cells=[new_markdown_cell(src) if k == "md" else new_code_cell(src) for k, src in CELLS],
-        metadata={
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-            "language_info": {"name": "python"},
-        },
+        cells=[
+            new_markdown_cell(src, id=cell_id(NAME, i))
+            if k == "md"
+            else new_code_cell(src, id=cell_id(NAME, i))
+            for i, (k, src) in enumerate(CELLS)
+        ],
+        metadata=METADATA,
     )
-    nbformat.write(nb, HERE / "03_team.ipynb")
+    nbformat.write(nb, HERE / NAME)
 
 
 if __name__ == "__main__":

@@ -286,3 +286,23 @@ class PageWatch:
         page.on("dialog", on_dialog)
         page.on("request", lambda r: self.requests.append(r.url))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+
+_CELL_ERROR_JS = """
+(i) => {
+  const model = window.jupyterapp.shell.currentWidget.content.widgets[i].model;
+  if (model.type !== 'code') return null;
+  const err = model.outputs.toJSON().find((o) => o.output_type === 'error');
+  return err ? err.ename + ': ' + err.evalue : null;
+}
+"""
+
+
+def run_cell_error(page: Page, index: int) -> str | None:
+    """Run cell ``index`` like ``run_cell``; return its error (``"Name: value"``) or None.
+
+    The kernel's idle status comes after the cell's outputs on the same channel, so
+    once ``run_cell`` saw it idle every output of the cell is in the model."""
+    run_cell(page, index)
+    error = page.evaluate(_CELL_ERROR_JS, index)
+    return None if error is None else str(error)

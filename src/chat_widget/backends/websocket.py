@@ -165,8 +165,16 @@ class WebSocketBackend(Backend):
         await asyncio.wait_for(self._connected.wait(), timeout)
 
     async def next_offer(self, timeout: float = 10.0) -> ChatSession:
-        """The next chat the server offers this agent."""
-        return await asyncio.wait_for(self._offers.get(), timeout)
+        """The next chat the server offers this agent that is still waiting for an answer
+        (offers answered, withdrawn or finished meanwhile are skipped)."""
+
+        async def waiting() -> ChatSession:
+            while True:
+                session = await self._offers.get()
+                if session.state is SessionState.OFFERED:
+                    return session
+
+        return await asyncio.wait_for(waiting(), timeout)
 
     def drop_connection(self) -> None:
         """Cut the socket as a network failure would (tests, demos); it reconnects."""

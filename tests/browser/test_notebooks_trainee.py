@@ -1,0 +1,108 @@
+"""Issue 10 item 8: the shipped notebooks survive a trainee who does what the markdown says.
+
+Each notebook is copied into the lab root, opened (it must not be marked modified: every cell
+has an id) and run cell by cell. Where the markdown invites a click in the widget, playwright
+clicks first; the cell after it must still run without an error, and so must every later
+cell. Time in these notebooks moves only through the cells (``VirtualClock``).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+
+from playwright.sync_api import Locator, Page, expect
+
+from .lab import ROOT, Lab, open_notebook, run_cell_error
+
+Actions = dict[int, Callable[[Page], None]]
+
+
+def _cell(page: Page, index: int) -> Locator:
+    return page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+
+def _chat(page: Page, cell: int) -> Locator:
+    """The ``ChatWidget`` shown by code cell ``cell``."""
+    root = _cell(page, cell).locator(".chat-widget").first
+    expect(root).to_be_visible(timeout=30_000)
+    return root
+
+
+def _run_as_trainee(lab: Lab, page: Page, name: str, clicks: Actions) -> None:
+    """Run every cell of ``notebooks/<name>`` in order; before cell ``i`` do ``clicks[i]``."""
+    shutil.copy(ROOT / "notebooks" / name, lab.root / name)
+    open_notebook(page, lab, name)
+    dirty = page.evaluate("() => window.jupyterapp.shell.currentWidget.context.model.dirty")
+    assert dirty is False, f"{name} is marked modified as soon as it is opened"
+    count = int(page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length"))
+    assert max(clicks) < count
+    for index in range(count):
+        if index in clicks:
+            clicks[index](page)
+        error = run_cell_error(page, index)
+        assert error is None, f"{name} cell {index} failed after the trainee's clicks: {error}"
+
+
+def _expect_done(chat: Locator) -> None:
+    """Done: the widget says so, or has already moved on to wait for the agent's next chat."""
+    status = chat.get_by_test_id("chat-status")
+    expect(status).to_have_attribute("data-state", re.compile(r"^(done|waiting)$"))
+
+
+# 01_walkthrough: cell 3 shows the step-by-step widget; cells 7, 13 and 17 follow the markdown
+# "click Accept", "type a reply and press Send" and "choose a disposition, add a note, Mark done".
+def _01_accept(page: Page) -> None:
+    chat = _chat(page, 3)
+    chat.get_by_test_id("accept").click()
+    expect(chat.get_by_test_id("contact-name")).to_have_text("Maria Weber")
+
+
+def _01_reply(page: Page) -> None:
+    chat = _chat(page, 3)
+    chat.get_by_test_id("composer").fill("Sorry for the wait, one moment please.")
+    chat.get_by_test_id("composer").press("Enter")
+    expect(chat.locator("[data-testid=entry][data-sender-role=agent]")).to_have_count(1)
+
+
+def _01_wrap_up(page: Page) -> None:
+    chat = _chat(page, 3)
+    chat.get_by_test_id("composer").fill("Yes, you will get it today.")
+    chat.get_by_test_id("composer").press("Enter")
+    chat.get_by_test_id("disposition").select_option("Resolved")
+    chat.get_by_test_id("note").fill("Refund done in the widget")
+    chat.get_by_test_id("note").press("Enter")
+    expect(chat.get_by_test_id("notes")).to_contain_text("Refund done in the widget")
+    chat.get_by_test_id("end").click()
+    chat.get_by_test_id("done").click()
+    _expect_done(chat)
+
+
+# 02_prototyping, cell 19: "The view refuses Done and says why": pick a code, then Done.
+def _02_done(page: Page) -> None:
+    chat = _chat(page, 19)
+    chat.get_by_test_id("disposition").select_option("Billing")
+    chat.get_by_test_id("done").click()
+    _expect_done(chat)
+
+
+# 03_team, cell 4: "Accept the first chat" in the workspace of cell 1.
+def _03_accept(page: Page) -> None:
+    ws = _cell(page, 1).get_by_test_id("workspace")
+    pane = ws.locator("[data-testid=chat-pane][data-session-id=chat-1]")
+    pane.get_by_test_id("accept").click()
+    expect(pane.get_by_test_id("contact-name")).to_have_text("Maria Weber")
+
+
+def test_walkthrough_and_prototyping_survive_the_clicks_their_markdown_asks_for(
+    lab: Lab, page: Page
+) -> None:
+    _run_as_trainee(
+        lab, page, "01_walkthrough.ipynb", {7: _01_accept, 13: _01_reply, 17: _01_wrap_up}
+    )
+    _run_as_trainee(lab, page, "02_prototyping.ipynb", {20: _02_done})
+
+
+def test_team_notebook_survives_accepting_in_the_workspace(lab: Lab, page: Page) -> None:
+    _run_as_trainee(lab, page, "03_team.ipynb", {5: _03_accept})
