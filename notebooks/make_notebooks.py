@@ -626,12 +626,13 @@ stored""",
 
 Bob connects with his own token (in real life: his own notebook). Both agents see each
 other's presence in the directory the server sends. Bob starts *not ready*, so the next chat
-goes to Alice. Below are both agents' **workspaces** (Alice left, Bob right): watch the
-offers, the consultation, the conference and the transfer arrive in them as the cells run.""",
+goes to Alice. Below are both agents' **workspaces**, Alice's on top and Bob's under it:
+watch the offers, the consultation, the conference and the transfer arrive in them as the
+cells run.""",
     ),
     (
         "code",
-        """from ipywidgets import HBox, Layout
+        """from ipywidgets import HTML, VBox
 
 from chat_widget import WorkspaceWidget
 
@@ -641,9 +642,9 @@ await bob.wait_connected()
 await until(lambda: "bob-agent" in backend.desk.directory.agents)
 bob.desk.set_presence("ready")  # the agent's own presence command
 await until(lambda: backend.desk.directory.agents["bob-agent"].presence == "available")
-alice_workspace = WorkspaceWidget(backend, layout=Layout(width="50%"))
-bob_workspace = WorkspaceWidget(bob, layout=Layout(width="50%"))
-HBox([alice_workspace, bob_workspace])""",
+alice_workspace = WorkspaceWidget(backend)
+bob_workspace = WorkspaceWidget(bob)
+VBox([HTML("<b>Alice Agent</b>"), alice_workspace, HTML("<b>Bob Agent</b>"), bob_workspace])""",
     ),
     (
         "code",

@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 from playwright.sync_api import Locator, Page, expect
 
-from .lab import ROOT, Lab, open_notebook, run_cell_error
+from .lab import ROOT, Lab, new_page, open_notebook, run_cell_error, screenshot
 
-Actions = dict[int, Callable[[Page], None]]
+Actions = dict[int, Callable[[Page], object]]
 
 
 def _cell(page: Page, index: int) -> Locator:
@@ -95,6 +95,45 @@ def _03_accept(page: Page) -> None:
     expect(pane.get_by_test_id("contact-name")).to_have_text("Maria Weber")
 
 
+# 04_live_chat: someone uses the customer page printed by cell 1 before the agent connects
+# (cell 3); the agent accepts and finishes that chat in the widget. Cell 7 used to take it
+# from next_offer() as the notebook's own customer's chat (issue 10).
+class _CustomerPage:
+    def __init__(self) -> None:
+        self.page: Page | None = None
+
+    def start(self, page: Page) -> None:
+        text = page.evaluate(
+            """() => window.jupyterapp.shell.currentWidget.content.widgets[1].model.outputs
+                .toJSON().map((o) => [].concat(o.text || '').join('')).join('')"""
+        )
+        url = re.search(r"customer page: (\S+)", str(text))
+        assert url is not None, text
+        browser = page.context.browser
+        assert browser is not None
+        self.page = new_page(browser)
+        self.page.goto(url.group(1))
+        self.page.get_by_test_id("start-form").locator("#nickname").fill("Pat")
+        self.page.get_by_test_id("start-chat").click()
+        status = self.page.get_by_test_id("customer-status")
+        expect(status).to_have_attribute("data-status", "connected")
+
+    def finish_in_widget(self, page: Page) -> None:
+        chat = _chat(page, 3)
+        expect(chat.get_by_test_id("offer")).to_contain_text("Pat")
+        chat.get_by_test_id("accept").click()
+        expect(chat.get_by_test_id("contact-name")).to_have_text("Pat")
+        chat.get_by_test_id("end").click()
+        chat.get_by_test_id("disposition").select_option(index=1)
+        chat.get_by_test_id("done").click()
+        assert self.page is not None
+        expect(self.page.get_by_test_id("customer-transcript")).to_contain_text("Alice Agent")
+
+    def close(self) -> None:
+        if self.page is not None:
+            self.page.context.close()
+
+
 def test_walkthrough_and_prototyping_survive_the_clicks_their_markdown_asks_for(
     lab: Lab, page: Page
 ) -> None:
@@ -104,5 +143,26 @@ def test_walkthrough_and_prototyping_survive_the_clicks_their_markdown_asks_for(
     _run_as_trainee(lab, page, "02_prototyping.ipynb", {20: _02_done})
 
 
-def test_team_notebook_survives_accepting_in_the_workspace(lab: Lab, page: Page) -> None:
+def test_team_and_live_chat_notebooks_survive_the_widgets_and_the_customer_page(
+    lab: Lab, page: Page
+) -> None:
     _run_as_trainee(lab, page, "03_team.ipynb", {5: _03_accept})
+    pat = _CustomerPage()
+    try:
+        _run_as_trainee(
+            lab,
+            page,
+            "04_live_chat.ipynb",
+            {
+                3: pat.start,
+                7: pat.finish_in_widget,
+                25: lambda pg: screenshot(pg, "notebook-04-conference", _cell(pg, 17)),
+            },
+        )
+        # both agents' workspaces are on the page: Alice got the chat back from Bob
+        workspaces = _cell(page, 17).get_by_test_id("workspace")
+        expect(workspaces).to_have_count(2)
+        expect(workspaces.nth(0).get_by_test_id("interaction-tab")).to_contain_text(["Dana"])
+        screenshot(page, "notebook-04-workspaces", _cell(page, 17))
+    finally:
+        pat.close()
