@@ -212,3 +212,34 @@ def test_html_is_stored_verbatim_as_text(session: ChatSession) -> None:
     payload = "<img src=x onerror=alert(1)><script>alert(2)</script>"
     entry = session.receive_message(payload)
     assert entry is not None and entry.text == payload
+
+
+def test_server_time_ahead_of_the_kernel_keeps_transcript_and_timer_in_order(
+    session: ChatSession, clock: VirtualClock
+) -> None:
+    """A server on another clock (a training clock on a live server, or a skewed
+    machine): the agent's reply after a message the server stored later than the
+    kernel's now neither crashes nor lands before that message."""
+    session.accept()
+    ahead = clock.now() + 3600
+    with session.stamped(ahead):
+        session.receive_message("Are you there?")
+    reply = session.send("Yes, here I am")
+    assert reply.time >= ahead
+    assert [e.time for e in session.transcript] == sorted(e.time for e in session.transcript)
+    assert session.timer_colour(ahead + 1) is TimerColour.IDLE
+    session.end()
+    assert session.ended_at is not None and session.ended_at >= ahead
+
+
+def test_server_time_behind_the_kernel_after_accept_keeps_the_timer_running(
+    session: ChatSession, clock: VirtualClock
+) -> None:
+    session.accept()
+    accepted = clock.now()
+    with session.stamped(accepted - 5):
+        message = session.receive_message("Hello")
+    assert message.time == accepted - 5  # the server's time is kept
+    assert session.timer.pending_since == accepted
+    reply = session.send("Hello, how can I help?")
+    assert reply.time >= accepted and session.timer_colour() is TimerColour.IDLE

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ..formats.transcript import Entry, Role, Sender
 from ..model import commands as cmd
 from ..model.clock import ScheduledCall
-from ..model.collaboration import ConsultState, visible_to_contact
+from ..model.collaboration import ConsultState, IncomingConsultation, visible_to_contact
 from ..model.directory import Colleague, ExternalContact, Presence, Queue, TargetKind
 from ..model.session import ChatSession
 
@@ -38,6 +38,7 @@ QUEUE_RETRY_SECONDS = 10.0
 RING_SECONDS = 1.0
 NO_ANSWER_SECONDS = 8.0
 REPLY_SECONDS = 3.0
+CONSULT_TIMEOUT_SECONDS = 20.0  # a colleague's consultation request waits this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,13 @@ class MockColleague:
         "I can take it over if you like.",
     )
     im_replies: tuple[str, ...] = ("On it!", "Thanks, noted.", "Give me a minute.")
+    # when this colleague consults the agent (``MockTeam.consult``): answers to the
+    # agent's replies, in order (the last one repeats)
+    consult_followups: tuple[str, ...] = (
+        "Thanks, that helps.",
+        "Got it, I'll tell the customer.",
+        "Great, I'll take it from here.",
+    )
 
     def listing(self) -> Colleague:
         return Colleague(self.id, self.name, self.skills, self.presence)
@@ -135,6 +143,8 @@ class MockTeam:
         self.conference: dict[str, str] = {}  # chat → colleague in its conference
         self.consulting: dict[str, tuple[str, str]] = {}  # chat → (consultation id, target id)
         self.contact_received: dict[str, list[Entry]] = {}
+        self.consulting_me: dict[str, _ConsultScript] = {}  # consultation id → who asks what
+        self._consult_ids = itertools.count(1)
         self._timers: dict[tuple[str, str], ScheduledCall] = {}
         self._reply_counter: dict[tuple[str, str], itertools.count[int]] = {}
         self.desk.subscribe(self._on_desk)
@@ -165,11 +175,57 @@ class MockTeam:
         c = self.colleagues[colleague_id]
         self.desk.team_im.receive(c.id, c.name, text)
 
+    def consult(
+        self,
+        colleague_id: str,
+        text: str = "Do you have a minute? A customer asks about a refund.",
+        *,
+        medium: str = "chat",
+        contact_name: str = "a customer",
+        followups: Sequence[str] | None = None,
+        timeout: float | None = CONSULT_TIMEOUT_SECONDS,
+    ) -> IncomingConsultation:
+        """A colleague consults this agent about one of *their* chats (F7, consulted side).
+
+        The request shows in the agent's workspace (Answer / Decline); it is withdrawn
+        after ``timeout`` seconds unanswered (``None``: it waits). Answered by chat, the
+        colleague's ``text`` arrives at once and each reply of the agent is answered
+        after ``REPLY_SECONDS`` on the clock with the next of ``followups`` (default:
+        the colleague's ``consult_followups``); by voice it is a simulated call.
+        ``hang_up(id)`` makes the colleague end it."""
+        c = self.colleagues[colleague_id]
+        if c.presence is Presence.OFFLINE:
+            raise ValueError(f"{c.name} is offline")
+        if medium not in ("chat", "voice"):
+            raise ValueError(f"medium must be 'chat' or 'voice', got {medium!r}")
+        n = next(self._consult_ids)
+        sid = f"{c.id}:chat-{n}"  # the colleague's chat: never on this desk
+        cid = f"{sid}/consult-{n}"
+        lines = tuple(c.consult_followups if followups is None else followups)
+        self.consulting_me[cid] = _ConsultScript(c.id, text, lines)
+        expires = None if timeout is None else self.clock.now() + timeout
+        incoming = self.desk.collab.consultation_offered(
+            sid, cid, c.id, c.name, medium, contact_name, expires_at=expires
+        )
+        if timeout is not None:
+            self._later(cid, "asked", timeout, lambda: self._withdraw(cid))
+        return incoming
+
+    def hang_up(self, consultation_id: str) -> None:
+        """The colleague who consults this agent ends the consultation now."""
+        script = self.consulting_me.get(consultation_id)
+        if script is None or script.over:
+            raise LookupError(f"no colleague consults you with {consultation_id!r}")
+        self._consult_over(consultation_id, ConsultState.ENDED)
+
     # -- commands ----------------------------------------------------------
     def handle(self, command: cmd.Command) -> bool:
         """Perform a collaboration command; False for commands this team does not handle."""
         sid = command.session_id
-        if isinstance(command, cmd.RequestTransfer):
+        cid = getattr(command, "consultation_id", None)
+        if cid is not None and cid in self.consulting_me:
+            self._consulted(command)
+        elif isinstance(command, cmd.RequestTransfer):
             self._start_transfer(sid, TargetKind(command.target_kind), command.target_id)
         elif isinstance(command, cmd.CancelTransfer):
             self._cancel(sid, "transfer")
@@ -324,6 +380,50 @@ class MockTeam:
         else:
             self._start_transfer(sid, TargetKind.AGENT, target, delay=1.0)
 
+    # -- a colleague consults this agent -----------------------------------
+    def _consulted(self, command: cmd.Command) -> None:
+        cid = getattr(command, "consultation_id", "")
+        script = self.consulting_me[cid]
+        collab = self.desk.collab
+        c = self.colleagues[script.colleague_id]
+        if script.over:
+            return
+        if isinstance(command, cmd.AnswerConsultation):
+            self._cancel(cid, "asked")
+            if not command.accept:
+                self._consult_over(cid, ConsultState.DECLINED)
+                return
+            collab.incoming_state(cid, ConsultState.ACTIVE)
+            if collab.incoming[cid].medium == "chat" and script.text:
+                collab.incoming_message(cid, c.name, script.text)
+        elif isinstance(command, cmd.SendConsultMessage):
+            if not script.followups:
+                return
+            text = script.followups[min(script.answered, len(script.followups) - 1)]
+            script.answered += 1
+
+            def reply() -> None:
+                if not script.over:
+                    collab.incoming_message(cid, c.name, text)
+
+            self._later(cid, f"reply-{script.answered}", REPLY_SECONDS, reply)
+        elif isinstance(command, cmd.EndConsultation):
+            self._consult_over(cid, ConsultState.ENDED)
+
+    def _withdraw(self, cid: str) -> None:
+        incoming = self.desk.collab.incoming.get(cid)
+        if incoming is not None and not incoming.state.terminal and incoming.connected_at is None:
+            self._consult_over(cid, ConsultState.DECLINED)
+
+    def _consult_over(self, cid: str, state: ConsultState) -> None:
+        script = self.consulting_me[cid]
+        if script.over:
+            return
+        script.over = True
+        for key in [k for k in self._timers if k[0] == cid]:
+            self._cancel(*key)
+        self.desk.collab.incoming_state(cid, state)
+
     # -- IM ----------------------------------------------------------------
     def _im_reply(self, colleague_id: str) -> None:
         c = self.colleagues.get(colleague_id)
@@ -364,6 +464,17 @@ class MockTeam:
                     received.extend(e for e in entries if visible_to_contact(e))
 
             session.subscribe(deliver)
+
+
+@dataclass(slots=True)
+class _ConsultScript:
+    """What a colleague who consults this agent says (``MockTeam.consult``)."""
+
+    colleague_id: str
+    text: str
+    followups: tuple[str, ...]
+    answered: int = 0  # replies of the agent answered so far
+    over: bool = False
 
 
 def _replace(c: MockColleague, **changes: Any) -> MockColleague:

@@ -358,6 +358,7 @@ class WebSocketBackend(Backend):
                 frame.from_agent.nickname,
                 frame.medium,
                 frame.contact.nickname,
+                expires_at=frame.expires_at / 1000.0,
             )
         elif p.is_event(frame):
             self._event(frame)  # type: ignore[arg-type]
@@ -556,9 +557,10 @@ class WebSocketBackend(Backend):
         """Events of a consultation this agent was asked for (the consultant's side)."""
         collab = self.desk.collab
         if isinstance(event, p.ConsultationState):
-            collab.incoming_state(event.consultation, event.status)
+            collab.incoming_state(event.consultation, event.status, event.utc_time / 1000.0)
         elif event.from_.participant_id != self.desk.agent.id:
-            collab.incoming_message(event.consultation, event.from_.nickname, event.text)
+            at = event.utc_time / 1000.0  # the server's time (one truth for every view)
+            collab.incoming_message(event.consultation, event.from_.nickname, event.text, at)
 
     # -- model → server ------------------------------------------------------------------
     def _next_id(self, what: str) -> str:

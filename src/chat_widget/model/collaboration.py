@@ -35,7 +35,7 @@ from ..formats.transcript import SYSTEM_SENDER, Entry, Kind, Role, Sender, Visib
 from . import commands as cmd
 from .directory import DirectoryError, Presence, TargetKind
 from .errors import ChatError, IllegalTransitionError
-from .session import ChatSession, SessionState
+from .session import MAX_MESSAGE_LENGTH, ChatSession, MessageTooLongError, SessionState
 
 if TYPE_CHECKING:
     from .desk import AgentDesk
@@ -176,9 +176,31 @@ def visible_to_contact(entry: Entry) -> bool:
     return entry.visibility is Visibility.ALL and entry.kind is not Kind.CONSULT
 
 
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """One message of a colleague's consultation, as the consulted agent sees it."""
+
+    sender_name: str
+    text: str
+    at: float  # clock seconds (the server's time on the real server)
+    mine: bool = False  # written by this agent
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.sender_name,
+            "text": self.text,
+            "t": self.at * 1000.0,
+            "mine": self.mine,
+        }
+
+
 @dataclass(slots=True)
 class IncomingConsultation:
-    """A colleague consults *this* agent about their chat (real agents, issue 6)."""
+    """A colleague consults *this* agent about their chat (real agents, issue 6).
+
+    ``requested`` (chat) or ``ringing`` (voice) until this agent answers or declines;
+    ``active`` once answered; ``ended`` / ``declined`` (refused or not answered in
+    time). ``dismissed``: the agent closed the finished consultation in the view."""
 
     id: str
     session_id: str
@@ -187,7 +209,12 @@ class IncomingConsultation:
     contact_name: str
     medium: Medium
     state: ConsultState
-    messages: list[tuple[str, str]] = field(default_factory=list)  # (sender name, text)
+    messages: list[IncomingMessage] = field(default_factory=list)
+    offered_at: float | None = None
+    expires_at: float | None = None  # clock time the request is withdrawn unanswered
+    connected_at: float | None = None
+    ended_at: float | None = None
+    dismissed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -198,7 +225,11 @@ class IncomingConsultation:
             "contact_name": self.contact_name,
             "medium": str(self.medium),
             "state": str(self.state),
-            "messages": [{"from": n, "text": t} for n, t in self.messages],
+            "messages": [m.to_dict() for m in self.messages],
+            "offered_at_ms": _ms(self.offered_at),
+            "expires_at_ms": _ms(self.expires_at),
+            "connected_at_ms": _ms(self.connected_at),
+            "ended_at_ms": _ms(self.ended_at),
         }
 
 
@@ -496,13 +527,24 @@ class Collaboration:
         from_name: str,
         medium: str,
         contact_name: str = "",
+        *,
+        expires_at: float | None = None,
     ) -> IncomingConsultation:
-        """A colleague consults this agent (backend report); answer with ``answer``."""
+        """A colleague consults this agent (backend report); answer with ``answer``.
+        ``expires_at``: clock time the request is withdrawn if nobody answers."""
         c = self.incoming.get(consultation_id)
         if c is None:
             state = ConsultState.RINGING if medium == "voice" else ConsultState.REQUESTED
             c = IncomingConsultation(
-                consultation_id, session_id, from_id, from_name, contact_name, Medium(medium), state
+                consultation_id,
+                session_id,
+                from_id,
+                from_name,
+                contact_name,
+                Medium(medium),
+                state,
+                offered_at=self.desk.clock.now(),
+                expires_at=expires_at,
             )
             self.incoming[consultation_id] = c
             self._changed_incoming()
@@ -515,16 +557,27 @@ class Collaboration:
             raise ChatError(f"the consultation is {c.state}")
         self.desk.emit(cmd.AnswerConsultation(c.session_id, c.id, accept))
 
+    def decline(self, consultation_id: str) -> None:
+        """Refuse a colleague's consultation request."""
+        self.answer(consultation_id, accept=False)
+
     def reply(self, consultation_id: str, text: str) -> None:
         """Write in a colleague's consultation by chat (never seen by their contact)."""
         c = self._incoming(consultation_id)
         if c.state is not ConsultState.ACTIVE or c.medium is not Medium.CHAT:
             raise ChatError("no consultation by chat is running")
+        if not isinstance(text, str):
+            raise TypeError(f"message text must be str, got {type(text).__name__}")
         text = text.strip()
         if not text:
             raise ChatError("message is empty")
+        if len(text) > MAX_MESSAGE_LENGTH:
+            raise MessageTooLongError(
+                f"message has {len(text)} characters; the limit is {MAX_MESSAGE_LENGTH}"
+            )
         client_id = f"{c.id}:{self.desk.agent.id}:reply-{next(self._client_ids)}"
-        c.messages.append((self.desk.agent.name, text))
+        me = self.desk.agent.name
+        c.messages.append(IncomingMessage(me, text, self.desk.clock.now(), mine=True))
         self.desk.emit(cmd.SendConsultMessage(c.session_id, c.id, client_id, text))
         self._changed_incoming()
 
@@ -534,19 +587,42 @@ class Collaboration:
         if not c.state.terminal:
             self.desk.emit(cmd.EndConsultation(c.session_id, c.id))
 
-    def incoming_state(self, consultation_id: str, state: str) -> bool:
+    def dismiss(self, consultation_id: str) -> None:
+        """Close a finished consultation in the view (it stays in ``incoming``)."""
+        c = self._incoming(consultation_id)
+        if not c.state.terminal:
+            raise ChatError("the consultation is still running: hang up first")
+        if not c.dismissed:
+            c.dismissed = True
+            self._changed_incoming()
+
+    def incoming_view(self) -> list[dict[str, Any]]:
+        """Colleagues' consultations of this agent the view shows, oldest first."""
+        return [c.to_dict() for c in self.incoming.values() if not c.dismissed]
+
+    def incoming_state(self, consultation_id: str, state: str, at: float | None = None) -> bool:
+        """The consultation moved on (backend report); ``at``: when, in clock seconds."""
         c = self.incoming.get(consultation_id)
         if c is None or c.state.terminal or c.state == state:
             return False
         c.state = ConsultState(state)
+        when = self.desk.clock.now() if at is None else at
+        if c.state is ConsultState.ACTIVE and c.connected_at is None:
+            c.connected_at = when
+        elif c.state.terminal:
+            c.ended_at = when
         self._changed_incoming()
         return True
 
-    def incoming_message(self, consultation_id: str, sender_name: str, text: str) -> bool:
+    def incoming_message(
+        self, consultation_id: str, sender_name: str, text: str, at: float | None = None
+    ) -> bool:
+        """A message from the colleague who consults this agent (backend report)."""
         c = self.incoming.get(consultation_id)
         if c is None:
             return False
-        c.messages.append((sender_name, text))
+        when = self.desk.clock.now() if at is None else at
+        c.messages.append(IncomingMessage(sender_name, text, when))
         self._changed_incoming()
         return True
 

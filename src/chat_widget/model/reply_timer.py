@@ -93,6 +93,11 @@ class ReplyTimer:
         """Start of the running wait, or None when no reply is due."""
         return self._starts[-1] if self._starts else None
 
+    @property
+    def last_change(self) -> float:
+        """Time of the last start or stop (-inf before any): later events come after."""
+        return self._times[-1] if self._times else float("-inf")
+
     def start(self, t: float) -> None:
         """A wait starts at ``t`` (accept); no-op when one is running."""
         if self.pending_since is None:
@@ -104,11 +109,13 @@ class ReplyTimer:
             self._set(t, None)
 
     def observe(self, entry: Entry) -> None:
-        """Apply the reply rule to a transcript entry."""
+        """Apply the reply rule to a transcript entry. An entry stamped before the
+        last change (the server's clock behind the kernel's) counts from that change."""
+        t = max(entry.time, self.last_change)
         if is_reply(entry):
-            self.stop(entry.time)
+            self.stop(t)
         elif starts_wait(entry):
-            self.start(entry.time)
+            self.start(t)
 
     def pending_at(self, t: float) -> float | None:
         """Start of the wait running at time ``t``, if any."""

@@ -195,7 +195,7 @@ class ChatSession:
     # ------------------------------------------------------------- agent acts
     def accept(self) -> None:
         self._require("accept", SessionState.OFFERED)
-        now = self.clock.now()
+        now = self._now()
         self.state = SessionState.ACCEPTED
         self.accepted_at = now
         self.timer.start(now)
@@ -211,7 +211,7 @@ class ChatSession:
         ``client_id_tag`` goes into the client ids of messages sent from now on, so they
         never repeat the ids the earlier session used (the server drops repeats)."""
         self._require("resume", SessionState.OFFERED)
-        t = self.clock.now() if at is None else at
+        t = self._now() if at is None else at
         self.state = SessionState.ACCEPTED
         self.accepted_at = t
         self.timer.start(t)
@@ -290,7 +290,7 @@ class ChatSession:
     def end(self) -> None:
         """End the chat (F10); the contact is told."""
         self._require("end", SessionState.ACCEPTED, SessionState.CONTACT_LEFT)
-        now = self.clock.now()
+        now = self._now()
         self.state = SessionState.ENDED
         self.ended_at = now
         self.timer.stop(now)
@@ -307,7 +307,7 @@ class ChatSession:
             raise IllegalTransitionError(
                 "mark done", self.state, self.id, "choose a disposition code first"
             )
-        now = self.clock.now()
+        now = self._now()
         if self.ended_at is None:
             self.ended_at = now
         self.state = SessionState.DONE
@@ -375,7 +375,7 @@ class ChatSession:
     def contact_left(self) -> None:
         """The contact closed the chat."""
         if self.state in (SessionState.OFFERED, SessionState.ACCEPTED):
-            now = self.clock.now()
+            now = self._now()
             self.state = SessionState.CONTACT_LEFT
             self.timer.stop(now)
             self.contact_typing_until = None
@@ -413,7 +413,7 @@ class ChatSession:
     def hand_over(self, notice: str) -> None:
         """The chat left this agent: a transfer was accepted, or we left a conference."""
         self._require("hand over", SessionState.ACCEPTED, SessionState.CONTACT_LEFT)
-        now = self.clock.now()
+        now = self._now()
         self.timer.stop(now)
         self.contact_typing_until = None
         self.agent_typing = False
@@ -486,7 +486,7 @@ class ChatSession:
     ) -> Entry:
         entry = Entry(
             index=len(self.transcript),
-            time=self.clock.now() if self._stamp is None else self._stamp,
+            time=self._now(),
             kind=kind,
             sender=sender,
             text=text,
@@ -497,6 +497,17 @@ class ChatSession:
         self._record(entry)
         self._notify("entries", [entry])
         return entry
+
+    def _now(self) -> float:
+        """The time of an event happening now: the server's stored time inside
+        ``stamped`` (kept exactly), else the clock's, but never before the last event
+        the session saw. The kernel's and the server's clocks may disagree (another
+        machine, a training clock on a live server): what the agent does lands after
+        what they answer, and the reply timer never goes back."""
+        if self._stamp is not None:
+            return self._stamp
+        latest = self.transcript[-1].time if self.transcript else float("-inf")
+        return max(self.clock.now(), latest, self.timer.last_change)
 
     def has_client_id(self, client_id: str | None) -> bool:
         """Is an entry with this client id already in the transcript? (idempotent resends)"""

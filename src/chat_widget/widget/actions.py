@@ -1,7 +1,9 @@
 """View actions → model calls, shared by the workspace (and ready for ChatWidget).
 
 One table per target: a chat (``session_actions``), the chat's collaboration
-(``collab_actions``: F5, F6, F7) and the agent's team IM (``im_actions``: F14).
+(``collab_actions``: F5, F6, F7), colleagues' consultations of this agent
+(``incoming_consultation_actions``: F7, consulted side) and the agent's team IM
+(``im_actions``: F14).
 """
 
 from __future__ import annotations
@@ -71,6 +73,22 @@ def im_actions(desk: AgentDesk, args: dict[str, Any]) -> dict[str, Action]:
     return {
         "im_send": send,
         "im_read": lambda: im.mark_read(str(args["colleague_id"])),
+    }
+
+
+def incoming_consultation_actions(desk: AgentDesk, args: dict[str, Any]) -> dict[str, Action]:
+    """The consulted side of F7: a colleague's consultation of this agent."""
+    c = desk.collab
+
+    def cid() -> str:
+        return str(args["consultation_id"])
+
+    return {
+        "incoming_answer": lambda: c.answer(cid()),
+        "incoming_decline": lambda: c.decline(cid()),
+        "incoming_reply": lambda: c.reply(cid(), str(args["text"])),
+        "incoming_hang_up": lambda: c.hang_up(cid()),
+        "incoming_dismiss": lambda: c.dismiss(cid()),
     }
 
 

@@ -4,7 +4,9 @@ Each chat syncs like ``ChatWidget`` does: its view state (plus who is in the
 chat, ``collab``) in the ``chats`` trait, its transcript as batched
 ``{session_id, first_index, entries}`` deltas (one ``DeltaBatcher`` per
 chat); a fresh view asks for a snapshot per chat. The directory and team IM
-(bounded to the last 100 messages per thread) are traits of their own.
+(bounded to the last 100 messages per thread) are traits of their own, and so
+are the colleagues' consultations of this agent (``consultations``: the
+consulted side of F7, answered, replied to and hung up in the view).
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from ..backends.base import Backend
 from ..model.clock import ClockState, VirtualClock
 from ..model.errors import ChatError
 from ..model.session import ChatSession
-from .actions import clock_actions, collab_actions, im_actions, session_actions
+from .actions import (
+    clock_actions,
+    collab_actions,
+    im_actions,
+    incoming_consultation_actions,
+    session_actions,
+)
 from .chat import LOCALES, STATIC
 from .sync import DeltaBatcher, entry_to_view
 from .view_state import session_view_state
@@ -39,6 +47,7 @@ class WorkspaceWidget(anywidget.AnyWidget):
     order = traitlets.List(traitlets.Unicode(), []).tag(sync=True)
     directory = traitlets.Dict({}).tag(sync=True)
     im = traitlets.Dict({}).tag(sync=True)
+    consultations = traitlets.List(traitlets.Dict(), []).tag(sync=True)
     agent = traitlets.Dict({}).tag(sync=True)
     clock = traitlets.Dict({}).tag(sync=True)
     locale = traitlets.Unicode("en").tag(sync=True)
@@ -67,6 +76,7 @@ class WorkspaceWidget(anywidget.AnyWidget):
         self._push_chats()
         self.directory = self.desk.directory.to_dict()
         self.im = self.desk.team_im.to_dict()
+        self.consultations = self.desk.collab.incoming_view()
         self.on_msg(self._on_view_message)
 
     # -- model → view ---------------------------------------------------------
@@ -99,6 +109,8 @@ class WorkspaceWidget(anywidget.AnyWidget):
             self.directory = self.desk.directory.to_dict()
         elif change == "im":
             self.im = self.desk.team_im.to_dict()
+        elif change == "consultations":
+            self.consultations = self.desk.collab.incoming_view()
 
     def _mark(self, session_id: str | None) -> None:
         batcher = self._batchers.get(session_id or "") or next(iter(self._batchers.values()), None)
@@ -173,9 +185,12 @@ class WorkspaceWidget(anywidget.AnyWidget):
             if name in clocks:
                 clocks[name]()
                 return
-        im = im_actions(self.desk, args)
-        if name in im:
-            im[name]()
+        desk_actions = {
+            **im_actions(self.desk, args),
+            **incoming_consultation_actions(self.desk, args),
+        }
+        if name in desk_actions:
+            desk_actions[name]()
             return
         if not session_id or session_id not in self.desk.sessions:
             raise ChatError(f"no chat {session_id!r} to {name}")
