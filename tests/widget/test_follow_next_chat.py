@@ -44,6 +44,20 @@ def test_widget_moves_on_to_the_next_offer_after_done_and_after_reject() -> None
     assert widget.session is None
 
 
+def test_a_done_chat_stays_in_view_until_the_next_one_comes() -> None:
+    backend = MockBackend([chat("Ann", 1), chat("Ben", 20)], clock=VirtualClock(), realtime=False)
+    widget = ChatWidget(backend)
+    backend.clock.advance(1)
+    widget.perform("accept", {})
+    widget.perform("end", {})
+    widget.perform("done", {})
+    assert widget.state["state"] == "done"  # the trainee sees it is done
+    assert widget.state["contact"]["name"] == "Ann"
+    backend.clock.advance(20)
+    assert widget.state["state"] == "offered"
+    assert widget.state["contact"]["name"] == "Ben"
+
+
 def test_an_active_chat_keeps_the_view_while_new_offers_are_counted() -> None:
     backend = MockBackend([chat("Ann", 1), chat("Ben", 5)], clock=VirtualClock(), realtime=False)
     widget = ChatWidget(backend)

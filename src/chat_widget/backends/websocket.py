@@ -502,6 +502,8 @@ class WebSocketBackend(Backend):
                 inviter = self._offer_from.pop(conv, None)
                 if inviter is not None and session.offer_kind == "conference":
                     collab.joined_conference(conv, *inviter)
+                # the notice the customer reads, in the agent's transcript too
+                session.receive_notice(f"{sender.nickname} joined the chat")
             elif not collab.participant_joined(conv, sender.participant_id, sender.nickname):
                 session.receive_notice(f"{sender.nickname} joined the chat")
             return

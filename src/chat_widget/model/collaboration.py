@@ -304,11 +304,18 @@ class Collaboration:
         self._changed(session_id)
 
     def leave_conference(self, session_id: str) -> None:
-        """This agent leaves; the colleague in the conference owns the chat from now on."""
-        session, team = self._owned(session_id, "leave the conference")
-        if team.conference is None:
+        """This agent leaves. The owner leaving: the colleague owns the chat from now
+        on; the invited colleague leaving: the owner keeps it (as on the server)."""
+        session = self._session(session_id)
+        if session.state is not SessionState.ACCEPTED:
+            raise IllegalTransitionError(
+                "leave the conference", str(session.state), session_id, "accept first"
+            )
+        team = self.team(session_id)
+        if team.conference is None or team.owner is None:
             raise ChatError("there is no conference to leave; transfer the chat instead")
-        successor = team.conference
+        me = self.desk.agent.id
+        successor = team.conference if team.owner.id == me else team.owner
         self._close_consultation(session, team, emit=True)
         team.owner = Participant(successor.id, successor.name, ParticipantRole.OWNER, "agent")
         team.conference = None
@@ -450,12 +457,19 @@ class Collaboration:
         return True
 
     def participant_left(self, session_id: str, agent_id: str) -> bool:
-        """The conference colleague left the chat (everyone sees it)."""
+        """An agent of the conference left the chat (everyone sees it): the colleague,
+        or the owner (then the one who stays, this agent, owns it, as on the server)."""
         session = self._session(session_id)
         team = self.team(session_id)
-        if team.conference is None or team.conference.id != agent_id:
+        if team.conference is None or team.owner is None:
             return False
-        name = team.conference.name
+        if team.conference.id == agent_id:
+            name = team.conference.name
+        elif team.owner.id == agent_id and team.conference.id == self.desk.agent.id:
+            name = team.owner.name
+            team.owner = self._me()
+        else:
+            return False
         team.conference = None
         if session.state in (SessionState.ACCEPTED, SessionState.CONTACT_LEFT):
             session.receive_notice(f"{name} left the chat")
@@ -508,14 +522,15 @@ class Collaboration:
     # -- real colleagues (issue 6) ---------------------------------------------
     def joined_conference(self, session_id: str, other_id: str, other_name: str) -> bool:
         """This agent accepted a conference invitation: ``other`` is the colleague in the
-        chat. Locally this agent is the owner and the colleague the conference party,
-        so either can leave and the other keeps the chat."""
+        chat and keeps owning it, as the server says: every view shows the same owner
+        (SPEC 9 "One truth for every view"). Either can leave; the other keeps the chat."""
         session = self._session(session_id)
         if not session.active:
             return False
         team = self.team(session_id)
-        team.owner = self._me()
-        team.conference = Participant(other_id, other_name, ParticipantRole.CONFERENCE, "agent")
+        team.owner = Participant(other_id, other_name, ParticipantRole.OWNER, "agent")
+        me = self.desk.agent
+        team.conference = Participant(me.id, me.name, ParticipantRole.CONFERENCE, "agent")
         self._changed(session_id)
         return True
 
@@ -637,6 +652,9 @@ class Collaboration:
 
     # -- internal ------------------------------------------------------------
     def _on_desk(self, change: str, payload: Any) -> None:
+        if change == "offer":  # offered (again, e.g. transferred back): who is in it is new
+            self.teams.pop(payload.id, None)
+            return
         if change != "session":
             return
         session: ChatSession = payload
@@ -680,10 +698,14 @@ class Collaboration:
             raise ChatError(f"no chat {session_id!r} on this desk") from None
 
     def _owned(self, session_id: str, action: str) -> tuple[ChatSession, ChatTeam]:
+        """The chat, if this agent owns it: only the owner hands over or consults."""
         session = self._session(session_id)
         if session.state is not SessionState.ACCEPTED:
             raise IllegalTransitionError(action, str(session.state), session_id, "accept first")
-        return session, self.team(session_id)
+        team = self.team(session_id)
+        if team.owner is not None and team.owner.id != self.desk.agent.id:
+            raise ChatError(f"only the chat's owner ({team.owner.name}) can {action}")
+        return session, team
 
     def _require_idle(self, team: ChatTeam, action: str, *, allow_consultation: bool) -> None:
         if team.transfer is not None:

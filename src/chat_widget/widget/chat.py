@@ -135,7 +135,8 @@ class ChatWidget(anywidget.AnyWidget):
 
     def _next_chat(self) -> ChatSession | None:
         """The chat to show: the current one while it is on the desk, else the oldest
-        active chat, else the oldest offer (None: wait for one)."""
+        active chat, else the oldest offer; a chat done or transferred stays in view
+        until another comes (None, after reject or ignore: wait for one)."""
         if self._desk is None:
             return self.session
         current = self.session
@@ -146,8 +147,8 @@ class ChatWidget(anywidget.AnyWidget):
         offered = [s for s in chats if s.state is SessionState.OFFERED]
         if active or offered:
             return (active or offered)[0]
-        if current is not None and current.state is SessionState.TRANSFERRED:
-            return current  # nothing else to do: keep "transferred to …" in view
+        if current is not None and current.state in (SessionState.TRANSFERRED, SessionState.DONE):
+            return current  # nothing else to do: keep "Done" / "transferred to …" in view
         return None
 
     def _others_offered(self) -> int:
