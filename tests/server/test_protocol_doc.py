@@ -266,7 +266,11 @@ def render() -> str:
             f"* rate: {cfg.rate_per_second:g} frames/s per connection, bursts of "
             f"{cfg.rate_burst:g} (`rate_limited`; token bucket on the server clock)",
             f"* send queue: {cfg.send_queue_limit} frames per connection; a client that stops "
-            'reading is then disconnected (1008, "slow reader") without slowing the others',
+            'reading is then disconnected (1008, "slow reader") without slowing the others. '
+            "Backlogs (a resumed or taken-over chat's history, missed IMs after `imAfter`) "
+            "are streamed with flow control: they wait while the queue is more than half "
+            "full, so a client that keeps reading is never a slow reader, however long the "
+            "history",
             f"* authentication deadline {cfg.auth_timeout:g} s, offer timeout "
             f"{cfg.offer_timeout:g} s, typing expiry {cfg.typing_timeout:g} s (server clock)",
             "* history in memory: only open conversations' ids and client ids; events are "

@@ -3,6 +3,11 @@
 The outbox decouples fan-out from the socket: publishing never waits for a
 client. A client that stops reading lets its outbox grow to
 ``limit`` frames and is then disconnected; the others are not slowed.
+
+Backlogs (a resumed chat's history, missed IMs) are different: they are
+streamed with flow control (``backlog``), which waits while the outbox is
+above half its limit. A client that is reading is therefore never "slow",
+however long the history; only live frames can overflow the outbox.
 """
 
 from __future__ import annotations
@@ -57,6 +62,10 @@ class Peer:
         self._queue: deque[str] = deque()
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
+        self._room = asyncio.Event()  # set while the outbox is below the low-water mark
+        self._room.set()
+        self.high_water = max(1, limit // 2)  # backlog frames wait above this
+        self.low_water = max(0, limit // 4)  # ... until the outbox is down to this
         self._cleanups: list[Callable[[], None]] = []
         self._task: asyncio.Task[None] | None = None
         self.sent = 0
@@ -79,6 +88,18 @@ class Peer:
         self._queue.append(text)
         self._wake.set()
 
+    async def backlog(self, text: str) -> None:
+        """Queue a backlog frame with flow control: wait while the outbox is half full."""
+        if len(self._queue) >= self.high_water:
+            await self.room()
+        self.push(text)
+
+    async def room(self) -> None:
+        """Wait until the outbox is down to the low-water mark (or the peer is closed)."""
+        while not self.closed and len(self._queue) > self.low_water:
+            self._room.clear()
+            await self._room.wait()
+
     def on_close(self, cleanup: Callable[[], None]) -> None:
         self._cleanups.append(cleanup)
 
@@ -89,6 +110,7 @@ class Peer:
         self.closed = True
         self._queue.clear()
         self._wake.set()
+        self._room.set()
         asyncio.get_running_loop().create_task(self._close(code, reason))
 
     async def flush_and_close(self, code: int, reason: str) -> None:
@@ -105,6 +127,7 @@ class Peer:
         """Run once the connection is gone: unsubscribe, presence, timers."""
         self.closed = True
         self._wake.set()
+        self._room.set()
         cleanups, self._cleanups = self._cleanups, []
         subscriptions, self.subscriptions = self.subscriptions, {}
         for unsubscribe in subscriptions.values():
@@ -123,5 +146,7 @@ class Peer:
                     await self._wake.wait()
                     continue
                 text = self._queue.popleft()
+                if len(self._queue) <= self.low_water:
+                    self._room.set()
                 await self._send(text)
                 self.sent += 1

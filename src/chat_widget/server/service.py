@@ -24,6 +24,7 @@ import asyncio
 import hmac
 import logging
 import secrets
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,7 +128,13 @@ class Feed:
     """One peer's subscription to one conversation, with exactly-once delivery.
 
     ``agent``: deliver only events whose audience names this agent, or history
-    up to seq ``history`` (None: every event, the agents' view before issue 6)."""
+    up to seq ``history`` (None: every event, the agents' view before issue 6).
+
+    While the backlog streams (``replaying``), live events wait in ``buffer``;
+    if more than the peer's send-queue limit pile up there, the buffer is
+    dropped (``lost``) and the replay reads them from the store instead (every
+    published event is already committed), so a long replay never closes a
+    reader that keeps reading."""
 
     def __init__(
         self,
@@ -143,35 +150,42 @@ class Feed:
         self.history = history
         self.high = high
         self.replaying = True
-        self.buffer: list[StoredEvent] = []
+        self.lost = False
+        self.stopped = False
+        self.buffer: deque[StoredEvent] = deque()
 
     def on_event(self, event: StoredEvent) -> None:
         if self.replaying:
             if len(self.buffer) >= self.peer.limit:
-                self.peer.close(1008, "slow reader: replay buffer full")
-                return
-            self.buffer.append(event)
+                self.buffer.clear()
+                self.lost = True
+            else:
+                self.buffer.append(event)
         else:
             self.deliver(event)
 
-    def deliver(self, event: StoredEvent) -> None:
+    def wants(self, event: StoredEvent) -> bool:
+        """Whether ``event`` is new for this feed and visible to its peer (moves ``high``)."""
         if event.seq <= self.high:
-            return
+            return False
         self.high = event.seq
         if self.agents_view:
-            if (
+            return (
                 self.agent is None
                 or event.audience is None
                 or self.agent in event.audience
                 or event.seq <= self.history
-            ):
-                self.peer.push(event.body)
-        elif event.visibility == p.Visibility.ALL and event.type not in CONSULT_EVENTS:
+            )
+        return event.visibility == p.Visibility.ALL and event.type not in CONSULT_EVENTS
+
+    def deliver(self, event: StoredEvent) -> None:
+        if self.wants(event):
             self.peer.push(event.body)
 
     def go_live(self) -> None:
+        """End the replay at once, delivering what was buffered (no flow control)."""
         self.replaying = False
-        buffered, self.buffer = self.buffer, []
+        buffered, self.buffer = self.buffer, deque()
         for event in buffered:
             self.deliver(event)
 
@@ -339,18 +353,31 @@ class ChatService:
         old = peer.subscriptions.pop(conversation, None)
         if old is not None:
             old()
-        peer.subscriptions[conversation] = self.fanout.subscribe(topic(conversation), feed.on_event)
-        high = after_seq
-        for _ in range(1_000_000):  # bounded: pages of replay_page events
-            rows = await self.store.read_events(conversation, high, self.config.replay_page)
+        unsubscribe = self.fanout.subscribe(topic(conversation), feed.on_event)
+
+        def stop() -> None:
+            feed.stopped = True
+            unsubscribe()
+
+        peer.subscriptions[conversation] = stop
+        page = self.config.replay_page
+        for _ in range(10_000_000):  # bounded: pages of replay_page events
+            if peer.closed or feed.stopped:
+                return
+            feed.lost = False
+            rows = await self.store.read_events(conversation, feed.high, page)
             for event in rows:
-                feed.deliver(event)
-            if not rows or peer.closed:
-                break
-            high = rows[-1].seq
-            if len(rows) < self.config.replay_page:
-                break
-        feed.go_live()
+                if feed.wants(event):
+                    await peer.backlog(event.body)
+            if len(rows) >= page or feed.lost:
+                continue
+            while feed.buffer and not feed.lost and not feed.stopped:  # live meanwhile
+                event = feed.buffer.popleft()
+                if feed.wants(event):
+                    await peer.backlog(event.body)
+            if not feed.lost:
+                feed.replaying = False
+                return
 
     async def get_conversation(self, conversation: str) -> Conversation | None:
         conv = self.conversations.get(conversation)
@@ -500,8 +527,14 @@ class ChatService:
         self.router.agent_connected(me, frame.ready, skills)
         self._publish_presence(me, presence)
         peer.on_close(lambda: self.router.agent_disconnected(me))
-        for im in await self.store.read_im(me, frame.im_after, 10_000):
-            peer.push(self._im_frame(im).to_json())
+        im_after = frame.im_after
+        for _ in range(10_000_000):  # bounded: pages of missed IMs, with flow control
+            ims = await self.store.read_im(me, im_after, self.config.replay_page)
+            for im in ims:
+                await peer.backlog(self._im_frame(im).to_json())
+            if len(ims) < self.config.replay_page or peer.closed:
+                break
+            im_after = ims[-1].id
         for conversation, last_seq in frame.resume.items():
             conv = await self.get_conversation(conversation)
             if conv is not None and (me in conv.seen or conv.record.owner == me):
