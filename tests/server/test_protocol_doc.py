@@ -61,6 +61,12 @@ frames reject unknown keys, clients should ignore unknown keys in server frames.
   (`SendMessage`, `PushUrl`, `SetDisposition`, `AddNote`, `EndChat`, `MarkDone`,
   `Accept`) is acknowledged with the original `seq` and stored once, also across server
   restarts (the `(conversation, sender, clientId)` triple is unique in the store).
+  Duplicates are checked before the chat's state: a resend after `EndChat` or
+  `MarkDone` is still acknowledged with the original `seq`.
+* `RequestChat` is idempotent too: resent with the same `id` from the same client
+  address within `request_retry_window` (60 s of server clock), it gets the same
+  conversation and token (`ChatStarted`) instead of a second chat. The id is then a
+  secret for that window: clients make it unguessable (random).
 * Every conversation event has a `seq`: 1, 2, 3, ... per conversation, assigned by
   the server, never reused. Events are fanned out only after their commit, in `seq`
   order. A client remembers the last `seq` it saw per conversation.
@@ -273,6 +279,8 @@ def render() -> str:
             "history",
             f"* authentication deadline {cfg.auth_timeout:g} s, offer timeout "
             f"{cfg.offer_timeout:g} s, typing expiry {cfg.typing_timeout:g} s (server clock)",
+            f"* `RequestChat` retry window: {cfg.request_retry_window:g} s of server clock "
+            "(`request_retry_window`), same id and client address",
             "* history in memory: only open conversations' ids and client ids; events are "
             f"replayed from the store in pages of {cfg.replay_page}",
         ]

@@ -126,7 +126,14 @@ class ChatServer:
     async def _handler(self, ws: ServerConnection) -> None:
         origin = ws.request.headers.get("Origin") if ws.request is not None else None
         cfg = self.config
-        peer = Peer(ws.send, ws.close, limit=cfg.send_queue_limit, browser=origin is not None)
+        address = str(ws.remote_address[0]) if ws.remote_address else ""
+        peer = Peer(
+            ws.send,
+            ws.close,
+            limit=cfg.send_queue_limit,
+            browser=origin is not None,
+            address=address,
+        )
         peer.start()
         self.peers.add(peer)
         deadline = self.clock.call_later(cfg.auth_timeout, lambda: self._auth_expired(peer))

@@ -26,6 +26,7 @@ class ServerConfig:
     typing_timeout: float = 10.0
     agent_capacity: int = 3
     replay_page: int = 500
+    request_retry_window: float = 60.0  # a RequestChat resent with its id gets the same chat
     close_timeout: float = 5.0
     push_url_text: str = "Please click the link your agent sent: {url}"
     extra_headers: dict[str, str] = field(default_factory=dict)

@@ -52,11 +52,13 @@ class Peer:
         *,
         limit: int,
         browser: bool,
+        address: str = "",
     ) -> None:
         self._send = send
         self._close = close
         self.limit = limit
         self.browser = browser  # sent an Origin header: may only ever be a customer
+        self.address = address  # the client's IP address (limits, RequestChat retries)
         self.principal: Principal | None = None
         self.closed = False
         self._queue: deque[str] = deque()

@@ -53,6 +53,24 @@ TEAM_FRAMES = (
     p.MarkImRead,
 )
 
+# frames that store an event under the sender's client id: a resend is acknowledged with
+# the original seq whatever the chat's state is now (checked before state and ownership)
+RETRYABLE = (
+    p.SendMessage,
+    p.SendPushUrl,
+    p.SetDisposition,
+    p.AddNote,
+    p.EndChat,
+    p.MarkDone,
+    p.RequestTransfer,
+    p.CancelTransfer,
+    p.InviteToConference,
+    p.LeaveConference,
+    p.StartConsultation,
+    p.SendConsultMessage,
+    p.EndConsultation,
+)
+
 SYSTEM = p.Participant(nickname="System", participant_id="system", type=p.ParticipantType.SYSTEM)
 CUSTOMER_ID = "customer"
 LIVE = ("queued", "active")
@@ -69,6 +87,18 @@ class ServiceError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+@dataclass(slots=True)
+class ChatRequest:
+    """A ``RequestChat`` remembered for ``request_retry_window``: a resend of the same id
+    from the same address gets the same chat and token instead of a second chat."""
+
+    conversation: str
+    token: str
+    address: str
+    expires: float
+    started: asyncio.Future[None]
 
 
 @dataclass(slots=True)
@@ -213,6 +243,7 @@ class ChatService:
         self.presence: dict[str, str] = {}
         self.unread: dict[str, dict[str, int]] = {}  # agent -> colleague -> unread IMs
         self.im_client_ids: dict[tuple[str, str], int] = {}
+        self.requests: dict[str, ChatRequest] = {}  # RequestChat id -> chat (retry window)
         self.next_im = 1
 
     # -- start-up ------------------------------------------------------------------
@@ -336,6 +367,19 @@ class ChatService:
             return True
         return False
 
+    async def _retried(self, peer: Peer, conversation: str, sender: str, frame_id: str) -> bool:
+        """A resend of a frame already stored (or being stored) in ``conversation`` by
+        ``sender``: acknowledged with the original seq, even after the chat ended or was
+        done and left memory."""
+        conv = self.conversations.get(conversation)
+        if conv is not None:
+            return self._duplicate(peer, conv, sender, frame_id)
+        seq = await self.store.find_client_id(conversation, sender, frame_id)
+        if seq is None:
+            return False
+        peer.push(p.Ack(id=frame_id, conversation=conversation, seq=seq).to_json())
+        return True
+
     # -- subscriptions -------------------------------------------------------------------
     async def attach(
         self,
@@ -449,7 +493,7 @@ class ChatService:
             elif isinstance(peer.principal, AgentPrincipal):
                 await self._agent_frame(peer, peer.principal, frame)
             else:
-                self._customer_frame(peer, peer.principal, frame)
+                await self._customer_frame(peer, peer.principal, frame)
         except ServiceError as exc:
             conversation = getattr(frame, "conversation", None)
             peer.push(
@@ -623,6 +667,13 @@ class ChatService:
 
     async def _agent_frame(self, peer: Peer, who: AgentPrincipal, frame: p.ClientFrame) -> None:
         me = who.participant
+        if isinstance(frame, RETRYABLE) and await self._retried(
+            peer,
+            frame.conversation,
+            who.agent.id,
+            frame.id,
+        ):
+            return
         if isinstance(frame, p.SetReady | p.SetPresence):
             if isinstance(frame, p.SetReady):
                 presence = "ready" if frame.ready else "not_ready"
@@ -1082,25 +1133,66 @@ class ChatService:
 
     # -- customers -------------------------------------------------------------------------
     async def _request_chat(self, peer: Peer, frame: p.RequestChat) -> None:
+        now = self.clock.now()
+        for key in [k for k, r in self.requests.items() if r.expires <= now]:
+            del self.requests[key]
+        request = self.requests.get(frame.id)
+        if request is not None and request.address == peer.address:
+            await self._request_retried(peer, frame, request)
+            return
         conversation = "c" + secrets.token_hex(8)
         token = secrets.token_urlsafe(24)
         contact = frame.model_dump(
             include={"nickname", "email", "phone", "subject"}, exclude_none=True
         )
-        record = ConversationRecord(conversation, hash_token(token), contact, self.clock.now())
+        record = ConversationRecord(conversation, hash_token(token), contact, now)
         conv = Conversation(record)
         self.conversations[conversation] = conv
         self.store.create_conversation(record)
         _seq, fut = self.emit(conv, p.ParticipantJoined, conv.customer(), client_id=frame.id)
-        await fut  # durable before the customer learns the id
-        peer.principal = CustomerPrincipal(conversation, conv.customer())
+        if request is None:  # another address's id is not a retry, and keeps its entry
+            self.requests[frame.id] = ChatRequest(
+                conversation, token, peer.address, now + self.config.request_retry_window, fut
+            )
+        try:
+            await fut  # durable before the customer learns the id
+        except Exception:  # not stored: a retry with the same id starts afresh
+            self.conversations.pop(conversation, None)
+            if request is None:
+                self.requests.pop(frame.id, None)
+            raise
+        await self._chat_started(peer, frame.id, conv, token, resumed=False)
+        self.router.enqueue(conversation)
+
+    async def _request_retried(
+        self, peer: Peer, frame: p.RequestChat, request: ChatRequest
+    ) -> None:
+        """The same RequestChat again (its ChatStarted was lost): the same chat, not a new one."""
+        try:
+            await asyncio.shield(request.started)
+        except Exception:
+            raise ServiceError(
+                p.ErrorCode.INTERNAL, "could not store the chat; retry with the same id"
+            ) from None
+        conv = await self.get_conversation(request.conversation)
+        if conv is None:
+            raise ServiceError(p.ErrorCode.NOT_FOUND, "the chat is gone")
+        await self._chat_started(peer, frame.id, conv, request.token, resumed=False)
+
+    async def _chat_started(
+        self, peer: Peer, frame_id: str, conv: Conversation, token: str, *, resumed: bool
+    ) -> None:
+        peer.principal = CustomerPrincipal(conv.id, conv.customer())
         peer.push(
             p.ChatStarted(
-                id=frame.id, conversation=conversation, token=token, participant_id=CUSTOMER_ID
+                id=frame_id,
+                conversation=conv.id,
+                token=token,
+                participant_id=CUSTOMER_ID,
+                resumed=resumed,
             ).to_json()
         )
-        await self.attach(peer, conversation, 0, agents_view=False)
-        self.router.enqueue(conversation)
+        await self.attach(peer, conv.id, 0, agents_view=False)
 
     async def _resume_chat(self, peer: Peer, frame: p.ResumeChat) -> None:
         conv = await self.get_conversation(frame.conversation)
@@ -1118,10 +1210,16 @@ class ChatService:
         )
         await self.attach(peer, conv.id, frame.last_seq, agents_view=False)
 
-    def _customer_frame(self, peer: Peer, who: CustomerPrincipal, frame: p.ClientFrame) -> None:
+    async def _customer_frame(
+        self, peer: Peer, who: CustomerPrincipal, frame: p.ClientFrame
+    ) -> None:
         conversation = getattr(frame, "conversation", None)
         if conversation is not None and conversation != who.conversation:
             raise ServiceError(p.ErrorCode.FORBIDDEN, "customers may act only on their own chat")
+        if isinstance(frame, RETRYABLE) and await self._retried(
+            peer, who.conversation, CUSTOMER_ID, frame.id
+        ):
+            return
         conv = self.conversations.get(who.conversation)
         if conv is None:
             raise ServiceError(p.ErrorCode.INVALID_STATE, "this chat is over")

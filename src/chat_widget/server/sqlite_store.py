@@ -296,6 +296,13 @@ class SQLiteStore:
         ).fetchone()
         return None if row is None else self._record(row)
 
+    async def find_client_id(self, conversation: str, sender: str, client_id: str) -> int | None:
+        row = self._reader.execute(
+            "SELECT seq FROM events WHERE conversation = ? AND sender = ? AND client_id = ?",
+            (conversation, sender, client_id),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
     async def open_conversations(self) -> list[ConversationRecord]:
         rows = self._reader.execute(
             "SELECT id, token_hash, contact, created, state, owner FROM conversations"

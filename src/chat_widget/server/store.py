@@ -113,6 +113,10 @@ class EventStore(Protocol):
 
     async def get_conversation(self, conversation: str) -> ConversationRecord | None: ...
 
+    async def find_client_id(self, conversation: str, sender: str, client_id: str) -> int | None:
+        """The seq of the event ``sender`` stored in ``conversation`` under ``client_id``."""
+        ...
+
     async def open_conversations(self) -> list[ConversationRecord]:
         """Every conversation not yet done, with last seq and client ids (restart)."""
         ...

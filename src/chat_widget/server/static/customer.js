@@ -62,6 +62,7 @@
     li.dataset.kind = kind;
     if (opts.mine) li.classList.add("mine");
     if (opts.seq) li.dataset.seq = String(opts.seq);
+    if (ms) li.dataset.time = new Date(ms).toISOString(); // the server's time (utcTime)
     if (who !== null) {
       const meta = document.createElement("span");
       meta.className = "meta";
