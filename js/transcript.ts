@@ -55,7 +55,7 @@ export function renderEntry(e: EntryView, ctx: Ctx, onContactDetail?: (kind: "ph
       "data-index": String(e.i),
       role: "article",
     },
-    h("span", { class: "cw-meta" }, h("time", {}, formatClockTime(e.t)), " ", e.k === "notice" ? "" : h("span", { class: "cw-sender" }, ...who)),
+    h("span", { class: "cw-meta" }, h("time", { datetime: isoTime(e.t) }, formatClockTime(e.t)), " ", e.k === "notice" ? "" : h("span", { class: "cw-sender" }, ...who)),
     body,
   );
 }
@@ -162,4 +162,10 @@ export function mountTranscript(ctx: Ctx, onContactDetail?: (kind: "phone" | "em
       if (wasHidden && !el.hidden && pinned) scrollToEnd();
     },
   };
+}
+
+/** The entry's clock time as ISO 8601 for ``<time datetime>`` ("" if out of range). */
+export function isoTime(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? "" : d.toISOString();
 }

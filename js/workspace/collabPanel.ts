@@ -112,7 +112,9 @@ export function mountCollabPanel(
       setText(leaveBtn, L.leaveConference);
       transferBtn.disabled = !active || busy || Boolean(co?.conference);
       conferenceBtn.disabled = !active || busy || Boolean(co?.conference);
-      consultBtn.disabled = !active || consulting;
+      // only the chat's owner hands over or consults (the server refuses the guest)
+      const owner = !co?.owner || co.owner.id === s.agent?.id;
+      consultBtn.disabled = !active || consulting || !owner;
       leaveBtn.hidden = !co?.conference;
       leaveBtn.disabled = !active;
       // pending transfer / invitation

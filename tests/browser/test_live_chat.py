@@ -128,6 +128,12 @@ def test_customer_and_agent_live(
         customer.context.close()
 
 
+def entry_time(entry: Locator) -> str | None:
+    """The stored time an agent view gives an entry (``<time datetime>``)."""
+    expect(entry).to_have_count(1)
+    return entry.locator("time").get_attribute("datetime")
+
+
 def _pane(ws: Locator, sid: str) -> Locator:
     return ws.locator(f"[data-testid=chat-pane][data-session-id={sid}]")
 
@@ -173,7 +179,13 @@ def test_two_agents_transfer_and_conference(
         dialog.get_by_test_id("transfer-note").fill("Double payment, invoice 2026-0315")
         dialog.get_by_test_id("dialog-confirm").click()
         expect(second.get_by_test_id("accept")).to_be_visible()
-        expect(second).to_contain_text("Double payment, invoice 2026-0315")
+        # the receiver sees what kind of offer it is, from whom, and the note (as text)
+        expect(second.get_by_test_id("offer-kind")).to_have_attribute("data-kind", "transfer")
+        expect(second.get_by_test_id("offer-from")).to_contain_text("Alice")
+        expect(second.get_by_test_id("offer-note")).to_have_text(
+            "Note: Double payment, invoice 2026-0315"
+        )
+        expect(second.get_by_test_id("offer-countdown")).to_be_visible()
         screenshot(page_b if second is ws_b else page, "live-03-transfer-offer", second)
         second.get_by_test_id("accept").click()
         expect(transcript).to_contain_text("transferred from")
@@ -188,8 +200,19 @@ def test_two_agents_transfer_and_conference(
         dialog2.locator("[data-target-kind=agent]").first.click()
         dialog2.get_by_test_id("dialog-confirm").click()
         expect(first.get_by_test_id("accept")).to_be_visible()
+        expect(first.get_by_test_id("offer-kind")).to_have_attribute("data-kind", "conference")
+        expect(first.get_by_test_id("offer-from")).to_contain_text("Bob")
         first.get_by_test_id("accept").click()
         expect(second.locator("[data-testid=participant][data-role=conference]")).to_have_count(1)
+        # the guest may leave but not hand over or consult: that is the owner's
+        expect(first.get_by_test_id("consult-open")).to_be_disabled()
+        expect(second.get_by_test_id("consult-open")).to_be_enabled()
+        # one truth: both views name the server's owner (Bob) and the same members
+        for ws in (first, second):
+            owner = ws.locator("[data-testid=participant][data-role=owner]")
+            expect(owner).to_have_attribute("data-participant-id", "bob")
+            guest = ws.locator("[data-testid=participant][data-role=conference]")
+            expect(guest).to_have_attribute("data-participant-id", "alice")
         expect(transcript.locator("li.notice").last).to_contain_text("joined the chat")
         _say(customer, "Hello both of you")
         expect(
@@ -207,6 +230,14 @@ def test_two_agents_transfer_and_conference(
         )
         assert "I was charged twice" in out and "Hello both of you" in out, out
         assert out.endswith("accepted"), out
+        # every entry keeps the server's time: the same in both views and on the page
+        for text in ("I was charged twice", "Hello both of you"):
+            times = [
+                entry_time(ws.locator("[data-testid=entry]").filter(has_text=text))
+                for ws in (first, second)
+            ]
+            on_page = transcript.locator("li").filter(has_text=text).get_attribute("data-time")
+            assert times[0] == times[1] == on_page and on_page, (text, times, on_page)
         screenshot(customer, "live-04-customer-conference")
         screenshot(first_page, "live-05-agent-conference", first)
         # the guest leaves; the owner keeps the chat; the customer sees it

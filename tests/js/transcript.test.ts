@@ -73,3 +73,12 @@ describe("URL checks", () => {
     expect(splitParts("a https://x.org b", false).map((p) => p.kind)).toEqual(["text", "url", "text"]);
   });
 });
+
+describe("entry time", () => {
+  it("carries the stored time as <time datetime>, empty when out of range", () => {
+    const el = renderEntry({ ...entry(0, "hi"), t: Date.UTC(2026, 11, 5, 19, 30, 25, 120) }, ctx());
+    expect(el.querySelector("time")?.getAttribute("datetime")).toBe("2026-12-05T19:30:25.120Z");
+    const far = renderEntry({ ...entry(1, "x"), t: Number.MAX_VALUE }, ctx());
+    expect(far.querySelector("time")?.getAttribute("datetime")).toBe("");
+  });
+});
