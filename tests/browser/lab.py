@@ -288,12 +288,18 @@ class PageWatch:
         page.on("pageerror", lambda e: self.errors.append(str(e)))
 
 
-_CELL_ERROR_JS = """
+_CELL_ERROR_JS = r"""
 (i) => {
   const model = window.jupyterapp.shell.currentWidget.content.widgets[i].model;
   if (model.type !== 'code') return null;
   const err = model.outputs.toJSON().find((o) => o.output_type === 'error');
-  return err ? err.ename + ': ' + err.evalue : null;
+  if (!err) return null;
+  // the notebook's own frames ("Cell In[n], line m") say which line failed
+  const tb = (err.traceback || [])
+    .map((f) => f.replace(/\u001b\[[0-9;]*m/g, ''))
+    .filter((f) => f.startsWith('Cell In'))
+    .join('\n');
+  return err.ename + ': ' + err.evalue + '\n' + tb;
 }
 """
 
