@@ -7,6 +7,7 @@ import { h, setText } from "./dom";
 import { labelsFor } from "./labels";
 import { timerColour, type TimerColour } from "./timer";
 import { mountChatHost, type ChatHost } from "./workspace/chatHost";
+import { mountConsultedPanel } from "./workspace/consultedPanel";
 import { mountDialog } from "./workspace/dialog";
 import { mountInteractionBar } from "./workspace/interactionBar";
 import { mountSidePanel } from "./workspace/sidePanel";
@@ -34,12 +35,15 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
   const dialog = mountDialog(labels, () => model.get("directory") ?? {}, me, (sid, name, args) =>
     model.send({ type: "action", session_id: sid, name, args }),
   );
+  const consulted = mountConsultedPanel(labels, () => model.get("consultations") ?? [], (name, args) =>
+    model.send({ type: "action", name, args }),
+  );
   const bar = mountInteractionBar(labels, (sid) => select(sid));
   const panes = h("div", { class: "cw-ws-panes" });
   const side = mountSidePanel(labels, () => model.get("directory") ?? {}, () => model.get("im") ?? {}, me, (name, args) =>
     model.send({ type: "action", name, args }),
   );
-  const main = h("div", { class: "cw-ws-main" }, h("div", { class: "cw-ws-barwrap" }, bar.el, bar.preview), panes);
+  const main = h("div", { class: "cw-ws-main" }, h("div", { class: "cw-ws-barwrap" }, bar.el, bar.preview), consulted.el, panes);
   const root = h("div", { class: "chat-widget cw-workspace", "data-testid": "workspace", role: "region" },
     clockStrip.el, error, h("div", { class: "cw-ws-layout" }, main, side.el), dialog.el);
   el.append(root);
@@ -80,6 +84,7 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
     clockStrip.update();
     bar.update(order, hosts, selected);
     side.update();
+    consulted.update();
     dialog.update();
   }
 
@@ -96,6 +101,7 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
   function loop(): void {
     for (const host of hosts.values()) host.tick();
     bar.tick(hosts);
+    consulted.tick(wsCtx.now());
     frame = requestAnimationFrame(loop);
   }
 
@@ -121,7 +127,7 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
     },
   });
 
-  const events = ["change:chats", "change:order", "change:clock", "change:locale", "change:error", "change:virtual_clock", "change:directory", "change:im", "change:agent"];
+  const events = ["change:chats", "change:order", "change:clock", "change:locale", "change:error", "change:virtual_clock", "change:directory", "change:im", "change:agent", "change:consultations"];
   for (const ev of events) model.on(ev, update);
   model.on("msg:custom", onMessage);
   update();

@@ -30,6 +30,22 @@ export interface CollabView {
   consultation: ConsultationView | null;
 }
 
+/** A colleague's consultation of this agent (model/collaboration.py IncomingConsultation.to_dict). */
+export interface IncomingConsultationView {
+  id: string;
+  session_id: string;
+  from_id: string;
+  from_name: string;
+  contact_name: string;
+  medium: "chat" | "voice";
+  state: "requested" | "ringing" | "active" | "on_hold" | "ended" | "declined";
+  messages: { from: string; text: string; t: number; mine: boolean }[];
+  offered_at_ms: number | null;
+  expires_at_ms: number | null;
+  connected_at_ms: number | null;
+  ended_at_ms: number | null;
+}
+
 export interface WorkspaceChat extends ViewState {
   collab?: CollabView;
 }
@@ -74,6 +90,7 @@ export interface WorkspaceModel {
   order: string[];
   directory: DirectoryView;
   im: ImView;
+  consultations: IncomingConsultationView[];
   agent: { name: string; id: string };
   clock: ClockState;
   locale: string;

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from .lab import CHROMIUM_ARGS, Lab, chromium_path, new_page, start_lab, stop_lab
+from .live_server import ServerThread
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +39,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture
+def chat_server(tmp_path: Path) -> Iterator[ServerThread]:
+    srv = ServerThread(tmp_path / "live.sqlite")
+    srv.start()
+    yield srv
+    srv.stop()

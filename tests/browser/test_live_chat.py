@@ -1,90 +1,16 @@
 """Live chat in a real browser: the customer page and agents in JupyterLab (issues 5, 6).
 
-The chat server runs in a thread of this test process on 127.0.0.1 with a temporary
-SQLite database and real time; the customer page is served by it. Waits use
-playwright's ``expect``; nothing sleeps for a fixed time.
+The chat server runs in a thread of this test process (``live_server``, fixture
+``chat_server``) with real time. Waits use playwright's ``expect``; nothing sleeps
+for a fixed time.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from chat_widget.server import ChatServer, ServerConfig
-
-from .lab import Lab, new_page, open_notebook, run_cell, run_code, run_py, screenshot
-
-
-class ServerThread:
-    """``ChatServer`` on its own event loop in a thread (real clock)."""
-
-    def __init__(self, db: Path) -> None:
-        self.server = ChatServer(ServerConfig(host="127.0.0.1", port=0, db=str(db)))
-        self.loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-
-        async def main() -> None:
-            await self.server.start()
-            self._stop = asyncio.Event()
-            self._ready.set()
-            await self._stop.wait()
-            await self.server.stop()
-
-        self.loop.run_until_complete(main())
-
-    def start(self) -> None:
-        self.thread.start()
-        assert self._ready.wait(30), "chat server did not start"
-
-    def stop(self) -> None:
-        if self._stop is not None:
-            self.loop.call_soon_threadsafe(self._stop.set)
-        self.thread.join(30)
-
-
-@pytest.fixture
-def chat_server(tmp_path: Path) -> Iterator[ServerThread]:
-    srv = ServerThread(tmp_path / "live.sqlite")
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-def _agent_notebook(
-    lab: Lab, page: Page, name: str, url: str, token: str, widget: str, ready: bool = True
-) -> None:
-    code = (
-        "from chat_widget import ChatWidget, WebSocketBackend, WorkspaceWidget\n"
-        f"backend = WebSocketBackend({url!r}, token={token!r}, ready={ready!r})\n"
-        f"w = {widget}(backend)\n"
-        "w"
-    )
-    open_notebook(page, lab, lab.write_notebook(name, [code]))
-    run_cell(page, 0)
-
-
-def _customer(browser: Browser, srv: ServerThread, nickname: str) -> Page:
-    page = new_page(browser)
-    page.goto(srv.server.http_url)
-    page.get_by_test_id("start-form").locator("#nickname").fill(nickname)
-    page.get_by_test_id("start-chat").click()
-    expect(page.get_by_test_id("customer-status")).to_have_attribute("data-status", "connected")
-    return page
-
-
-def _say(customer: Page, text: str) -> None:
-    customer.get_by_test_id("customer-input").fill(text)
-    customer.get_by_test_id("customer-send").click()
+from .lab import Lab, new_page, run_code, run_py, screenshot
+from .live_server import ServerThread, agent_notebook, customer_page, say
 
 
 def test_customer_and_agent_live(
@@ -92,10 +18,10 @@ def test_customer_and_agent_live(
 ) -> None:
     """Issue 5: messages, typing both ways, a pushed URL as a link with the please-click text."""
     _, token = chat_server.server.store.add_agent("Alice Agent")
-    _agent_notebook(lab, page, "live_one.ipynb", chat_server.server.url, token, "ChatWidget")
+    agent_notebook(lab, page, "live_one.ipynb", chat_server.server.url, token, "ChatWidget")
     root = page.locator(".chat-widget").first
     expect(root).to_be_visible()
-    customer = _customer(browser, chat_server, "Carla")
+    customer = customer_page(browser, chat_server, "Carla")
     try:
         root.get_by_test_id("accept").click()
         expect(root.get_by_test_id("contact-name")).to_have_text("Carla")
@@ -146,24 +72,24 @@ def test_two_agents_transfer_and_conference(
     _, at = store.add_agent("Alice")
     _, bt = store.add_agent("Bob")
     url = chat_server.server.url
-    _agent_notebook(lab, page, "live_alice.ipynb", url, at, "WorkspaceWidget")
+    agent_notebook(lab, page, "live_alice.ipynb", url, at, "WorkspaceWidget")
     ws_a = page.get_by_test_id("workspace")
     expect(ws_a).to_be_visible()
     page_b = new_page(browser)
     customer: Page | None = None
     try:
-        _agent_notebook(lab, page_b, "live_bob.ipynb", url, bt, "WorkspaceWidget", ready=False)
+        agent_notebook(lab, page_b, "live_bob.ipynb", url, bt, "WorkspaceWidget", ready=False)
         ws_b = page_b.get_by_test_id("workspace")
         expect(ws_b).to_be_visible()
         expect(ws_a.locator("[data-testid=directory-agent]")).to_have_count(1)
-        customer = _customer(browser, chat_server, "Carla")
+        customer = customer_page(browser, chat_server, "Carla")
         transcript = customer.get_by_test_id("customer-transcript")
         # Alice is the only ready agent: the chat is offered to her
         first, second, first_page, second_name = ws_a, ws_b, page, "Bob"
         expect(ws_a.locator("[data-testid=directory-agent][data-presence=busy]")).to_have_count(1)
         first.get_by_test_id("accept").click()
         expect(transcript).to_contain_text("joined the chat")
-        _say(customer, "I was charged twice")
+        say(customer, "I was charged twice")
         expect(first.locator("[data-testid=entry][data-sender-role=contact]")).to_contain_text(
             "charged twice"
         )
@@ -214,7 +140,7 @@ def test_two_agents_transfer_and_conference(
             guest = ws.locator("[data-testid=participant][data-role=conference]")
             expect(guest).to_have_attribute("data-participant-id", "alice")
         expect(transcript.locator("li.notice").last).to_contain_text("joined the chat")
-        _say(customer, "Hello both of you")
+        say(customer, "Hello both of you")
         expect(
             second.locator("[data-testid=entry][data-sender-role=contact]").last
         ).to_contain_text("Hello both of you")

@@ -16,7 +16,7 @@ import time
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from .lab import Lab, open_notebook, run_cell, screenshot, widget_root
-from .test_live_chat import ServerThread, _agent_notebook, _customer, chat_server  # noqa: F401
+from .live_server import ServerThread, customer_page
 
 QUICK_PATH = """
 from chat_widget import ChatWidget, MockBackend, SessionConfig, Thresholds
@@ -102,7 +102,7 @@ def test_live_chat_on_the_real_clock(
     lab: Lab,
     page: Page,
     browser: Browser,
-    chat_server: ServerThread,  # noqa: F811
+    chat_server: ServerThread,
 ) -> None:
     """Customer page + agent widget: typing both ways, reminder 0:00 at accept, a reply
     resets it, the next customer message turns it yellow after 3 s."""
@@ -121,7 +121,7 @@ def test_live_chat_on_the_real_clock(
     expect(root.get_by_test_id("waiting")).to_be_visible()
     # the backend's clock has run for a while when the customer arrives (typing_timeout 3 s)
     page.wait_for_timeout(4_000)
-    customer = _customer(browser, chat_server, "Carla")
+    customer = customer_page(browser, chat_server, "Carla")
     try:
         timer = root.get_by_test_id("reply-timer")
         expect(root.get_by_test_id("offer")).to_contain_text("Carla")

@@ -11,6 +11,12 @@ describe("labels", () => {
       "Annehmen", "Ablehnen", "Ignorieren", "Teilnehmeraktion", "Klassifizierungscode", "Notiz", "Beenden", "Fertig", "Senden",
     ]);
   });
+  it("says Rückfrage as the seed does, and speaks gender-neutrally of team members", () => {
+    expect([DE.consult, DE.consultation, DE.consultToConference, DE.consultToTransfer]).toEqual([
+      "Rückfrage", "Rückfrage", "In Konferenz umwandeln", "An diese Person weiterleiten",
+    ]);
+    for (const v of Object.values(DE)) expect(v).not.toMatch(/Rücksprache|Kolleg|\bihn\b/);
+  });
   it("falls back to English for unknown locales", () => {
     expect(labelsFor("fr")).toBe(EN);
   });
