@@ -150,9 +150,15 @@ LIMITS
 ## Durability
 
 SQLite in WAL mode, `PRAGMA synchronous=FULL` (default, `--synchronous`), events
-written in group commits (one transaction and one fsync for everything submitted
-during one turn of the event loop),
-acknowledged and fanned out only after their commit. A crash (SIGKILL, power loss)
+written in group commits by one writer thread, off the event loop (one transaction
+and one fsync for everything submitted while the previous commit ran),
+acknowledged and fanned out only after their commit. A write that fails fails alone:
+the other events of its batch are stored, and the later events of the same
+conversation already queued behind it fail too (`internal`), so seqs stay without
+gaps; a retry with the same id is stored once the cause is gone. If another process
+holds the database's write lock (a backup, an `sqlite3` shell), the server keeps
+serving every connection; writes wait up to `store_busy_timeout` (5 s) and then fail
+with `unavailable` (nothing stored; retry with the same id). A crash (SIGKILL, power loss)
 can lose only events that were never acknowledged nor shown to anyone; clients
 resend them with the same ids. SIGTERM closes every connection with 1001 (going
 away) and commits what is queued before the process exits.
@@ -177,6 +183,8 @@ ERRORS = {
     "offer_not_available": "Accept/Reject of a chat not (or no longer) offered to this agent",
     "invalid_url": "pushed URL refused (only http/https, checked on the normalised URL)",
     "internal": "the server could not store the event; retry with the same id",
+    "unavailable": "the store did not take the event in time (database locked by another "
+    "process, `store_busy_timeout`); nothing was stored, retry with the same id",
 }
 
 CLIENT = [

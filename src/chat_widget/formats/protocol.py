@@ -55,6 +55,7 @@ class ErrorCode(StrEnum):
     OFFER_NOT_AVAILABLE = "offer_not_available"
     INVALID_URL = "invalid_url"
     INTERNAL = "internal"
+    UNAVAILABLE = "unavailable"
 
 
 class ParticipantType(StrEnum):

@@ -59,7 +59,9 @@ class ChatServer:
         self.realtime = clock is None
         self.clock = clock or VirtualClock(start=time.time())
         self.store: EventStore = store or SQLiteStore(
-            self.config.db, synchronous=self.config.synchronous
+            self.config.db,
+            synchronous=self.config.synchronous,
+            busy_timeout=self.config.store_busy_timeout,
         )
         self.fanout: FanOut = fanout or LocalFanOut()
         self.service = ChatService(self.store, self.fanout, self.clock, self.config)

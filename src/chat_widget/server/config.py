@@ -16,6 +16,7 @@ class ServerConfig:
     db: str = "chats.sqlite"
     origins: tuple[str, ...] = ()  # empty: the server's own origin (see ChatServer)
     synchronous: str = "FULL"
+    store_busy_timeout: float = 5.0  # wall seconds a write waits for SQLite's write lock
     max_frame_bytes: int = 64 * 1024
     max_text_length: int = MAX_TEXT_LENGTH
     rate_per_second: float = 20.0  # frames per connection, token bucket

@@ -36,7 +36,15 @@ from .fanout import FanOut
 from .peer import AgentPrincipal, CustomerPrincipal, Peer
 from .routing import CHAT, CONFERENCE, TRANSFER, Router
 from .sqlite_store import client_key, hash_token
-from .store import ConversationRecord, ConversationUpdate, EventStore, ImRecord, StoredEvent
+from .store import (
+    ConversationRecord,
+    ConversationUpdate,
+    EventStore,
+    ImRecord,
+    RolledBack,
+    StoreBusy,
+    StoredEvent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -328,6 +336,16 @@ class ChatService:
         future = self.store.append(event, update, committed)
         if key is not None:
             conv.pending[key] = (seq, future)
+
+        def failed(f: asyncio.Future[None]) -> None:
+            if not f.cancelled() and f.exception() is None:
+                return
+            if key is not None:
+                conv.pending.pop(key, None)  # a retry with the same id writes it again
+            if not isinstance(None if f.cancelled() else f.exception(), RolledBack):
+                record.last_seq = min(record.last_seq, seq - 1)  # no gap: reuse this seq
+
+        future.add_done_callback(failed)
         return seq, future
 
     def _ack_after(
@@ -340,14 +358,14 @@ class ChatService:
     ) -> None:
         def done(f: asyncio.Future[None]) -> None:
             if f.cancelled() or f.exception() is not None:
-                log.error("store write failed: %r", None if f.cancelled() else f.exception())
+                exc = None if f.cancelled() else f.exception()
+                if isinstance(exc, StoreBusy):
+                    code, message = p.ErrorCode.UNAVAILABLE, f"{exc}; retry with the same id"
+                else:
+                    log.error("store write failed: %r", exc)
+                    code, message = p.ErrorCode.INTERNAL, "could not store the event; retry"
                 peer.push(
-                    p.Error(
-                        id=frame_id,
-                        code=p.ErrorCode.INTERNAL,
-                        message="could not store the event; retry",
-                        conversation=conv,
-                    ).to_json()
+                    p.Error(id=frame_id, code=code, message=message, conversation=conv).to_json()
                 )
             else:
                 peer.push(p.Ack(id=frame_id, conversation=conv, seq=seq).to_json())
@@ -769,7 +787,8 @@ class ChatService:
         agent_id = who.agent.id
         if conv is not None and agent_id in conv.members:
             if not self._duplicate(peer, conv, agent_id, frame.id):  # accepted before
-                peer.push(p.Ack(id=frame.id, conversation=conv.id).to_json())
+                seq = conv.joined.get(agent_id)
+                peer.push(p.Ack(id=frame.id, conversation=conv.id, seq=seq).to_json())
             return
         previous = None if conv is None else conv.record.owner
         kind = None if conv is None else self.router.try_accept(agent_id, frame.conversation)
@@ -777,6 +796,10 @@ class ChatService:
             raise ServiceError(
                 p.ErrorCode.OFFER_NOT_AVAILABLE, "this chat is not offered to you (any more)"
             )
+        # the same Accept id again for a chat that came back to this agent (transferred
+        # back): a new join, stored without the id (the id's unique key is taken)
+        key = client_key(agent_id, frame.id)
+        client_id = None if key in conv.record.client_ids or key in conv.pending else frame.id
         if kind == TRANSFER and previous is not None:
             self._end_consultation(conv, "the chat was transferred")
             conv.members = [agent_id]
@@ -784,7 +807,7 @@ class ChatService:
                 conv,
                 p.ChatTransferred,
                 who.participant,
-                client_id=frame.id,
+                client_id=client_id,
                 state="active",
                 owner=agent_id,
                 also=(previous,),
@@ -799,7 +822,7 @@ class ChatService:
                 conv,
                 p.ParticipantJoined,
                 who.participant,
-                client_id=frame.id,
+                client_id=client_id,
                 state="active",
                 owner=self.router.owner(conv.id) or agent_id,
             )

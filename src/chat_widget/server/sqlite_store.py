@@ -11,14 +11,24 @@ is accepted for experiments: in WAL mode it still survives a process crash,
 but a power loss can roll back the last commits, which were acknowledged;
 so it is not the default.
 
-Group commit: writes submitted during one turn of the event loop are
-committed together in one transaction (up to ``max_batch`` rows) by a
-callback scheduled on the loop, so one fsync serves many events. The commit
-runs on the loop thread on purpose: a separate writer thread was measured
-to stall behind the GIL under load (every ``execute`` must re-acquire it
-from the busy loop thread), which cost far more than the ~0.7 ms fsync it
-would have hidden. Reads use a second connection (WAL readers do not block
-the writer).
+Group commit, off the event loop: one writer thread takes everything
+submitted since its last transaction (up to ``max_batch`` writes), writes it
+in one transaction with one fsync, then hands the results back to the loop
+(``call_soon_threadsafe``), where ``on_commit`` callbacks and futures run in
+submission order. While a commit or an fsync is running, or another process
+holds the database's write lock (a backup, an ``sqlite3`` shell), the loop
+keeps serving every connection; a write that waited ``busy_timeout`` seconds
+for the lock fails with ``StoreBusy`` (retryable, nothing was stored).
+
+One failed write fails only itself: the batch is first written with
+``executemany``; if a row violates a constraint, the batch is rolled back and
+written again row by row, each under a ``SAVEPOINT``, and only the offending
+row is dropped. To keep a conversation's seqs without gaps, the later events
+of that conversation already queued behind a failed one fail too
+(``RolledBack``), until the conversation's next write reuses the failed seq
+(the service sets the conversation's last seq back). Reads use a second
+connection on the loop (WAL readers neither block nor wait for the writer;
+they never suspend, which ``analysis.store`` relies on).
 """
 
 from __future__ import annotations
@@ -26,9 +36,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import queue
 import re
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +54,8 @@ from .store import (
     ExternalRecord,
     ImRecord,
     QueueRecord,
+    RolledBack,
+    StoreBusy,
     StoredEvent,
 )
 
@@ -139,22 +153,29 @@ class SQLiteStore:
     """The ``EventStore`` on one SQLite file."""
 
     def __init__(
-        self, path: str | Path, *, synchronous: str = "FULL", max_batch: int = 1000
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "FULL",
+        max_batch: int = 1000,
+        busy_timeout: float = 5.0,
     ) -> None:
         if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError(f"synchronous must be FULL, EXTRA or NORMAL, got {synchronous!r}")
         self.path = str(path)
         self.synchronous = synchronous.upper()
         self.max_batch = max_batch
+        self.busy_timeout = busy_timeout
         self._reader = self._connect()
         self._reader.executescript(SCHEMA)
         columns = {row[1] for row in self._reader.execute("PRAGMA table_info(events)")}
         if "audience" not in columns:  # databases from before issue 6
             self._reader.execute("ALTER TABLE events ADD COLUMN audience TEXT")
-        self._pending: list[_Write] = []
-        self._scheduled = False
-        self._writer: sqlite3.Connection | None = None
+        self._queue: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._poisoned: dict[str, int] = {}  # conversation -> seq of its failed event
+        self.queued = 0  # writes submitted and not yet resolved (loop side)
         self.commits = 0  # number of transactions (group commits) so far
         self.events_written = 0
 
@@ -167,18 +188,21 @@ class SQLiteStore:
 
     # -- writing ---------------------------------------------------------------
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._writer is not None:
+        if self._thread is not None:
             return
         self._loop = loop
-        self._writer = self._connect()
+        writer = self._connect()
+        writer.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
+        self._thread = threading.Thread(
+            target=self._run, args=(writer,), name="sqlite-writer", daemon=True
+        )
+        self._thread.start()
 
     def _submit(self, write: _Write) -> asyncio.Future[None]:
-        if self._writer is None or self._loop is None:
+        if self._thread is None or self._loop is None:
             raise RuntimeError("store not started; call start(loop) first")
-        self._pending.append(write)
-        if not self._scheduled:
-            self._scheduled = True
-            self._loop.call_soon(self._flush)
+        self.queued += 1
+        self._queue.put(write)
         return write.future
 
     def _future(self) -> asyncio.Future[None]:
@@ -196,63 +220,159 @@ class SQLiteStore:
     ) -> asyncio.Future[None]:
         return self._submit(_Write(event, None, update, self._future(), on_commit))
 
-    def _flush(self) -> None:
-        """One transaction for everything submitted since the last flush (group commit)."""
-        self._scheduled = False
-        assert self._writer is not None
-        while self._pending:
-            batch = self._pending[: self.max_batch]
-            del self._pending[: self.max_batch]
-            error = self._write_batch(self._writer, batch)
-            self._resolve(batch, error)
-
-    def _write_batch(self, conn: sqlite3.Connection, batch: list[_Write]) -> BaseException | None:
+    # -- the writer thread -------------------------------------------------------
+    def _run(self, conn: sqlite3.Connection) -> None:
+        """Writer thread: batches until the ``None`` sentinel, then close the connection."""
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            for w in batch:
-                if w.conversation is not None:
-                    c = w.conversation
-                    conn.execute(
-                        "INSERT INTO conversations (id, token_hash, contact, created, state, owner)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        (c.id, c.token_hash, json.dumps(c.contact), c.created, c.state, c.owner),
+            for _ in range(1 << 62):  # bounded: one pass per batch
+                first = self._queue.get()
+                if first is None:
+                    return
+                batch = [first]
+                stop = False
+                while len(batch) < self.max_batch:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is None:
+                        stop = True
+                        break
+                    batch.append(item)
+                errors = self._write_batch(conn, batch)
+                assert self._loop is not None
+                try:
+                    self._loop.call_soon_threadsafe(self._resolve, batch, errors)
+                except RuntimeError:  # the loop is closed: nobody is waiting any more
+                    return
+                if stop:
+                    return
+        finally:
+            conn.close()
+
+    def _write_batch(
+        self, conn: sqlite3.Connection, batch: list[_Write]
+    ) -> list[BaseException | None]:
+        """Write one batch; the error of each write (None: committed)."""
+        errors: list[BaseException | None] = [None] * len(batch)
+        todo = []
+        for i, w in enumerate(batch):  # events queued behind a failed one of their chat
+            e = w.event
+            if e is not None and e.conversation in self._poisoned:
+                failed = self._poisoned[e.conversation]
+                if e.seq > failed:
+                    errors[i] = RolledBack(
+                        f"event {failed} of {e.conversation} failed; {e.seq} was not stored"
                     )
-                if w.sql is not None:
-                    conn.execute(*w.sql)
-                if w.event is not None:
+                    continue
+                del self._poisoned[e.conversation]
+            todo.append(i)
+        if not todo:
+            return errors
+        poisoned = dict(self._poisoned)
+        try:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise StoreBusy(
+                        f"the database stayed locked for {self.busy_timeout:g} s; retry"
+                    ) from exc
+                raise
+            try:
+                self._write_rows(conn, [batch[i] for i in todo])
+            except sqlite3.IntegrityError:  # one bad row: again, row by row
+                conn.execute("ROLLBACK")
+                conn.execute("BEGIN IMMEDIATE")
+                for i in todo:
+                    w = batch[i]
                     e = w.event
-                    conn.execute(
-                        "INSERT INTO events (conversation, seq, type, time, visibility, sender,"
-                        " client_id, body, audience) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            e.conversation,
-                            e.seq,
-                            e.type,
-                            e.time,
-                            e.visibility,
-                            e.sender,
-                            e.client_id,
-                            e.body,
-                            _audience(e.audience),
-                        ),
-                    )
-                    if w.update is not None:
-                        conn.execute(
-                            "UPDATE conversations SET state = ?, owner = ? WHERE id = ?",
-                            (w.update.state, w.update.owner, e.conversation),
-                        )
+                    if e is not None and e.conversation in self._poisoned:
+                        errors[i] = RolledBack(f"an earlier event of {e.conversation} failed")
+                        continue
+                    conn.execute("SAVEPOINT one")
+                    try:
+                        self._write_rows(conn, [w])
+                    except sqlite3.Error as exc:
+                        conn.execute("ROLLBACK TO one")
+                        errors[i] = exc
+                        if e is not None:
+                            self._poisoned[e.conversation] = e.seq
+                    conn.execute("RELEASE one")
             conn.execute("COMMIT")
-        except BaseException as exc:  # report to every waiter; the server logs it
+        except BaseException as exc:  # the whole transaction failed: every write in it
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            return exc
+            self._poisoned = poisoned
+            for i in todo:
+                e = batch[i].event
+                if e is not None and e.conversation in self._poisoned:
+                    errors[i] = RolledBack(f"an earlier event of {e.conversation} failed")
+                else:
+                    errors[i] = exc
+                    if e is not None:
+                        self._poisoned[e.conversation] = e.seq
+            return errors
         self.commits += 1
-        self.events_written += sum(1 for w in batch if w.event is not None)
-        return None
+        self.events_written += sum(
+            1 for i in todo if batch[i].event is not None and errors[i] is None
+        )
+        return errors
 
     @staticmethod
-    def _resolve(batch: list[_Write], error: BaseException | None) -> None:
-        for w in batch:
+    def _write_rows(conn: sqlite3.Connection, writes: list[_Write]) -> None:
+        conversations = [w.conversation for w in writes if w.conversation is not None]
+        if conversations:
+            conn.executemany(
+                "INSERT INTO conversations (id, token_hash, contact, created, state, owner)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (c.id, c.token_hash, json.dumps(c.contact), c.created, c.state, c.owner)
+                    for c in conversations
+                ],
+            )
+        rows = []
+        for w in writes:
+            if w.sql is not None:
+                conn.execute(*w.sql)
+            e = w.event
+            if e is None:
+                continue
+            rows.append(
+                (
+                    e.conversation,
+                    e.seq,
+                    e.type,
+                    e.time,
+                    e.visibility,
+                    e.sender,
+                    e.client_id,
+                    e.body,
+                    _audience(e.audience),
+                )
+            )
+            if w.update is not None:  # keep the order: flush the events before the update
+                conn.executemany(
+                    "INSERT INTO events (conversation, seq, type, time, visibility, sender,"
+                    " client_id, body, audience) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                rows = []
+                conn.execute(
+                    "UPDATE conversations SET state = ?, owner = ? WHERE id = ?",
+                    (w.update.state, w.update.owner, e.conversation),
+                )
+        if rows:
+            conn.executemany(
+                "INSERT INTO events (conversation, seq, type, time, visibility, sender,"
+                " client_id, body, audience) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def _resolve(self, batch: list[_Write], errors: list[BaseException | None]) -> None:
+        """On the loop: commit callbacks and futures, in submission order."""
+        self.queued -= len(batch)
+        for w, error in zip(batch, errors, strict=True):
             if error is None and w.on_commit is not None:
                 w.on_commit()
             if w.future.done():
@@ -448,9 +568,10 @@ class SQLiteStore:
 
     # -- shutdown --------------------------------------------------------------
     async def close(self) -> None:
-        """Commit everything queued, then close both connections."""
-        if self._writer is not None:
-            self._flush()
-            self._writer.close()
-            self._writer = None
+        """Commit everything queued (the writer finishes its queue), then close."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            await asyncio.get_running_loop().run_in_executor(None, thread.join)
+            await asyncio.sleep(0)  # let the last results resolve
         self._reader.close()

@@ -90,6 +90,18 @@ class DuplicateAgentError(ValueError):
     pass
 
 
+class StoreError(Exception):
+    """A write that was not stored (nothing of it is in the database)."""
+
+
+class StoreBusy(StoreError):
+    """The database stayed locked (another process writing, a backup) too long; retry."""
+
+
+class RolledBack(StoreError):
+    """Not stored because an earlier event of the same conversation failed; retry."""
+
+
 class EventStore(Protocol):
     """Storage for conversations, their events and agents."""
 
