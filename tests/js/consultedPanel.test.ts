@@ -92,12 +92,12 @@ describe("consulted colleague (F7, consulted side)", () => {
     panel.update();
     const cards = [...panel.el.querySelectorAll<HTMLElement>("[data-testid=incoming-consultation]")];
     expect(cards.map((c) => c.dataset.state)).toEqual(["ended", "active"]);
-    const [ended, call] = cards;
+    const [ended, call] = cards as [HTMLElement, HTMLElement];
     expect((ended.querySelector("[data-testid=consult-close]") as HTMLElement).hidden).toBe(false);
     expect((call.querySelector("[data-testid=consult-reply]") as HTMLElement).hidden).toBe(true);
     (ended.querySelector("[data-testid=consult-close]") as HTMLElement).click();
     expect(acts).toEqual([{ name: "incoming_dismiss", args: { consultation_id: "k1" } }]);
-    list = [list[1]];
+    list = [list[1] as IncomingConsultationView];
     panel.update();
     expect(panel.el.querySelectorAll("[data-testid=incoming-consultation]")).toHaveLength(1);
   });
