@@ -11,6 +11,85 @@
   const AGENT_TYPING_MS = 15000;
   const BACKOFF_MS = [500, 15000];
 
+  // The page's language: ?lang=de|en, else the browser's preferred languages
+  // (Accept-Language), else English. Server notices and agents' texts are shown as sent.
+  const TEXTS = {
+    en: {
+      title: "Chat with us",
+      notConnected: "Not connected",
+      name: "Your name",
+      email: "E-mail (optional)",
+      phone: "Phone (optional)",
+      start: "Start chat",
+      conversation: "Conversation",
+      agentTyping: "The agent is typing…",
+      message: "Message",
+      placeholder: "Type your message",
+      send: "Send",
+      end: "End chat",
+      you: "You",
+      sending: "You (sending…)",
+      started: "You started the chat. Please wait for an agent.",
+      joined: "{name} joined the chat",
+      left: "{name} left the chat",
+      youLeft: "You left the chat.",
+      transferred: "Your chat was transferred from {from} to {to}",
+      yourAgent: "your agent",
+      endedBy: "{name} ended the chat.",
+      connected: "Connected",
+      connecting: "Connecting…",
+      reconnecting: "Reconnecting…",
+      closed: "Chat closed",
+      lost: "Connection lost ({code}); reconnecting…",
+      unreadable: "Unreadable message from the server: {error}",
+    },
+    de: {
+      title: "Chatten Sie mit uns",
+      notConnected: "Nicht verbunden",
+      name: "Ihr Name",
+      email: "E-Mail (optional)",
+      phone: "Telefon (optional)",
+      start: "Chat starten",
+      conversation: "Unterhaltung",
+      agentTyping: "Die Beratung schreibt…",
+      message: "Nachricht",
+      placeholder: "Ihre Nachricht",
+      send: "Senden",
+      end: "Chat beenden",
+      you: "Sie",
+      sending: "Sie (wird gesendet…)",
+      started: "Sie haben den Chat gestartet. Gleich ist jemand für Sie da.",
+      joined: "{name} ist dem Chat beigetreten",
+      left: "{name} hat den Chat verlassen",
+      youLeft: "Sie haben den Chat verlassen.",
+      transferred: "Ihr Chat wurde von {from} an {to} weitergeleitet",
+      yourAgent: "Ihrer Beratung",
+      endedBy: "{name} hat den Chat beendet.",
+      connected: "Verbunden",
+      connecting: "Verbindung wird aufgebaut…",
+      reconnecting: "Verbindung wird wiederhergestellt…",
+      closed: "Chat geschlossen",
+      lost: "Verbindung unterbrochen ({code}); wird wiederhergestellt…",
+      unreadable: "Unlesbare Nachricht vom Server: {error}",
+    },
+  };
+  function pickLanguage() {
+    const asked = new URLSearchParams(location.search).get("lang");
+    if (asked && TEXTS[asked]) return asked;
+    for (const tag of navigator.languages || [navigator.language || ""]) {
+      const primary = String(tag).toLowerCase().split("-")[0];
+      if (TEXTS[primary]) return primary;
+    }
+    return "en";
+  }
+  const LANG = pickLanguage();
+  const t = (key, params = {}) =>
+    TEXTS[LANG][key].replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
+  document.documentElement.lang = LANG;
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of document.querySelectorAll("[data-i18n-aria-label]")) el.setAttribute("aria-label", t(el.dataset.i18nAriaLabel));
+
   const $ = (id) => document.getElementById(id);
   const statusEl = document.querySelector("[data-testid=customer-status]");
   const transcript = $("transcript");
@@ -53,7 +132,7 @@
   }
 
   function time(ms) {
-    return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return new Date(ms).toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit" });
   }
 
   function addEntry(kind, who, text, ms, opts = {}) {
@@ -94,7 +173,7 @@
     for (const el of transcript.querySelectorAll("li.pending")) el.remove();
     for (const frame of state.outbox) {
       if (frame.type !== "SendMessage") continue;
-      const li = addEntry("message", "You (sending…)", frame.text, 0, { mine: true });
+      const li = addEntry("message", t("sending"), frame.text, 0, { mine: true });
       li.classList.add("pending");
       li.dataset.clientId = frame.id;
     }
@@ -129,7 +208,7 @@
           state.outbox = state.outbox.filter((f) => f.id !== ev.clientId);
           save();
         }
-        addEntry("message", isClient ? "You" : from.nickname, ev.text, ev.utcTime, { mine: isClient, seq: ev.seq });
+        addEntry("message", isClient ? t("you") : from.nickname, ev.text, ev.utcTime, { mine: isClient, seq: ev.seq });
         renderPending();
         break;
       case "PushUrl":
@@ -146,24 +225,24 @@
         addEntry("notice", null, ev.text, ev.utcTime, { seq: ev.seq });
         break;
       case "ParticipantJoined":
-        addEntry("notice", null, isClient ? "You started the chat. Please wait for an agent." : `${from.nickname} joined the chat`, ev.utcTime, { seq: ev.seq });
+        addEntry("notice", null, isClient ? t("started") : t("joined", { name: from.nickname }), ev.utcTime, { seq: ev.seq });
         break;
       case "ParticipantLeft":
-        if (isClient) ended("You left the chat.");
-        else addEntry("notice", null, `${from.nickname} left the chat`, ev.utcTime, { seq: ev.seq });
+        if (isClient) ended(t("youLeft"));
+        else addEntry("notice", null, t("left", { name: from.nickname }), ev.utcTime, { seq: ev.seq });
         break;
       case "ChatTransferred":
         setAgentTyping(false);
         addEntry(
           "notice",
           null,
-          `Your chat was transferred from ${(ev.previous || {}).nickname || "your agent"} to ${from.nickname}`,
+          t("transferred", { from: (ev.previous || {}).nickname || t("yourAgent"), to: from.nickname }),
           ev.utcTime,
           { seq: ev.seq },
         );
         break;
       case "ChatEnded":
-        ended(`${from.nickname} ended the chat.`);
+        ended(t("endedBy", { name: from.nickname }));
         break;
       default:
         break; // agents-only events never reach customers; unknown ones are ignored
@@ -189,7 +268,7 @@
         save();
         contact = null;
         attempt = 0;
-        setStatus("connected", "Connected");
+        setStatus("connected", t("connected"));
         showError("");
         $("start").hidden = true;
         $("chat").hidden = false;
@@ -221,7 +300,7 @@
 
   function connect() {
     const url = `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`;
-    setStatus(attempt ? "reconnecting" : "connecting", attempt ? "Reconnecting…" : "Connecting…");
+    setStatus(attempt ? "reconnecting" : "connecting", attempt ? t("reconnecting") : t("connecting"));
     ws = new WebSocket(url);
     ws.onopen = () => {
       lastHeard = Date.now();
@@ -240,20 +319,20 @@
       try {
         onFrame(JSON.parse(msg.data));
       } catch (err) {
-        showError(`Unreadable message from the server: ${err}`);
+        showError(t("unreadable", { error: err }));
       }
     };
     ws.onclose = (ev) => {
       clearInterval(heartbeat);
       ws = null;
       if (state.ended && state.outbox.length === 0) {
-        setStatus("disconnected", "Chat closed");
+        setStatus("disconnected", t("closed"));
         return;
       }
       if (!state.conversation && !contact) return;
       const cap = Math.min(BACKOFF_MS[1], BACKOFF_MS[0] * 2 ** attempt++);
       const delay = cap / 2 + Math.random() * (cap / 2); // jitter: no reconnect storms
-      setStatus("reconnecting", `Connection lost (${ev.code}); reconnecting…`);
+      setStatus("reconnecting", t("lost", { code: ev.code }));
       setTimeout(connect, delay);
     };
   }
