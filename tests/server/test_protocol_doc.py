@@ -291,6 +291,12 @@ def render() -> str:
             "(`request_retry_window`), same id and client address",
             "* history in memory: only open conversations' ids and client ids; events are "
             f"replayed from the store in pages of {cfg.replay_page}",
+            f"* numbers (`lastSeq`, `resume` seqs, `imAfter`): 0 to {p.MAX_SEQ} (2^53 - 1, "
+            "exact in every JSON reader); a resume point beyond the chat's last event is "
+            "refused (`invalid_frame`, naming the last event) instead of waiting for events "
+            "that never come",
+            "* strings: valid Unicode only; a lone surrogate escape (`\\ud800`) in any field is "
+            "refused (`invalid_frame`, naming the field); an invalid `id` is not echoed",
         ]
     )
     errors = "\n".join(f"* `{code}`: {ERRORS[code]}" for code in (str(c) for c in p.ErrorCode))

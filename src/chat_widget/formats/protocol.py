@@ -16,6 +16,7 @@ reused; a client resumes by sending the last ``seq`` it saw.
 from __future__ import annotations
 
 import json
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -31,7 +32,8 @@ ClientId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\x21-\
 ConversationId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
-Seq = Annotated[int, Field(ge=0)]
+MAX_SEQ = 2**53 - 1  # the largest integer every JSON reader keeps exactly
+Seq = Annotated[int, Field(ge=0, le=MAX_SEQ)]
 TargetId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_./:-]+$")]
 MAX_NOTE_LENGTH = 1000
 MAX_IM_LENGTH = 2000
@@ -705,11 +707,40 @@ class FrameError(Exception):
         self.frame_id = frame_id
 
 
+_CLIENT_ID = re.compile(r"[\x21-\x7e]{1,128}")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def _raw_id(data: Any) -> str | None:
+    """The frame's id for the error answer, only if it is a valid id (it is echoed)."""
     if isinstance(data, dict):
         raw = data.get("id")
-        if isinstance(raw, str) and 0 < len(raw) <= 128:
+        if isinstance(raw, str) and _CLIENT_ID.fullmatch(raw):
             return raw
+    return None
+
+
+def _unencodable(value: Any, path: str = "") -> str | None:
+    """The path of the first string that is not valid Unicode (a lone surrogate from a
+    ``\\ud800`` escape): it could be neither stored nor sent on as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "frame"
+        return None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        where = f"{path}.{key}" if path else str(key)
+        found = _unencodable(key, where) if isinstance(key, str) else None
+        found = found or _unencodable(item, where)
+        if found:
+            return found
     return None
 
 
@@ -722,6 +753,14 @@ def parse_client_frame(raw: str | bytes) -> ClientFrame:
     except (ValueError, RecursionError) as exc:
         raise FrameError(ErrorCode.MALFORMED_JSON, f"frame is not valid JSON: {exc}") from None
     frame_id = _raw_id(data)
+    if _SURROGATE_ESCAPE.search(raw):  # only such escapes make invalid strings: cheap test
+        where = _unencodable(data)
+        if where is not None:
+            raise FrameError(
+                ErrorCode.INVALID_FRAME,
+                f"{where}: not valid Unicode (a lone surrogate such as \\ud800)",
+                frame_id,
+            )
     if not isinstance(data, dict):
         raise FrameError(ErrorCode.INVALID_FRAME, "frame must be a JSON object", frame_id)
     if "v" not in data:

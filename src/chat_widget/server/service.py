@@ -600,6 +600,16 @@ class ChatService:
         for conversation, last_seq in frame.resume.items():
             conv = await self.get_conversation(conversation)
             if conv is not None and (me in conv.seen or conv.record.owner == me):
+                if last_seq > conv.record.last_seq:
+                    peer.push(
+                        p.Error(
+                            id=frame.id,
+                            code=p.ErrorCode.INVALID_FRAME,
+                            message=_beyond_end("resume", last_seq, conv.record.last_seq),
+                            conversation=conversation,
+                        ).to_json()
+                    )
+                    continue
                 history = conv.joined.get(me, 0)
                 await self.attach(
                     peer, conversation, last_seq, agents_view=True, agent=me, history=history
@@ -1221,6 +1231,7 @@ class ChatService:
         conv = await self.get_conversation(frame.conversation)
         if conv is None or not hmac.compare_digest(conv.record.token_hash, hash_token(frame.token)):
             raise ServiceError(p.ErrorCode.FORBIDDEN, "no such conversation for this token")
+        _check_resume_point(frame.last_seq, conv.record.last_seq, "lastSeq")
         peer.principal = CustomerPrincipal(conv.id, conv.customer())
         peer.push(
             p.ChatStarted(
@@ -1333,3 +1344,16 @@ class ChatService:
         for handle in conv.typing.values():
             handle.cancel()
         conv.typing.clear()
+
+
+def _beyond_end(field: str, asked: int, last: int) -> str:
+    return (
+        f"{field}: {asked} is beyond the chat's last event ({last}); "
+        f"resume from {last} or less (0 for the whole history)"
+    )
+
+
+def _check_resume_point(asked: int, last: int, field: str) -> None:
+    """A resume point past the chat's end would wait for events that never come."""
+    if asked > last:
+        raise ServiceError(p.ErrorCode.INVALID_FRAME, _beyond_end(field, asked, last))
