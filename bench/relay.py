@@ -7,7 +7,8 @@ per conversation and measures sustained messages/s. Server memory per connection
 is the server process's RSS growth from idle to all sockets open, divided by the
 sockets. Our server runs as `chat-widget serve` with validation, escaping and
 `synchronous=FULL` group commits on; only the per-connection rate limit is raised,
-since the load generator deliberately exceeds a human's typing rate.
+since the load generator deliberately exceeds a human's typing rate (and all its
+clients share one address, so the per-chat and per-address limits are raised too).
 
     python bench/relay.py            # full: 500 conversations, 1,000 msg/s, 10 s phases
     python bench/relay.py --smoke    # a few seconds, for CI
@@ -299,6 +300,14 @@ async def main(args: argparse.Namespace) -> int:
             "--rate",
             "100000",
             "--rate-burst",
+            "100000",
+            "--chat-rate",
+            "100000",
+            "--chat-rate-burst",
+            "100000",
+            "--address-chats",
+            "1000000",
+            "--address-chat-burst",
             "100000",
         ],
         rf":{ours_port}/",

@@ -48,6 +48,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--offer-timeout", type=float, default=20.0)
     serve.add_argument("--rate", type=float, default=20.0, help="frames per second per connection")
     serve.add_argument("--rate-burst", type=float, default=40.0)
+    serve.add_argument(
+        "--chat-rate",
+        type=float,
+        default=20.0,
+        help="frames per second per chat (all its connections)",
+    )
+    serve.add_argument("--chat-rate-burst", type=float, default=40.0)
+    serve.add_argument(
+        "--address-chats", type=float, default=5.0, help="new chats per minute per client address"
+    )
+    serve.add_argument("--address-chat-burst", type=float, default=10.0)
     serve.add_argument("--log-level", default="INFO")
 
     agents = sub.add_parser("agents", help="manage agent tokens")
@@ -99,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             offer_timeout=args.offer_timeout,
             rate_per_second=args.rate,
             rate_burst=args.rate_burst,
+            chat_rate_per_second=args.chat_rate,
+            chat_rate_burst=args.chat_rate_burst,
+            address_chats_per_minute=args.address_chats,
+            address_chat_burst=args.address_chat_burst,
         )
         asyncio.run(run_server(config))
         return 0

@@ -16,6 +16,12 @@ def make_config(tmp_path: Path, **overrides: object) -> ServerConfig:
         "db": str(tmp_path / "chats.sqlite"),
         "rate_per_second": 1000.0,
         "rate_burst": 100_000.0,
+        # the limits across connections are tested in test_limits.py with their defaults
+        "chat_rate_per_second": 1000.0,
+        "chat_rate_burst": 100_000.0,
+        "address_chats_per_minute": 1_000_000.0,
+        "address_chat_burst": 100_000.0,
+        "auth_failure_limit": 1000,
         "offer_timeout": 20.0,
     }
     values.update(overrides)

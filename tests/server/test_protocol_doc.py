@@ -279,6 +279,18 @@ def render() -> str:
             f"{p.MAX_URL_LENGTH}; names {p.MAX_NAME_LENGTH}",
             f"* rate: {cfg.rate_per_second:g} frames/s per connection, bursts of "
             f"{cfg.rate_burst:g} (`rate_limited`; token bucket on the server clock)",
+            f"* rate per chat: {cfg.chat_rate_per_second:g} messages, URLs and typing frames/s "
+            f"over all of the chat's connections, bursts of {cfg.chat_rate_burst:g} "
+            "(`rate_limited`, naming the chat; `chat_rate_per_second`, `--chat-rate`)",
+            f"* new chats per client address: {cfg.address_chats_per_minute:g} per minute, "
+            f"bursts of {cfg.address_chat_burst:g} (`rate_limited`; a refused `RequestChat` "
+            "queues nothing; a retry of an accepted one is not counted)",
+            f"* failed authentication: after {cfg.auth_failure_limit} failures within "
+            f"{cfg.auth_failure_window:g} s from one address, every `Auth` from it is refused "
+            f"(`rate_limited`, even with a right token) for {cfg.auth_backoff:g} s (server clock)",
+            "* over-limit frames are refused before they are parsed (the `id` is found without "
+            f"parsing); {cfg.flood_refusals} refused frames in a row close the connection "
+            '(1008, "flooding")',
             f"* send queue: {cfg.send_queue_limit} frames per connection; a client that stops "
             'reading is then disconnected (1008, "slow reader") without slowing the others. '
             "Backlogs (a resumed or taken-over chat's history, missed IMs after `imAfter`) "

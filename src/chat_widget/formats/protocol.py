@@ -711,6 +711,18 @@ _CLIENT_ID = re.compile(r"[\x21-\x7e]{1,128}")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+_CHEAP_ID = re.compile(r'"id"\s*:\s*"([\x21\x23-\x5b\x5d-\x7e]{1,128})"')
+
+
+def cheap_frame_id(raw: str | bytes) -> str | None:
+    """The frame's id found without parsing the frame (for a refusal that must stay
+    cheap): the first ``"id": "..."`` in the first 512 characters, if it is a valid id."""
+    if isinstance(raw, bytes):
+        return None
+    found = _CHEAP_ID.search(raw, 0, 512)
+    return found.group(1) if found else None
+
+
 def _raw_id(data: Any) -> str | None:
     """The frame's id for the error answer, only if it is a valid id (it is echoed)."""
     if isinstance(data, dict):

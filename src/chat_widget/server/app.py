@@ -25,7 +25,7 @@ from ..model.clock import VirtualClock
 from .config import ServerConfig
 from .fanout import FanOut, LocalFanOut
 from .http import handle_http
-from .limits import TokenBucket
+from .limits import KeyedBuckets, TokenBucket
 from .peer import Peer
 from .service import ChatService
 from .sqlite_store import SQLiteStore
@@ -34,6 +34,10 @@ from .store import EventStore
 log = logging.getLogger(__name__)
 
 AUTH_TIMEOUT_CODE = 1008
+FLOOD_CODE = 1008  # policy violation
+FLOOD_REASON = "flooding: too many frames over the rate limit"
+# frames that count against their chat's rate (across all its connections)
+CHAT_RATED = (p.SendMessage, p.SendPushUrl, p.StartTyping, p.StopTyping)
 
 
 def own_origins(host: str, port: int) -> list[str]:
@@ -65,6 +69,9 @@ class ChatServer:
         )
         self.fanout: FanOut = fanout or LocalFanOut()
         self.service = ChatService(self.store, self.fanout, self.clock, self.config)
+        self.chat_buckets = KeyedBuckets(
+            self.clock, self.config.chat_rate_per_second, self.config.chat_rate_burst
+        )
         self.peers: set[Peer] = set()
         self.origins: list[str] = []
         self.port = 0
@@ -146,6 +153,10 @@ class ChatServer:
                 if peer.closed:
                     break
                 await self._frame(peer, bucket, raw)
+                if peer.refused >= cfg.flood_refusals:  # a persistent flooder: 1008, gone
+                    peer.close(FLOOD_CODE, FLOOD_REASON)
+                    await ws.close(FLOOD_CODE, FLOOD_REASON)
+                    break
         except ConnectionClosed:
             pass
         finally:
@@ -153,21 +164,38 @@ class ChatServer:
             self.peers.discard(peer)
 
     async def _frame(self, peer: Peer, bucket: TokenBucket, raw: str | bytes) -> None:
-        allowed = bucket.take()
+        cfg = self.config
+        if not bucket.take():
+            # refused before parsing: a flooder costs a regex, not a validation
+            peer.refused += 1
+            peer.push(
+                p.Error(
+                    id=p.cheap_frame_id(raw),
+                    code=p.ErrorCode.RATE_LIMITED,
+                    message=f"more than {cfg.rate_per_second:g} frames per second; "
+                    "slow down and retry this frame",
+                ).to_json()
+            )
+            return
+        peer.refused = 0
         try:
             frame = p.parse_client_frame(raw)
         except p.FrameError as exc:
-            code = exc.code if allowed else p.ErrorCode.RATE_LIMITED
-            peer.push(p.Error(id=exc.frame_id, code=code, message=exc.message).to_json())
+            peer.push(p.Error(id=exc.frame_id, code=exc.code, message=exc.message).to_json())
             return
-        if not allowed:
+        conversation = getattr(frame, "conversation", None)
+        if (
+            conversation is not None
+            and isinstance(frame, CHAT_RATED)
+            and not self.chat_buckets.take(conversation)
+        ):
             peer.push(
                 p.Error(
                     id=frame.id,
                     code=p.ErrorCode.RATE_LIMITED,
-                    message=f"more than {self.config.rate_per_second:g} frames per second; "
-                    "slow down and retry this frame",
-                    conversation=getattr(frame, "conversation", None),
+                    message=f"more than {cfg.chat_rate_per_second:g} frames per second in "
+                    "this chat; slow down and retry this frame",
+                    conversation=conversation,
                 ).to_json()
             )
             return

@@ -21,6 +21,14 @@ class ServerConfig:
     max_text_length: int = MAX_TEXT_LENGTH
     rate_per_second: float = 20.0  # frames per connection, token bucket
     rate_burst: float = 40.0
+    chat_rate_per_second: float = 20.0  # frames per conversation, all its connections
+    chat_rate_burst: float = 40.0
+    address_chats_per_minute: float = 5.0  # new chats (RequestChat) per client address
+    address_chat_burst: float = 10.0
+    auth_failure_limit: int = 5  # failed Auth per address within auth_failure_window ...
+    auth_failure_window: float = 60.0
+    auth_backoff: float = 30.0  # ... then that address waits this long (server clock)
+    flood_refusals: int = 200  # rate-limited frames in a row before a 1008 disconnect
     send_queue_limit: int = 1000  # frames waiting for a slow reader before disconnect
     auth_timeout: float = 5.0
     offer_timeout: float = 20.0
@@ -36,6 +44,12 @@ class ServerConfig:
         for name in (
             "rate_per_second",
             "rate_burst",
+            "chat_rate_per_second",
+            "chat_rate_burst",
+            "address_chats_per_minute",
+            "address_chat_burst",
+            "auth_failure_window",
+            "auth_backoff",
             "auth_timeout",
             "offer_timeout",
             "typing_timeout",

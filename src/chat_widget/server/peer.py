@@ -71,6 +71,7 @@ class Peer:
         self._cleanups: list[Callable[[], None]] = []
         self._task: asyncio.Task[None] | None = None
         self.sent = 0
+        self.refused = 0  # rate-limited frames in a row (a flooder is disconnected)
         self.subscriptions: dict[str, Callable[[], None]] = {}  # conversation -> unsubscribe
 
     @property

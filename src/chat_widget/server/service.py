@@ -33,6 +33,7 @@ from ..model.clock import Clock, ScheduledCall
 from ..model.urls import InvalidUrlError, validate_push_url
 from .config import ServerConfig
 from .fanout import FanOut
+from .limits import FailureThrottle, KeyedBuckets
 from .peer import AgentPrincipal, CustomerPrincipal, Peer
 from .routing import CHAT, CONFERENCE, TRANSFER, Router
 from .sqlite_store import client_key, hash_token
@@ -239,6 +240,13 @@ class ChatService:
         self.clock = clock
         self.config = config
         self.conversations: dict[str, Conversation] = {}
+        # limits per client address, across connections (docs/protocol.md, Limits)
+        self.new_chats = KeyedBuckets(
+            clock, config.address_chats_per_minute / 60.0, config.address_chat_burst
+        )
+        self.auth_failures = FailureThrottle(
+            clock, config.auth_failure_limit, config.auth_failure_window, config.auth_backoff
+        )
         self.router = Router(
             clock,
             self._send_offer,
@@ -538,8 +546,21 @@ class ChatService:
 
     # -- agents ---------------------------------------------------------------------------
     async def _auth(self, peer: Peer, frame: p.Auth) -> None:
+        wait = self.auth_failures.wait(peer.address)
+        if wait > 0:  # refused without looking at the token: guessing gets nothing
+            peer.push(
+                p.Error(
+                    id=frame.id,
+                    code=p.ErrorCode.RATE_LIMITED,
+                    message=f"too many failed authentications from this address; "
+                    f"retry in {wait:.0f} s",
+                ).to_json()
+            )
+            await peer.flush_and_close(AUTH_CLOSE_CODE, "authentication throttled")
+            return
         agent = await self.store.agent_for_token(frame.token)
         if agent is None:
+            self.auth_failures.failed(peer.address)
             peer.push(
                 p.Error(
                     id=frame.id, code=p.ErrorCode.AUTH_FAILED, message="unknown agent token"
@@ -547,6 +568,7 @@ class ChatService:
             )
             await peer.flush_and_close(AUTH_CLOSE_CODE, "authentication failed")
             return
+        self.auth_failures.succeeded(peer.address)
         participant = p.Participant(
             nickname=agent.name, participant_id=agent.id, type=p.ParticipantType.AGENT
         )
@@ -1173,6 +1195,12 @@ class ChatService:
         if request is not None and request.address == peer.address:
             await self._request_retried(peer, frame, request)
             return
+        if not self.new_chats.take(peer.address):
+            raise ServiceError(
+                p.ErrorCode.RATE_LIMITED,
+                f"more than {self.config.address_chats_per_minute:g} new chats per minute "
+                "from this address; retry later",
+            )
         conversation = "c" + secrets.token_hex(8)
         token = secrets.token_urlsafe(24)
         contact = frame.model_dump(

@@ -1,0 +1,145 @@
+"""Issue 11 item 8: limits across connections — per chat, per client address, failed
+authentication — and a flooder refused cheaply, then disconnected.
+
+Real server on 127.0.0.1, real SQLite; the server's VirtualClock is stepped, never slept on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from chat_widget.model.clock import VirtualClock
+from chat_widget.server import ChatServer, ServerConfig
+
+from .helpers import TIMEOUT, Client, agent, customer
+
+
+def _defaults(tmp_path: Path) -> ServerConfig:
+    """The shipped limits (not conftest's raised ones), with a big per-connection rate
+    where a test is about the limits across connections."""
+    return ServerConfig(host="127.0.0.1", port=0, db=str(tmp_path / "limits.sqlite"))
+
+
+@pytest.fixture
+async def shipped(tmp_path: Path) -> AsyncIterator[tuple[ChatServer, VirtualClock, str]]:
+    clock = VirtualClock()
+    server = ChatServer(_defaults(tmp_path), clock=clock)
+    await server.start()
+    try:
+        yield server, clock, f"http://127.0.0.1:{server.port}"
+    finally:
+        await server.stop()
+
+
+async def test_a_chat_is_limited_across_all_its_connections(
+    shipped: tuple[ChatServer, VirtualClock, str],
+) -> None:
+    server, clock, origin = shipped
+    cfg = server.config
+    _, token = server.store.add_agent("Alice")
+    alice = await agent(server.url, token, "alice")
+    carla, conv = await customer(server.url, origin, "carla")
+    dana, other = await customer(server.url, origin, "dana", nickname="Dana")
+    started = next(f for f in carla.frames if f.get("type") == "ChatStarted")
+    # ten connections on Carla's chat (the same customer, resumed ten times)
+    tabs = [carla]
+    for i in range(9):
+        tab = await Client.open(server.url, f"tab{i}", origin=origin)
+        rid = await tab.send("ResumeChat", conversation=conv, token=started["token"], lastSeq=0)
+        assert (await tab.reply(rid))["type"] == "ChatStarted"
+        tabs.append(tab)
+    replies = []
+    for round_ in range(5):  # 50 messages at one instant of the server clock
+        for tab in tabs:
+            mid = await tab.send("SendMessage", conversation=conv, text=f"spam {round_}")
+            replies.append(await tab.reply(mid))
+    acked = [r for r in replies if r["type"] == "Ack"]
+    limited = [r for r in replies if r.get("code") == "rate_limited"]
+    assert len(acked) == cfg.chat_rate_burst and len(limited) == 50 - cfg.chat_rate_burst
+    assert "in this chat" in limited[0]["message"]
+    # another chat is not touched; Carla's chat may write again a second later
+    mid = await dana.send("SendMessage", conversation=other, text="hello")
+    assert (await dana.reply(mid))["type"] == "Ack"
+    clock.advance(1.0)
+    mid = await carla.send("SendMessage", conversation=conv, text="sorry")
+    assert (await carla.reply(mid))["type"] == "Ack"
+    del alice
+
+
+async def test_new_chats_are_limited_per_client_address(
+    shipped: tuple[ChatServer, VirtualClock, str],
+) -> None:
+    server, clock, origin = shipped
+    cfg = server.config
+    answers = []
+    for i in range(int(cfg.address_chat_burst) + 3):
+        client = await Client.open(server.url, f"bot{i}", origin=origin)
+        rid = await client.send("RequestChat", nickname=f"Bot {i}")
+        answers.append(await client.reply(rid))
+        await client.close()
+    started = [a for a in answers if a["type"] == "ChatStarted"]
+    refused = [a for a in answers if a.get("code") == "rate_limited"]
+    assert len(started) == cfg.address_chat_burst and len(refused) == 3
+    assert "per minute from this address" in refused[0]["message"]
+    assert len(server.service.router.waiting) == cfg.address_chat_burst  # refused: not queued
+    # after a minute of server clock the address may start chats again
+    clock.advance(60.0)
+    _, conv = await customer(server.url, origin, "later")
+    assert conv
+
+
+async def test_failed_authentication_is_throttled_per_address(
+    shipped: tuple[ChatServer, VirtualClock, str],
+) -> None:
+    server, clock, _ = shipped
+    cfg = server.config
+    _, token = server.store.add_agent("Alice")
+    codes = []
+    for i in range(cfg.auth_failure_limit + 2):
+        guesser = await Client.open(server.url, f"guess{i}")
+        aid = await guesser.send("Auth", token=f"wrong-{i}")
+        codes.append((await guesser.reply(aid))["code"])
+    assert codes == ["auth_failed"] * cfg.auth_failure_limit + ["rate_limited"] * 2
+    # even the right token waits out the back-off (guessing gains nothing) ...
+    right = await Client.open(server.url, "right")
+    aid = await right.send("Auth", token=token)
+    blocked = await right.reply(aid)
+    assert blocked["code"] == "rate_limited" and "retry in" in blocked["message"]
+    # ... and works after it
+    clock.advance(cfg.auth_backoff)
+    await agent(server.url, token, "alice")
+
+
+async def test_a_flooder_is_refused_cheaply_then_disconnected(
+    shipped: tuple[ChatServer, VirtualClock, str],
+) -> None:
+    server, _, origin = shipped
+    cfg = server.config
+    _, token = server.store.add_agent("Alice")
+    alice = await agent(server.url, token, "alice")
+    bystander, conv = await customer(server.url, origin, "bystander")
+    flooder, _flood_conv = await customer(server.url, origin, "flooder", nickname="Flo")
+    big = "x" * 60_000  # not even valid frames: refused before parsing
+    for _ in range(cfg.flood_refusals + int(cfg.rate_burst) + 10):
+        try:
+            await flooder.send_raw('{"v":1,"type":"SendMessage","id":"f-1","text":"' + big)
+        except ConnectionClosed:
+            break
+    try:
+        for _ in range(100_000):  # bounded: read until the server closes
+            await flooder.wait_for(lambda f: False, timeout=TIMEOUT)
+    except ConnectionClosed:
+        pass
+    assert flooder.ws.close_code == 1008
+    assert "flooding" in (flooder.ws.close_reason or "")
+    limited = [f for f in flooder.frames if f.get("code") == "rate_limited"]
+    assert limited and limited[0]["id"] == "f-1"  # the id, found without parsing
+    # the bystander was served all along
+    mid = await bystander.send("SendMessage", conversation=conv, text="still here?")
+    assert (await bystander.reply(mid))["type"] == "Ack"
+    offer = await alice.expect("Offer", conversation=conv)  # and routing goes on
+    assert offer["conversation"] == conv
