@@ -291,8 +291,14 @@ def render() -> str:
             "* over-limit frames are refused before they are parsed (the `id` is found without "
             f"parsing); {cfg.flood_refusals} refused frames in a row close the connection "
             '(1008, "flooding")',
-            f"* send queue: {cfg.send_queue_limit} frames per connection; a client that stops "
-            'reading is then disconnected (1008, "slow reader") without slowing the others. '
+            f"* send queue: {cfg.send_queue_limit} frames per connection (`send_queue_limit`); "
+            'a client that stops reading is then disconnected (1008, "slow reader") without '
+            "slowing the others. It leaves at once, before its socket is closed: an agent gets "
+            "no new offers from then on, its pending offers go to other ready agents right away "
+            "and colleagues see it offline (unless it has another connection). Its connection "
+            f"is gone within `close_timeout` ({cfg.close_timeout:g} s, wall clock): a client "
+            "that does not read cannot take the close frame, so the server then drops the "
+            "connection without it. "
             "Backlogs (a resumed or taken-over chat's history, missed IMs after `imAfter`) "
             "are streamed with flow control: they wait while the queue is more than half "
             "full, so a client that keeps reading is never a slow reader, however long the "

@@ -4,6 +4,11 @@ One asyncio server on one port: plain GETs get the customer page, websocket
 upgrades become peers. Browser connections must send an allowed Origin and
 can only act as customers; connections without an Origin (agents from the
 kernel) must authenticate with a token within ``auth_timeout`` clock seconds.
+
+Every close the server starts is bounded by ``close_timeout`` wall seconds: a
+client that does not read cannot take the close frame (its TCP buffers are
+full, and websockets' ``close`` waits for them without a deadline), so its
+transport is aborted then, instead of waiting for the keepalive ping.
 """
 
 from __future__ import annotations
@@ -73,6 +78,7 @@ class ChatServer:
             self.clock, self.config.chat_rate_per_second, self.config.chat_rate_burst
         )
         self.peers: set[Peer] = set()
+        self._sockets: set[ServerConnection] = set()  # the peers' connections
         self.origins: list[str] = []
         self.port = 0
         self._server: Server | None = None
@@ -112,10 +118,19 @@ class ChatServer:
         log.info("serving on %s (customer page %s)", self.url, self.http_url)
 
     async def stop(self) -> None:
-        """Close every connection with 1001 (going away), then commit what is queued."""
+        """Close every connection with 1001 (going away), then commit what is queued.
+
+        A connection that cannot take its close frame within ``close_timeout`` (a
+        client that does not read) is aborted."""
         if self._server is not None:
-            self._server.close(close_connections=True)
-            await self._server.wait_closed()
+            server = self._server
+            server.close(close_connections=True)
+            try:
+                await asyncio.wait_for(server.wait_closed(), self.config.close_timeout)
+            except TimeoutError:
+                for ws in list(self._sockets):
+                    ws.transport.abort()
+                await server.wait_closed()
             self._server = None
         if self._driver is not None:
             self._driver.stop()
@@ -138,13 +153,14 @@ class ChatServer:
         address = str(ws.remote_address[0]) if ws.remote_address else ""
         peer = Peer(
             ws.send,
-            ws.close,
+            lambda code, reason: self._close(ws, code, reason),
             limit=cfg.send_queue_limit,
             browser=origin is not None,
             address=address,
         )
         peer.start()
         self.peers.add(peer)
+        self._sockets.add(ws)
         deadline = self.clock.call_later(cfg.auth_timeout, lambda: self._auth_expired(peer))
         peer.on_close(deadline.cancel)
         bucket = TokenBucket(self.clock, cfg.rate_per_second, cfg.rate_burst)
@@ -155,13 +171,23 @@ class ChatServer:
                 await self._frame(peer, bucket, raw)
                 if peer.refused >= cfg.flood_refusals:  # a persistent flooder: 1008, gone
                     peer.close(FLOOD_CODE, FLOOD_REASON)
-                    await ws.close(FLOOD_CODE, FLOOD_REASON)
+                    await self._close(ws, FLOOD_CODE, FLOOD_REASON)
                     break
         except ConnectionClosed:
             pass
         finally:
             peer.cleanup()
             self.peers.discard(peer)
+            self._sockets.discard(ws)
+
+    async def _close(self, ws: ServerConnection, code: int, reason: str) -> None:
+        """Close with ``code``; abort the transport if that takes over ``close_timeout``."""
+        try:
+            async with asyncio.timeout(self.config.close_timeout):
+                await ws.close(code, reason)
+        except TimeoutError:
+            log.info("%s: close (%d %s) timed out; aborting", ws.remote_address, code, reason)
+            ws.transport.abort()
 
     async def _frame(self, peer: Peer, bucket: TokenBucket, raw: str | bytes) -> None:
         cfg = self.config

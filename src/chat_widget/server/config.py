@@ -36,7 +36,7 @@ class ServerConfig:
     agent_capacity: int = 3
     replay_page: int = 500
     request_retry_window: float = 60.0  # a RequestChat resent with its id gets the same chat
-    close_timeout: float = 5.0
+    close_timeout: float = 5.0  # wall seconds a close may take before the connection is dropped
     push_url_text: str = "Please click the link your agent sent: {url}"
     extra_headers: dict[str, str] = field(default_factory=dict)
 
@@ -53,6 +53,7 @@ class ServerConfig:
             "auth_timeout",
             "offer_timeout",
             "typing_timeout",
+            "close_timeout",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")

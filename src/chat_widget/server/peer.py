@@ -2,7 +2,10 @@
 
 The outbox decouples fan-out from the socket: publishing never waits for a
 client. A client that stops reading lets its outbox grow to
-``limit`` frames and is then disconnected; the others are not slowed.
+``limit`` frames and is then disconnected; the others are not slowed. Closing
+takes the peer out of everything at once (subscriptions, presence, routing:
+``leave``), before the socket is closed; the socket's close is bounded by the
+``close`` callable (see ``ChatServer``), never by the keepalive ping.
 
 Backlogs (a resumed chat's history, missed IMs) are different: they are
 streamed with flow control (``backlog``), which waits while the outbox is
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -21,6 +25,8 @@ from typing import Any
 
 from ..formats.protocol import Participant
 from .store import AgentRecord
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +75,10 @@ class Peer:
         self.high_water = max(1, limit // 2)  # backlog frames wait above this
         self.low_water = max(0, limit // 4)  # ... until the outbox is down to this
         self._cleanups: list[Callable[[], None]] = []
+        self._left = False  # ``leave`` ran: later cleanups run as they are registered
+        self.gone = asyncio.Event()  # set once the connection is gone (``cleanup``)
         self._task: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[None] | None = None
         self.sent = 0
         self.refused = 0  # rate-limited frames in a row (a flooder is disconnected)
         self.subscriptions: dict[str, Callable[[], None]] = {}  # conversation -> unsubscribe
@@ -86,6 +95,7 @@ class Peer:
         if self.closed:
             return
         if len(self._queue) >= self.limit:
+            log.warning("%s: %d frames unsent, closing (slow reader)", self.address, self.limit)
             self.close(SLOW_READER_CODE, SLOW_READER_REASON)
             return
         self._queue.append(text)
@@ -104,17 +114,26 @@ class Peer:
             await self._room.wait()
 
     def on_close(self, cleanup: Callable[[], None]) -> None:
+        """Run ``cleanup`` when the peer leaves (at once if it already left)."""
+        if self._left:
+            cleanup()
+            return
         self._cleanups.append(cleanup)
 
     def close(self, code: int, reason: str) -> None:
-        """Stop sending (queued frames are dropped) and close the socket in the background."""
+        """Stop sending (queued frames are dropped), leave at once, close the socket
+        in the background."""
         if self.closed:
             return
         self.closed = True
         self._queue.clear()
         self._wake.set()
         self._room.set()
-        asyncio.get_running_loop().create_task(self._close(code, reason))
+        loop = asyncio.get_running_loop()
+        # next turn of the loop, not here: ``close`` runs inside fan-out and routing
+        # callbacks (a push that overflows), which must not be re-entered
+        loop.call_soon(self.leave)
+        self._closing = loop.create_task(self._close(code, reason))  # referenced: not collected
 
     async def flush_and_close(self, code: int, reason: str) -> None:
         """Send what is queued (an error frame), then close."""
@@ -126,9 +145,12 @@ class Peer:
                 await asyncio.wait_for(self._drained.wait(), FLUSH_TIMEOUT)
         self.close(code, reason)
 
-    def cleanup(self) -> None:
-        """Run once the connection is gone: unsubscribe, presence, timers."""
+    def leave(self) -> None:
+        """Out of everything: unsubscribe, presence, routing (an agent's offers go to
+        others), timers. Runs when the peer is closed, before its socket is; again
+        (for what was registered meanwhile) once the connection is gone."""
         self.closed = True
+        self._left = True
         self._wake.set()
         self._room.set()
         cleanups, self._cleanups = self._cleanups, []
@@ -137,8 +159,13 @@ class Peer:
             unsubscribe()
         for fn in reversed(cleanups):
             fn()
+
+    def cleanup(self) -> None:
+        """Run once the connection is gone: ``leave`` (if not yet), stop the sender."""
+        self.leave()
         if self._task is not None:
             self._task.cancel()
+        self.gone.set()
 
     async def _drain(self) -> None:
         with contextlib.suppress(Exception, asyncio.CancelledError):
