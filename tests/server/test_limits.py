@@ -6,7 +6,9 @@ Real server on 127.0.0.1, real SQLite; the server's VirtualClock is stepped, nev
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -143,3 +145,53 @@ async def test_a_flooder_is_refused_cheaply_then_disconnected(
     assert (await bystander.reply(mid))["type"] == "Ack"
     offer = await alice.expect("Offer", conversation=conv)  # and routing goes on
     assert offer["conversation"] == conv
+
+
+async def test_a_queued_chat_whose_customer_is_gone_is_ended_not_offered(
+    shipped: tuple[ChatServer, VirtualClock, str],
+) -> None:
+    server, clock, origin = shipped
+    timeout = server.config.abandon_timeout
+    _, token = server.store.add_agent("Alice")
+    alice = await agent(server.url, token, "alice", ready=False)  # nobody takes chats yet
+    gone, conv_gone = await customer(server.url, origin, "gone", nickname="Gone")
+    back, conv_back = await customer(server.url, origin, "back", nickname="Back")
+    started = next(f for f in back.frames if f.get("type") == "ChatStarted")
+    await gone.close()
+    await back.close()
+    await _until(lambda: server.service.conversations[conv_gone].customer_connections == 0)
+    await _until(lambda: server.service.conversations[conv_back].customer_connections == 0)
+    clock.advance(timeout / 2)
+    # "back" reconnects in time (a dropped connection): its chat stays queued
+    again = await Client.open(server.url, "back-again", origin=origin)
+    rid = await again.send("ResumeChat", conversation=conv_back, token=started["token"])
+    assert (await again.reply(rid))["type"] == "ChatStarted"
+    clock.advance(timeout)
+    assert server.service.conversations[conv_gone].record.state == "ended"
+    await _until(lambda: _stored_state(server, conv_gone) == "ended")  # once committed
+    assert conv_gone not in server.service.router.waiting
+    assert server.service.conversations[conv_back].record.state == "queued"
+    # Alice gets ready: she is offered the chat with a customer, not the abandoned one
+    sid = await alice.send("SetReady", ready=True)
+    assert (await alice.reply(sid))["type"] == "Ack"
+    offer = await alice.expect("Offer")
+    assert offer["conversation"] == conv_back
+    assert not any(
+        f.get("type") == "Offer" and f.get("conversation") == conv_gone for f in alice.frames
+    )
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    """Bounded wait for the server to notice a closed connection (wall clock)."""
+
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), TIMEOUT)
+
+
+def _stored_state(server: ChatServer, conversation: str) -> str:
+    with sqlite3.connect(server.config.db) as db:
+        row = db.execute("SELECT state FROM conversations WHERE id = ?", (conversation,))
+        return str(row.fetchone()[0])

@@ -288,6 +288,10 @@ def render() -> str:
             f"* failed authentication: after {cfg.auth_failure_limit} failures within "
             f"{cfg.auth_failure_window:g} s from one address, every `Auth` from it is refused "
             f"(`rate_limited`, even with a right token) for {cfg.auth_backoff:g} s (server clock)",
+            f"* abandoned chats: a queued chat whose customer has had no connection for "
+            f"{cfg.abandon_timeout:g} s (`abandon_timeout`, server clock) is ended "
+            "(`ChatEnded` from the customer) and is never offered after that; a customer who "
+            "resumes in time keeps their place",
             "* over-limit frames are refused before they are parsed (the `id` is found without "
             f"parsing); {cfg.flood_refusals} refused frames in a row close the connection "
             '(1008, "flooding")',

@@ -28,6 +28,7 @@ class ServerConfig:
     auth_failure_limit: int = 5  # failed Auth per address within auth_failure_window ...
     auth_failure_window: float = 60.0
     auth_backoff: float = 30.0  # ... then that address waits this long (server clock)
+    abandon_timeout: float = 60.0  # a queued chat whose customer is gone this long ends
     flood_refusals: int = 200  # rate-limited frames in a row before a 1008 disconnect
     send_queue_limit: int = 1000  # frames waiting for a slow reader before disconnect
     auth_timeout: float = 5.0
@@ -50,6 +51,7 @@ class ServerConfig:
             "address_chat_burst",
             "auth_failure_window",
             "auth_backoff",
+            "abandon_timeout",
             "auth_timeout",
             "offer_timeout",
             "typing_timeout",

@@ -139,6 +139,8 @@ class Conversation:
     joined: dict[str, int] = field(default_factory=dict)  # agent -> seq of its latest join
     seen: set[str] = field(default_factory=set)  # every agent ever in an audience
     consult: Consult | None = None
+    customer_connections: int = 0  # the customer's open connections (tabs, reconnects)
+    abandon: ScheduledCall | None = None  # ends a queued chat whose customer is gone
 
     @property
     def id(self) -> str:
@@ -1244,6 +1246,7 @@ class ChatService:
         self, peer: Peer, frame_id: str, conv: Conversation, token: str, *, resumed: bool
     ) -> None:
         peer.principal = CustomerPrincipal(conv.id, conv.customer())
+        self._customer_connected(peer, conv)
         peer.push(
             p.ChatStarted(
                 id=frame_id,
@@ -1255,12 +1258,43 @@ class ChatService:
         )
         await self.attach(peer, conv.id, 0, agents_view=False)
 
+    def _customer_connected(self, peer: Peer, conv: Conversation) -> None:
+        """Count the customer's connections; a queued chat whose customer has none for
+        ``abandon_timeout`` is ended (never offered to anyone after that)."""
+        conv.customer_connections += 1
+        if conv.abandon is not None:
+            conv.abandon.cancel()
+            conv.abandon = None
+
+        def gone() -> None:
+            conv.customer_connections -= 1
+            if conv.customer_connections == 0 and conv.record.state == "queued":
+                conv.abandon = self.clock.call_at(
+                    self.clock.now() + self.config.abandon_timeout, lambda: self._abandon(conv)
+                )
+
+        peer.on_close(gone)
+
+    def _abandon(self, conv: Conversation) -> None:
+        conv.abandon = None
+        if (
+            conv.customer_connections > 0
+            or conv.record.state != "queued"
+            or self.conversations.get(conv.id) is not conv
+        ):
+            return
+        log.info("chat %s abandoned: its customer left before anyone took it", conv.id)
+        self._stop_typing_timers(conv)
+        self.emit(conv, p.ChatEnded, conv.customer(), state="ended")
+        self.router.finish(conv.id)
+
     async def _resume_chat(self, peer: Peer, frame: p.ResumeChat) -> None:
         conv = await self.get_conversation(frame.conversation)
         if conv is None or not hmac.compare_digest(conv.record.token_hash, hash_token(frame.token)):
             raise ServiceError(p.ErrorCode.FORBIDDEN, "no such conversation for this token")
         _check_resume_point(frame.last_seq, conv.record.last_seq, "lastSeq")
         peer.principal = CustomerPrincipal(conv.id, conv.customer())
+        self._customer_connected(peer, conv)
         peer.push(
             p.ChatStarted(
                 id=frame.id,
