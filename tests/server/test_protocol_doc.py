@@ -279,8 +279,9 @@ def render() -> str:
             f"{p.MAX_URL_LENGTH}; names {p.MAX_NAME_LENGTH}",
             f"* rate: {cfg.rate_per_second:g} frames/s per connection, bursts of "
             f"{cfg.rate_burst:g} (`rate_limited`; token bucket on the server clock)",
-            f"* rate per chat: {cfg.chat_rate_per_second:g} messages, URLs and typing frames/s "
-            f"over all of the chat's connections, bursts of {cfg.chat_rate_burst:g} "
+            f"* rate per chat: {cfg.chat_rate_per_second:g} of the customer's messages and "
+            "typing frames/s over all of the chat's connections (agents: per connection "
+            f"only), bursts of {cfg.chat_rate_burst:g} "
             "(`rate_limited`, naming the chat; `chat_rate_per_second`, `--chat-rate`)",
             f"* new chats per client address: {cfg.address_chats_per_minute:g} per minute, "
             f"bursts of {cfg.address_chat_burst:g} (`rate_limited`; a refused `RequestChat` "
@@ -293,8 +294,8 @@ def render() -> str:
             "(`ChatEnded` from the customer) and is never offered after that; a customer who "
             "resumes in time keeps their place",
             "* over-limit frames are refused before they are parsed (the `id` is found without "
-            f"parsing); {cfg.flood_refusals} refused frames in a row close the connection "
-            '(1008, "flooding")',
+            f"parsing); {cfg.flood_refusals} refused frames within {cfg.flood_window:g} s "
+            'close the connection (1008, "flooding")',
             f"* send queue: {cfg.send_queue_limit} frames per connection (`send_queue_limit`); "
             'a client that stops reading is then disconnected (1008, "slow reader") without '
             "slowing the others. It leaves at once, before its socket is closed: an agent gets "

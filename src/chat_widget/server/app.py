@@ -31,7 +31,7 @@ from .config import ServerConfig
 from .fanout import FanOut, LocalFanOut
 from .http import handle_http
 from .limits import KeyedBuckets, TokenBucket
-from .peer import Peer
+from .peer import CustomerPrincipal, Peer
 from .service import ChatService
 from .sqlite_store import SQLiteStore
 from .store import EventStore
@@ -167,12 +167,12 @@ class ChatServer:
         try:
             async for raw in ws:
                 if peer.closed:
-                    break
+                    # closing (bounded by close_timeout): read and drop what still comes, or
+                    # a client that keeps sending could not take the close frame
+                    continue
                 await self._frame(peer, bucket, raw)
                 if peer.refused >= cfg.flood_refusals:  # a persistent flooder: 1008, gone
                     peer.close(FLOOD_CODE, FLOOD_REASON)
-                    await self._close(ws, FLOOD_CODE, FLOOD_REASON)
-                    break
         except ConnectionClosed:
             pass
         finally:
@@ -192,7 +192,12 @@ class ChatServer:
     async def _frame(self, peer: Peer, bucket: TokenBucket, raw: str | bytes) -> None:
         cfg = self.config
         if not bucket.take():
-            # refused before parsing: a flooder costs a regex, not a validation
+            # refused before parsing: a flooder costs a regex, not a validation. Counted
+            # per flood_window, so the frames the refilling bucket lets through between
+            # refusals do not wipe a steady flooder's record
+            now = self.clock.now()
+            if now - peer.refused_since >= cfg.flood_window:
+                peer.refused, peer.refused_since = 0, now
             peer.refused += 1
             peer.push(
                 p.Error(
@@ -203,7 +208,6 @@ class ChatServer:
                 ).to_json()
             )
             return
-        peer.refused = 0
         try:
             frame = p.parse_client_frame(raw)
         except p.FrameError as exc:
@@ -212,6 +216,7 @@ class ChatServer:
         conversation = getattr(frame, "conversation", None)
         if (
             conversation is not None
+            and isinstance(peer.principal, CustomerPrincipal)  # the agent is never locked out
             and isinstance(frame, CHAT_RATED)
             and not self.chat_buckets.take(conversation)
         ):

@@ -29,7 +29,8 @@ class ServerConfig:
     auth_failure_window: float = 60.0
     auth_backoff: float = 30.0  # ... then that address waits this long (server clock)
     abandon_timeout: float = 60.0  # a queued chat whose customer is gone this long ends
-    flood_refusals: int = 200  # rate-limited frames in a row before a 1008 disconnect
+    flood_refusals: int = 200  # rate-limited frames within flood_window: 1008 disconnect
+    flood_window: float = 10.0
     send_queue_limit: int = 1000  # frames waiting for a slow reader before disconnect
     auth_timeout: float = 5.0
     offer_timeout: float = 20.0
@@ -52,6 +53,7 @@ class ServerConfig:
             "auth_failure_window",
             "auth_backoff",
             "abandon_timeout",
+            "flood_window",
             "auth_timeout",
             "offer_timeout",
             "typing_timeout",

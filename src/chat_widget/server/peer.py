@@ -80,7 +80,8 @@ class Peer:
         self._task: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
         self.sent = 0
-        self.refused = 0  # rate-limited frames in a row (a flooder is disconnected)
+        self.refused = 0  # rate-limited frames in the current flood window
+        self.refused_since = float("-inf")  # clock time that window began
         self.subscriptions: dict[str, Callable[[], None]] = {}  # conversation -> unsubscribe
 
     @property
