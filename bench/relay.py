@@ -34,6 +34,8 @@ import psutil
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, serve
 
+from chat_widget.cli import event_loop_factory
+
 MAX_ITERATIONS = 10_000_000  # every loop here is bounded
 
 
@@ -251,7 +253,10 @@ async def measure(
     drains = [asyncio.create_task(harness.drain_sender(i)) for i in range(len(pairs))]
     await harness.fixed_rate(args.rate, min(1.0, args.seconds))  # warm-up
     lat = await harness.fixed_rate(args.rate, args.seconds)
+    cpu0 = sum(ps.cpu_times()[:2])
     sat = await harness.saturate(args.seconds, args.window)
+    cpu = sum(ps.cpu_times()[:2]) - cpu0
+    saturated_delivered = max(1, harness.stats.delivered)  # saturate's own Stats
     for pair in pairs:
         await pair.send.close()
         await pair.recv.close()
@@ -266,12 +271,14 @@ async def measure(
         "sent": args.rate * args.seconds,
         "saturated_msgs_per_s": sat,
         "kib_per_connection": (rss1 - rss0) / 1024 / (2 * len(pairs)),
+        "server_cpu_us_per_msg": cpu / saturated_delivered * 1e6,
     }
     print(
         f"{name:>8}: p50 {result['p50_ms']:.2f} ms  p95 {result['p95_ms']:.2f} ms  "
         f"p99 {result['p99_ms']:.2f} ms at {args.rate:g} msg/s "
         f"({lat.delivered}/{int(args.rate * args.seconds)} delivered); "
-        f"saturated {sat:,.0f} msg/s; {result['kib_per_connection']:.1f} KiB/connection",
+        f"saturated {sat:,.0f} msg/s ({result['server_cpu_us_per_msg']:.0f} µs server CPU "
+        f"per message); {result['kib_per_connection']:.1f} KiB/connection",
         flush=True,
     )
     return result
@@ -333,9 +340,11 @@ async def main(args: argparse.Namespace) -> int:
     throughput = mine["saturated_msgs_per_s"] / base["saturated_msgs_per_s"]
     p99 = mine["p99_ms"] / base["p99_ms"]
     memory = mine["kib_per_connection"] / max(base["kib_per_connection"], 0.001)
+    cpu = mine["server_cpu_us_per_msg"] / max(base["server_cpu_us_per_msg"], 0.001)
     print(
         f"ratios chat/relay: throughput {throughput:.0%}, p99 {p99:.1f}x, "
-        f"memory/connection {memory:.1f}x; {stored:,} messages stored",
+        f"server CPU/message {cpu:.1f}x, memory/connection {memory:.1f}x; "
+        f"{stored:,} messages stored",
         flush=True,
     )
     ok = mine["delivered"] >= mine["sent"] * 0.99
@@ -359,6 +368,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 if __name__ == "__main__":
     ns = parse()
     if ns.relay_server:
-        asyncio.run(relay_main(ns.relay_server))
+        # the same event loop as `chat-widget serve` (uvloop where installed): a fair baseline
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            runner.run(relay_main(ns.relay_server))
         sys.exit(0)
     sys.exit(asyncio.run(main(ns)))

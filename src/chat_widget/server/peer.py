@@ -7,6 +7,13 @@ takes the peer out of everything at once (subscriptions, presence, routing:
 ``leave``), before the socket is closed; the socket's close is bounded by the
 ``close`` callable (see ``ChatServer``), never by the keepalive ping.
 
+Writing: frames pushed during one turn of the event loop are written to the
+socket together, in one write (``write_many``), once the turn's callbacks
+have run: a group commit that stores four messages of a chat reaches its
+agent in one write, not four. That needs the socket to take data (its
+transport buffer below the write limit) and nothing queued; otherwise the
+frames wait in the outbox and the sender task writes them with flow control.
+
 Backlogs (a resumed chat's history, missed IMs) are different: they are
 streamed with flow control (``backlog``), which waits while the outbox is
 above half its limit. A client that is reading is therefore never "slow",
@@ -59,8 +66,11 @@ class Peer:
         limit: int,
         browser: bool,
         address: str = "",
+        write_many: Callable[[list[str]], bool] | None = None,
     ) -> None:
         self._send = send
+        self._write_many = write_many  # writes at once, or says the socket is full
+        self._batch: list[str] = []  # pushed this turn of the loop, not yet written
         self._close = close
         self.limit = limit
         self.browser = browser  # sent an Origin header: may only ever be a customer
@@ -92,21 +102,53 @@ class Peer:
         self._task = asyncio.get_running_loop().create_task(self._drain())
 
     def push(self, text: str) -> None:
-        """Queue a frame; disconnect the peer if it does not keep up."""
+        """Send a frame (this turn's frames together); disconnect the peer if it does not
+        keep up."""
+        if self.closed:
+            return
+        if self._batch or (not self._queue and self._write_many is not None):
+            if len(self._batch) >= self.limit:  # unsent frames are bounded, here too
+                self._overflow()
+                return
+            self._batch.append(text)
+            if len(self._batch) == 1:
+                asyncio.get_running_loop().call_soon(self._flush)
+            return
+        self._enqueue(text)
+
+    def _flush(self) -> None:
+        """Write this turn's frames in one go, or queue them if the socket is full."""
+        batch, self._batch = self._batch, []
+        if self.closed or not batch:
+            return
+        if not self._queue and self._write_many is not None and self._write_many(batch):
+            self.sent += len(batch)
+            return
+        for text in batch:
+            self._enqueue(text)
+
+    def _overflow(self) -> None:
+        log.warning("%s: %d frames unsent, closing (slow reader)", self.address, self.limit)
+        self.close(SLOW_READER_CODE, SLOW_READER_REASON)
+
+    def _enqueue(self, text: str) -> None:
         if self.closed:
             return
         if len(self._queue) >= self.limit:
-            log.warning("%s: %d frames unsent, closing (slow reader)", self.address, self.limit)
-            self.close(SLOW_READER_CODE, SLOW_READER_REASON)
+            self._overflow()
             return
         self._queue.append(text)
         self._wake.set()
 
     async def backlog(self, text: str) -> None:
         """Queue a backlog frame with flow control: wait while the outbox is half full."""
+        self._flush()  # what this turn pushed before goes first
         if len(self._queue) >= self.high_water:
             await self.room()
-        self.push(text)
+        if not self._queue and self._write_many is not None and self._write_many([text]):
+            self.sent += 1
+            return
+        self._enqueue(text)
 
     async def room(self) -> None:
         """Wait until the outbox is down to the low-water mark (or the peer is closed)."""
@@ -128,6 +170,7 @@ class Peer:
             return
         self.closed = True
         self._queue.clear()
+        self._batch.clear()
         self._wake.set()
         self._room.set()
         loop = asyncio.get_running_loop()
@@ -140,6 +183,7 @@ class Peer:
         """Send what is queued (an error frame), then close."""
         if self.closed:
             return
+        self._flush()  # this turn's frames (the error frame) are written or queued first
         if self._queue and self._task is not None and not self._task.done():
             self._drained.clear()
             with contextlib.suppress(TimeoutError):
