@@ -176,8 +176,9 @@ async def test_a_queued_chat_whose_customer_is_gone_is_ended_not_offered(
     rid = await again.send("ResumeChat", conversation=conv_back, token=started["token"])
     assert (await again.reply(rid))["type"] == "ChatStarted"
     clock.advance(timeout)
-    assert server.service.conversations[conv_gone].record.state == "ended"
-    await _until(lambda: _stored_state(server, conv_gone) == "ended")  # once committed
+    # nobody ever took it: nothing to wrap up, so it is done and leaves memory at once
+    await _until(lambda: _stored_state(server, conv_gone) == "done")  # once committed
+    assert conv_gone not in server.service.conversations
     assert conv_gone not in server.service.router.waiting
     assert server.service.conversations[conv_back].record.state == "queued"
     # Alice gets ready: she is offered the chat with a customer, not the abandoned one
@@ -188,6 +189,25 @@ async def test_a_queued_chat_whose_customer_is_gone_is_ended_not_offered(
     assert not any(
         f.get("type") == "Offer" and f.get("conversation") == conv_gone for f in alice.frames
     )
+
+
+async def test_chats_customers_leave_in_the_queue_do_not_pile_up_in_memory(
+    server: ChatServer, origin: str
+) -> None:
+    before = len(server.service.conversations)
+    for n in range(30):  # a client that opens chats and leaves each before anyone answers
+        carla, conv = await customer(server.url, origin, f"leaver{n}", nickname=f"L{n}")
+        eid = await carla.send("EndChat", conversation=conv)
+        assert (await carla.reply(eid))["type"] == "Ack"
+        assert _stored_state(server, conv) == "done"
+        await carla.close()
+    assert len(server.service.conversations) == before
+    # a retry of the EndChat after the chat left memory is still acknowledged
+    again, conv = await customer(server.url, origin, "again", nickname="Again")
+    eid = await again.send("EndChat", conversation=conv)
+    assert (await again.reply(eid))["type"] == "Ack"
+    await again.send("EndChat", id=eid, conversation=conv)
+    assert (await again.reply(eid))["type"] == "Ack"
 
 
 async def _until(condition: Callable[[], bool]) -> None:

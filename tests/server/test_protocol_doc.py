@@ -292,7 +292,8 @@ def render() -> str:
             f"* abandoned chats: a queued chat whose customer has had no connection for "
             f"{cfg.abandon_timeout:g} s (`abandon_timeout`, server clock) is ended "
             "(`ChatEnded` from the customer) and is never offered after that; a customer who "
-            "resumes in time keeps their place",
+            "resumes in time keeps their place. A chat no agent ever took is done at once "
+            "when its customer leaves or abandons it (nothing to wrap up): it holds no memory",
             "* over-limit frames are refused before they are parsed (the `id` is found without "
             f"parsing); {cfg.flood_refusals} refused frames within {cfg.flood_window:g} s "
             'close the connection (1008, "flooding")',

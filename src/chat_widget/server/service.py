@@ -1285,7 +1285,7 @@ class ChatService:
             return
         log.info("chat %s abandoned: its customer left before anyone took it", conv.id)
         self._stop_typing_timers(conv)
-        self.emit(conv, p.ChatEnded, conv.customer(), state="ended")
+        self.emit(conv, p.ChatEnded, conv.customer(), state=_after_customer_left(conv))
         self.router.finish(conv.id)
 
     async def _resume_chat(self, peer: Peer, frame: p.ResumeChat) -> None:
@@ -1331,7 +1331,9 @@ class ChatService:
                 return
             self._stop_typing_timers(conv)
             self._end_consultation(conv, "the customer left")
-            seq, fut = self.emit(conv, p.ParticipantLeft, me, client_id=frame.id, state="ended")
+            seq, fut = self.emit(
+                conv, p.ParticipantLeft, me, client_id=frame.id, state=_after_customer_left(conv)
+            )
             self.router.finish(conv.id)
             self._ack_after(peer, frame.id, conv.id, seq, fut)
         else:
@@ -1406,6 +1408,12 @@ class ChatService:
         for handle in conv.typing.values():
             handle.cancel()
         conv.typing.clear()
+
+
+def _after_customer_left(conv: Conversation) -> str:
+    """A chat no agent ever took has nothing to wrap up: it is done at once and leaves
+    memory (chats a client opens and abandons cannot pile up); else an agent wraps up."""
+    return "ended" if conv.record.owner else "done"
 
 
 def _beyond_end(field: str, asked: int, last: int) -> str:
