@@ -21,6 +21,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -337,6 +338,8 @@ async def main(args: argparse.Namespace) -> int:
             proc.wait(10)
     with __import__("sqlite3").connect(db) as conn:
         stored = conn.execute("SELECT COUNT(*) FROM events WHERE type='Message'").fetchone()[0]
+    conn.close()
+    shutil.rmtree(tmp, ignore_errors=True)  # the benchmark's database is thrown away
     throughput = mine["saturated_msgs_per_s"] / base["saturated_msgs_per_s"]
     p99 = mine["p99_ms"] / base["p99_ms"]
     memory = mine["kib_per_connection"] / max(base["kib_per_connection"], 0.001)

@@ -17,7 +17,7 @@ def test_customer_page_in_german_from_the_browser_and_english_when_asked(
         german.goto(url)
         expect(german.locator("html")).to_have_attribute("lang", "de")
         expect(german.locator("h1")).to_have_text("Chatten Sie mit uns")
-        expect(german.get_by_test_id("customer-status")).to_have_text("Nicht verbunden")
+        expect(german.get_by_test_id("customer-status")).to_have_text("Starten Sie unten einen Chat")
         form = german.get_by_test_id("start-form")
         expect(form).to_contain_text("Ihr Name")
         expect(german.get_by_test_id("start-chat")).to_have_text("Chat starten")
@@ -25,7 +25,7 @@ def test_customer_page_in_german_from_the_browser_and_english_when_asked(
         german.get_by_test_id("start-chat").click()
         status = german.get_by_test_id("customer-status")
         expect(status).to_have_attribute("data-status", "connected")
-        expect(status).to_have_text("Verbunden")
+        expect(status).to_have_text("Verbunden · gleich ist jemand für Sie da")
         expect(german.get_by_test_id("customer-transcript")).to_contain_text(
             "Sie haben den Chat gestartet."
         )

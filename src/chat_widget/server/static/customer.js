@@ -16,7 +16,8 @@
   const TEXTS = {
     en: {
       title: "Chat with us",
-      notConnected: "Not connected",
+      idle: "Start a chat below",
+      intro: "Tell us your name and we connect you with the next free person on our team.",
       name: "Your name",
       email: "E-mail (optional)",
       phone: "Phone (optional)",
@@ -37,15 +38,26 @@
       yourAgent: "your agent",
       endedBy: "{name} ended the chat.",
       connected: "Connected",
+      waiting: "Connected · waiting for the next free person",
       connecting: "Connecting…",
       reconnecting: "Reconnecting…",
-      closed: "Chat closed",
-      lost: "Connection lost ({code}); reconnecting…",
-      unreadable: "Unreadable message from the server: {error}",
+      ended: "Chat ended",
+      over: "This chat has ended. Thank you!",
+      again: "Start a new chat",
+      lost: "Connection lost. Reconnecting…",
+      unreachable: "The chat service cannot be reached right now. Trying again…",
+      unreadable: "A message from the chat service could not be read.",
+      pushedLink: "A link for you:",
+      errRate: "You are sending messages very quickly. Please wait a moment and try again.",
+      errTooLong: "Your message is too long. Please shorten it or send it in parts.",
+      errOver: "This chat is over. You can start a new one.",
+      errBusy: "The chat service is busy. Your message is sent again in a moment.",
+      errGeneric: "Something went wrong. Please try again.",
     },
     de: {
       title: "Chatten Sie mit uns",
-      notConnected: "Nicht verbunden",
+      idle: "Starten Sie unten einen Chat",
+      intro: "Sagen Sie uns Ihren Namen, und wir verbinden Sie mit der nächsten freien Person aus unserem Team.",
       name: "Ihr Name",
       email: "E-Mail (optional)",
       phone: "Telefon (optional)",
@@ -66,11 +78,21 @@
       yourAgent: "Ihrer Beratung",
       endedBy: "{name} hat den Chat beendet.",
       connected: "Verbunden",
+      waiting: "Verbunden · gleich ist jemand für Sie da",
       connecting: "Verbindung wird aufgebaut…",
       reconnecting: "Verbindung wird wiederhergestellt…",
-      closed: "Chat geschlossen",
-      lost: "Verbindung unterbrochen ({code}); wird wiederhergestellt…",
-      unreadable: "Unlesbare Nachricht vom Server: {error}",
+      ended: "Chat beendet",
+      over: "Dieser Chat ist beendet. Vielen Dank!",
+      again: "Neuen Chat starten",
+      lost: "Verbindung unterbrochen. Wird wiederhergestellt…",
+      unreachable: "Der Chat ist gerade nicht erreichbar. Neuer Versuch läuft…",
+      unreadable: "Eine Nachricht des Chats konnte nicht gelesen werden.",
+      pushedLink: "Ein Link für Sie:",
+      errRate: "Sie senden sehr schnell. Bitte warten Sie einen Moment und versuchen Sie es erneut.",
+      errTooLong: "Ihre Nachricht ist zu lang. Bitte kürzen Sie sie oder senden Sie sie in Teilen.",
+      errOver: "Dieser Chat ist beendet. Sie können einen neuen starten.",
+      errBusy: "Der Chat ist gerade ausgelastet. Ihre Nachricht wird gleich erneut gesendet.",
+      errGeneric: "Etwas ist schiefgegangen. Bitte versuchen Sie es erneut.",
     },
   };
   function pickLanguage() {
@@ -108,6 +130,8 @@
   let typingTimer = null;
   let agentTypingTimer = null;
   let idCounter = 0;
+  let everConnected = false;
+  let agentJoined = false;
   const idPrefix = (crypto.randomUUID ? crypto.randomUUID() : String(Math.random())).slice(0, 13);
 
   const save = () => sessionStorage.setItem(STORE_KEY, JSON.stringify(state));
@@ -151,7 +175,7 @@
     const body = document.createElement("span");
     body.className = "text";
     body.textContent = text;
-    li.appendChild(body);
+    if (text) li.appendChild(body);
     if (opts.url) {
       const href = safeLink(opts.url);
       if (href) {
@@ -189,9 +213,39 @@
     state.ended = true;
     save();
     input.disabled = true;
-    $("composer").querySelectorAll("button").forEach((b) => (b.disabled = true));
+    $("composer").hidden = true;
     setAgentTyping(false);
+    stopTyping();
     if (text) addEntry("notice", null, text, 0);
+    setStatus("ended", t("ended"));
+    $("over-text").textContent = t("over");
+    $("over").hidden = false;
+    $("again").focus();
+  }
+
+  function startAgain() {
+    // a fresh chat: forget the old one (its history stays with the agent), keep the name
+    sessionStorage.removeItem(STORE_KEY);
+    Object.assign(state, { conversation: null, token: null, lastSeq: 0, outbox: [], ended: false });
+    contact = null;
+    agentJoined = false;
+    attempt = 0;
+    if (ws) {
+      ws.onclose = null;
+      ws.close();
+      ws = null;
+    }
+    clearInterval(heartbeat);
+    transcript.replaceChildren();
+    showError("");
+    input.disabled = false;
+    $("composer").hidden = false;
+    $("over").hidden = true;
+    $("chat").hidden = true;
+    $("start").hidden = false;
+    $("start").querySelector("button").disabled = false;
+    setStatus("idle", t("idle"));
+    $("nickname").focus();
   }
 
   function onEvent(ev) {
@@ -211,10 +265,13 @@
         addEntry("message", isClient ? t("you") : from.nickname, ev.text, ev.utcTime, { mine: isClient, seq: ev.seq });
         renderPending();
         break;
-      case "PushUrl":
+      case "PushUrl": {
         setAgentTyping(false);
-        addEntry("push_url", from.nickname, ev.text, ev.utcTime, { url: ev.url, seq: ev.seq });
+        // the link is shown once: a text that only repeats the URL gives way to a label
+        const label = ev.text && ev.text.trim() !== ev.url && ev.text.trim() !== safeLink(ev.url) ? ev.text : t("pushedLink");
+        addEntry("push_url", from.nickname, label, ev.utcTime, { url: ev.url, seq: ev.seq });
         break;
+      }
       case "TypingStarted":
         if (!isClient) setAgentTyping(true);
         break;
@@ -225,6 +282,10 @@
         addEntry("notice", null, ev.text, ev.utcTime, { seq: ev.seq });
         break;
       case "ParticipantJoined":
+        if (!isClient) {
+          agentJoined = true;
+          if (!state.ended) setStatus("connected", t("connected"));
+        }
         addEntry("notice", null, isClient ? t("started") : t("joined", { name: from.nickname }), ev.utcTime, { seq: ev.seq });
         break;
       case "ParticipantLeft":
@@ -268,7 +329,8 @@
         save();
         contact = null;
         attempt = 0;
-        setStatus("connected", t("connected"));
+        everConnected = true;
+        if (!state.ended) setStatus("connected", agentJoined ? t("connected") : t("waiting"));
         showError("");
         $("start").hidden = true;
         $("chat").hidden = false;
@@ -289,12 +351,28 @@
         if (frame.code === "forbidden" && frame.id && frame.id.startsWith("resume")) {
           sessionStorage.removeItem(STORE_KEY);
         }
-        showError(frame.message);
+        showError(humanError(frame));
         break;
       case "Pong":
         break;
       default:
         if (typeof frame.seq === "number") onEvent(frame);
+    }
+  }
+
+  // the server's messages are for developers: the customer reads a sentence per code
+  function humanError(frame) {
+    switch (frame.code) {
+      case "rate_limited":
+        return t("errRate");
+      case "message_too_long":
+        return t("errTooLong");
+      case "invalid_state":
+        return t("errOver");
+      case "unavailable":
+        return t("errBusy");
+      default:
+        return t("errGeneric");
     }
   }
 
@@ -319,20 +397,22 @@
       try {
         onFrame(JSON.parse(msg.data));
       } catch (err) {
-        showError(t("unreadable", { error: err }));
+        console.warn("unreadable frame", err);
+        showError(t("unreadable"));
       }
     };
     ws.onclose = (ev) => {
       clearInterval(heartbeat);
       ws = null;
       if (state.ended && state.outbox.length === 0) {
-        setStatus("disconnected", t("closed"));
+        setStatus("ended", t("ended"));
         return;
       }
       if (!state.conversation && !contact) return;
       const cap = Math.min(BACKOFF_MS[1], BACKOFF_MS[0] * 2 ** attempt++);
       const delay = cap / 2 + Math.random() * (cap / 2); // jitter: no reconnect storms
-      setStatus("reconnecting", t("lost", { code: ev.code }));
+      console.info("connection closed", ev.code, ev.reason);
+      setStatus("reconnecting", everConnected ? t("lost") : t("unreachable"));
       setTimeout(connect, delay);
     };
   }
@@ -384,6 +464,8 @@
     clearTimeout(typingTimer);
     typingTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
   });
+
+  $("again").addEventListener("click", startAgain);
 
   $("end").addEventListener("click", () => {
     if (state.ended) return;
