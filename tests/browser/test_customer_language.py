@@ -17,7 +17,9 @@ def test_customer_page_in_german_from_the_browser_and_english_when_asked(
         german.goto(url)
         expect(german.locator("html")).to_have_attribute("lang", "de")
         expect(german.locator("h1")).to_have_text("Chatten Sie mit uns")
-        expect(german.get_by_test_id("customer-status")).to_have_text("Starten Sie unten einen Chat")
+        expect(german.get_by_test_id("customer-status")).to_have_text(
+            "Starten Sie unten einen Chat"
+        )
         form = german.get_by_test_id("start-form")
         expect(form).to_contain_text("Ihr Name")
         expect(german.get_by_test_id("start-chat")).to_have_text("Chat starten")
