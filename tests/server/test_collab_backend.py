@@ -64,6 +64,13 @@ async def test_two_agents_transfer_conference_consult_im(
         s_b.send("Bob from billing here")
         await carla.expect("Message", conversation=conv, text="Bob from billing here")
         await until(lambda: any(e.text == "Bob from billing here" for e in s_a.transcript))
+        # joining read the chat's history (consultation included) again: Bob's consulted
+        # card keeps each message once
+        await until(lambda: bob.last_seq[conv] >= alice.last_seq[conv])
+        assert [m.text for m in bob.desk.collab.incoming[cid].messages] == [
+            "May I refund 40 EUR?",
+            "Yes, up to 500 EUR",
+        ]
         alice.desk.collab.leave_conference(conv)
         assert s_a.state is SessionState.TRANSFERRED
         await carla.expect("ParticipantLeft", conversation=conv)

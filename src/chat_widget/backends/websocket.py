@@ -121,6 +121,9 @@ class WebSocketBackend(Backend):
         self._prefix = secrets.token_hex(4)
         self.im_last = 0  # the last team IM id seen (Auth.imAfter)
         self._consulting: set[str] = set()  # chats this agent is consulted on
+        # (chat, seq) of consultation events already shown on the consulted side: joining the
+        # chat later reads its history from 1 again, consultation included
+        self._consultant_seen: set[tuple[str, int]] = set()
         self._offer_from: dict[str, tuple[str, str]] = {}  # conference offers: who invited
         self._history: dict[str, int] = {}  # transfer/conference offers: seq of the history
         self._ws: ClientConnection | None = None
@@ -558,6 +561,10 @@ class WebSocketBackend(Backend):
     def _consultant_event(self, event: p.ConsultationState | p.ConsultMessage) -> None:
         """Events of a consultation this agent was asked for (the consultant's side)."""
         collab = self.desk.collab
+        key = (event.conversation, event.seq)
+        if key in self._consultant_seen:
+            return
+        self._consultant_seen.add(key)
         if isinstance(event, p.ConsultationState):
             collab.incoming_state(event.consultation, event.status, event.utc_time / 1000.0)
         elif event.from_.participant_id != self.desk.agent.id:
