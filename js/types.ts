@@ -16,6 +16,8 @@ export interface EntryView {
   x: string; // text (always rendered as text)
   u: string | null; // pushed URL
   v: "all" | "agents";
+  c?: string; // notice code (language-neutral; js/labels.ts NOTICES_*), only when set
+  p?: Record<string, string>; // the notice's parameters
 }
 
 export interface ContactView {
