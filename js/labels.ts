@@ -411,3 +411,19 @@ export function entryText(e: { x: string; c?: string; p?: Record<string, string>
   for (const m of template.matchAll(/\{(\w+)\}/g)) if (params[m[1]!] === undefined) return e.x;
   return fillTemplate(template, params);
 }
+
+/** The default disposition codes (Python: DEFAULT_DISPOSITION_CODES) in each locale; the
+ *  stored code never changes, only what the agent reads. Other codes show as they are. */
+const DISPOSITION_LABELS = new Map<Labels, Record<string, string>>([
+  [DE, {
+    Resolved: "Gelöst",
+    "Follow-up needed": "Nachbearbeitung nötig",
+    Escalated: "Eskaliert",
+    Sale: "Verkauf",
+    "No action": "Keine Aktion",
+  }],
+]);
+
+export function dispositionLabel(code: string, L: Labels): string {
+  return DISPOSITION_LABELS.get(L)?.[code] ?? code;
+}

@@ -60,3 +60,21 @@ describe("notices in the reader's language", () => {
     expect(entries[0]!.textContent).toContain("Agent ended the chat");
   });
 });
+
+describe("default disposition codes in the locale", () => {
+  it("shows German labels with locale de and keeps the stored code values", async () => {
+    const { mountWrapUp } = await import("../../js/wrapUp");
+    const { fakeCtx } = await import("./fakeCtx");
+    const ctx = fakeCtx({ disposition_codes: ["Resolved", "Follow-up needed", "Custom code"] });
+    ctx.locale = "de";
+    const part = mountWrapUp(ctx);
+    part.update();
+    const select = part.el.querySelector<HTMLSelectElement>('[data-testid="disposition"]')!;
+    const options = [...select.options].slice(1);
+    expect(options.map((o) => o.value)).toEqual(["Resolved", "Follow-up needed", "Custom code"]);
+    expect(options.map((o) => o.text)).toEqual(["Gelöst", "Nachbearbeitung nötig", "Custom code"]);
+    ctx.locale = "en";
+    part.update();
+    expect([...select.options].slice(1).map((o) => o.text)).toEqual(["Resolved", "Follow-up needed", "Custom code"]);
+  });
+});

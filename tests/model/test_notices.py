@@ -22,7 +22,7 @@ from chat_widget.formats.transcript_file import (
     entry_to_doc,
     transcript_from_session,
 )
-from chat_widget.model.session import ChatSession, SessionConfig
+from chat_widget.model.session import DEFAULT_DISPOSITION_CODES, ChatSession, SessionConfig
 from chat_widget.widget.sync import entry_to_view
 
 LABELS_TS = Path(__file__).resolve().parents[2] / "js" / "labels.ts"
@@ -136,3 +136,10 @@ def test_illegal_transition_names_states_in_words_not_enum_reprs(session: ChatSe
     message = str(info.value)
     assert "SessionState" not in message and "'done'" not in message, message
     assert "done" in message
+
+
+def test_every_default_disposition_code_has_a_german_label() -> None:
+    source = LABELS_TS.read_text(encoding="utf-8")
+    block = source[source.index("const DISPOSITION_LABELS") :]
+    for code in DEFAULT_DISPOSITION_CODES:
+        assert re.search(rf'^\s+"?{re.escape(code)}"?: "[^"]+",$', block, re.M), code
