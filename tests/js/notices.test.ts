@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Ctx } from "../../js/context";
-import { DE, EN, NOTICES_DE, NOTICES_EN, entryText, labelsFor } from "../../js/labels";
+import { DE, EN, NOTICES_DE, NOTICES_EN, entryText, fillTemplate, labelsFor } from "../../js/labels";
 import { mountTranscript, renderEntry } from "../../js/transcript";
 import type { EntryView } from "../../js/types";
 
@@ -76,5 +76,17 @@ describe("default disposition codes in the locale", () => {
     ctx.locale = "en";
     part.update();
     expect([...select.options].slice(1).map((o) => o.text)).toEqual(["Resolved", "Follow-up needed", "Custom code"]);
+  });
+});
+
+describe("German wording against the seed's terms", () => {
+  it("uses the seed's and gender-neutral words in labels and notices", () => {
+    expect(fillTemplate(DE.transferPending, { name: "Lena" })).toBe("Weiterleitung an Lena ausstehend…");
+    expect(fillTemplate(EN.transferPending, { name: "Lena" })).toBe("Transfer to Lena pending…");
+    expect([DE.callDialing, DE.consultDialing]).toEqual(["Wird gewählt…", "Wird gewählt…"]);
+    expect(["Start", "Weiter"]).toContain(DE.play);
+    for (const v of [...Object.values(DE), ...Object.values(NOTICES_DE)]) {
+      expect(v).not.toMatch(/Rücksprache|Kolleg|\bihn\b|Abspielen|Empfänger|Teilnehmer\b|Inhaber|Zur Konferenz machen/);
+    }
   });
 });
