@@ -137,6 +137,11 @@ export const EN = {
   imUnread: "unread",
   imChoose: "Choose a colleague to write to.",
   attentionTitle: "Reply pending",
+  // error banners for errors Python reports with a code (issue 12)
+  errorMessageEmpty: "Type a message first.",
+  errorMessageTooLong: "That message is too long (at most 4,000 characters).",
+  errorPushNotPermitted: "You are not permitted to push links.",
+  errorNotNow: "That is not possible in this state of the chat.",
 } as const;
 
 export type LabelKey = keyof typeof EN;
@@ -279,6 +284,10 @@ export const DE: Labels = {
   imUnread: "ungelesen",
   imChoose: "Wählen Sie ein Teammitglied, um zu schreiben.",
   attentionTitle: "Antwort fällig",
+  errorMessageEmpty: "Bitte zuerst eine Nachricht eingeben.",
+  errorMessageTooLong: "Die Nachricht ist zu lang (höchstens 4.000 Zeichen).",
+  errorPushNotPermitted: "Sie dürfen keine Links pushen.",
+  errorNotNow: "Das ist im aktuellen Zustand des Chats nicht möglich.",
 };
 
 export const LOCALES: Record<string, Labels> = { en: EN, de: DE };
@@ -426,4 +435,23 @@ const DISPOSITION_LABELS = new Map<Labels, Record<string, string>>([
 
 export function dispositionLabel(code: string, L: Labels): string {
   return DISPOSITION_LABELS.get(L)?.[code] ?? code;
+}
+
+/** Errors Python reports with a known code (model/errors.py ERROR_CODES), shown in the
+ *  locale; any other error shows Python's message as it is. */
+const ERROR_LABELS: Record<string, LabelKey> = {
+  url_empty: "urlEmpty",
+  url_too_long: "urlTooLong",
+  url_scheme: "urlInvalid",
+  url_malformed: "urlMalformed",
+  message_empty: "errorMessageEmpty",
+  message_too_long: "errorMessageTooLong",
+  push_not_permitted: "errorPushNotPermitted",
+  disposition_required: "dispositionRequired",
+  not_now: "errorNotNow",
+};
+
+export function errorText(message: string, code: string | undefined, L: Labels): string {
+  const key = code ? ERROR_LABELS[code] : undefined;
+  return message && key ? L[key] : message;
 }

@@ -69,6 +69,8 @@ export interface WidgetModel {
   locale: string;
   virtual_clock: boolean;
   error: string;
+  /** The error's code when Python knows it (shown in the locale), else "". */
+  error_code?: string;
   /** Non-empty while the widget replays a stored transcript (see replayBar.ts). */
   replay: Record<string, unknown>;
 }

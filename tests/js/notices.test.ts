@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Ctx } from "../../js/context";
-import { DE, EN, NOTICES_DE, NOTICES_EN, entryText, fillTemplate, labelsFor } from "../../js/labels";
+import { DE, EN, NOTICES_DE, NOTICES_EN, entryText, errorText, fillTemplate, labelsFor } from "../../js/labels";
 import { mountTranscript, renderEntry } from "../../js/transcript";
 import type { EntryView } from "../../js/types";
 
@@ -88,5 +88,15 @@ describe("German wording against the seed's terms", () => {
     for (const v of [...Object.values(DE), ...Object.values(NOTICES_DE)]) {
       expect(v).not.toMatch(/Rücksprache|Kolleg|\bihn\b|Abspielen|Empfänger|Teilnehmer\b|Inhaber|Zur Konferenz machen/);
     }
+  });
+});
+
+describe("error banners in the locale", () => {
+  it("shows a known error code in the locale and any other error as Python's text", () => {
+    expect(errorText("cannot accept chat 'c1': it is accepted", "not_now", DE)).toBe(DE.errorNotNow);
+    expect(errorText("only http and https URLs may be pushed, not javascript:", "url_scheme", DE)).toBe(DE.urlInvalid);
+    expect(errorText("unknown action 'fly'", "", DE)).toBe("unknown action 'fly'");
+    expect(errorText("x", "from_the_future", EN)).toBe("x");
+    expect(errorText("", "not_now", DE)).toBe("");
   });
 });

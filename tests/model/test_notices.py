@@ -22,6 +22,7 @@ from chat_widget.formats.transcript_file import (
     entry_to_doc,
     transcript_from_session,
 )
+from chat_widget.model.errors import ERROR_CODES
 from chat_widget.model.session import DEFAULT_DISPOSITION_CODES, ChatSession, SessionConfig
 from chat_widget.widget.sync import entry_to_view
 
@@ -143,3 +144,12 @@ def test_every_default_disposition_code_has_a_german_label() -> None:
     block = source[source.index("const DISPOSITION_LABELS") :]
     for code in DEFAULT_DISPOSITION_CODES:
         assert re.search(rf'^\s+"?{re.escape(code)}"?: "[^"]+",$', block, re.M), code
+
+
+def test_every_error_code_has_a_label_in_the_widget() -> None:
+    source = LABELS_TS.read_text(encoding="utf-8")
+    block = source[source.index("const ERROR_LABELS") :]
+    table = dict(re.findall(r'^\s+(\w+): "(\w+)",$', block, re.M))
+    assert set(table) == ERROR_CODES
+    for key in table.values():
+        assert re.search(rf"^\s+{key}: \"", source, re.M), key

@@ -42,8 +42,39 @@ def states_in_words(states: object) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
+#: errors a person can cause from the view, by code: the widget shows each in its locale
+#: (js/labels.ts ERROR_LABELS) and the English message otherwise
+ERROR_CODES = frozenset(
+    {
+        "url_empty",
+        "url_too_long",
+        "url_scheme",
+        "url_malformed",
+        "message_empty",
+        "message_too_long",
+        "push_not_permitted",
+        "disposition_required",
+        "not_now",
+    }
+)
+
+
+def error_code_of(exc: BaseException) -> str:
+    """The exception's code if a view knows it (``ERROR_CODES``), else ""."""
+    code = getattr(exc, "code", None)
+    return code if isinstance(code, str) and code in ERROR_CODES else ""
+
+
 class ChatError(Exception):
-    """Base of every error this package raises on purpose."""
+    """Base of every error this package raises on purpose; ``code`` (one of
+    ``ERROR_CODES``, or None) lets a view say it in the reader's language."""
+
+    code: str | None = None
+
+    def __init__(self, *args: object, code: str | None = None) -> None:
+        super().__init__(*args)
+        if code is not None:
+            self.code = code
 
 
 class IllegalTransitionError(ChatError):
@@ -52,9 +83,13 @@ class IllegalTransitionError(ChatError):
     ``state`` keeps the state's plain value ("contact_left"); the message names it in
     words ("cannot end chat 'c1': it is left by the contact")."""
 
-    def __init__(self, action: str, state: object, session_id: str, hint: str = "") -> None:
+    code: str | None = "not_now"
+
+    def __init__(
+        self, action: str, state: object, session_id: str, hint: str = "", *, code: str = "not_now"
+    ) -> None:
         self.action = action
         self.state = str(state.value) if isinstance(state, Enum) else str(state)
         self.session_id = session_id
         message = f"cannot {action} chat {session_id!r}: it is {state_words(state)}"
-        super().__init__(f"{message} ({hint})" if hint else message)
+        super().__init__(f"{message} ({hint})" if hint else message, code=code)

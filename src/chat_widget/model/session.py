@@ -91,7 +91,7 @@ class SessionConfig:
 
 
 class MessageTooLongError(ChatError, ValueError):
-    pass
+    code = "message_too_long"
 
 
 Listener = Callable[[str, Any], None]
@@ -247,7 +247,10 @@ class ChatSession:
         """Push a link (F15, F18); only http/https, only when permitted."""
         self._require("push a URL in", SessionState.ACCEPTED)
         if not self.agent.permissions.push_urls:
-            raise ChatError(f"agent {self.agent.name!r} is not permitted to push URLs")
+            raise ChatError(
+                f"agent {self.agent.name!r} is not permitted to push URLs",
+                code="push_not_permitted",
+            )
         clean = validate_push_url(url)
         client_id = self._next_client_id()
         text = push_url_text(self.config.push_url_text, clean)
@@ -306,7 +309,11 @@ class ChatSession:
         self._require("mark done", SessionState.ENDED, SessionState.CONTACT_LEFT)
         if self.config.disposition_required and self.disposition is None:
             raise IllegalTransitionError(
-                "mark done", self.state, self.id, "choose a disposition code first"
+                "mark done",
+                self.state,
+                self.id,
+                "choose a disposition code first",
+                code="disposition_required",
             )
         now = self._now()
         if self.ended_at is None:
@@ -466,7 +473,7 @@ class ChatSession:
             raise TypeError(f"message text must be str, got {type(text).__name__}")
         text = text.strip()
         if not text:
-            raise ChatError("message is empty")
+            raise ChatError("message is empty", code="message_empty")
         if len(text) > MAX_MESSAGE_LENGTH:
             raise MessageTooLongError(
                 f"message has {len(text)} characters; the limit is {MAX_MESSAGE_LENGTH}"
