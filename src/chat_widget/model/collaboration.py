@@ -35,7 +35,7 @@ from ..formats.notices import Notice, notice, with_detail
 from ..formats.transcript import SYSTEM_SENDER, Entry, Kind, Role, Sender, Visibility
 from . import commands as cmd
 from .directory import DirectoryError, Presence, TargetKind
-from .errors import ChatError, IllegalTransitionError
+from .errors import ChatError, IllegalTransitionError, state_words
 from .session import MAX_MESSAGE_LENGTH, ChatSession, MessageTooLongError, SessionState
 
 if TYPE_CHECKING:
@@ -568,7 +568,7 @@ class Collaboration:
         """Take (or decline) a colleague's consultation."""
         c = self._incoming(consultation_id)
         if c.state not in (ConsultState.REQUESTED, ConsultState.RINGING):
-            raise ChatError(f"the consultation is {c.state}")
+            raise ChatError(f"the consultation is {state_words(c.state)}")
         self.desk.emit(cmd.AnswerConsultation(c.session_id, c.id, accept))
 
     def decline(self, consultation_id: str) -> None:
