@@ -86,7 +86,7 @@ export const EN = {
   consult: "Consult",
   leaveConference: "Leave conference",
   cancelTransfer: "Cancel transfer",
-  transferPending: "Transfer pending to",
+  transferPending: "Transfer to {name} pending…",
   invitePending: "Invited",
   dialogTransfer: "Transfer chat to",
   dialogConference: "Invite to a conference",
@@ -137,6 +137,11 @@ export const EN = {
   imUnread: "unread",
   imChoose: "Choose a colleague to write to.",
   attentionTitle: "Reply pending",
+  // error banners for errors Python reports with a code (issue 12)
+  errorMessageEmpty: "Type a message first.",
+  errorMessageTooLong: "That message is too long (at most 4,000 characters).",
+  errorPushNotPermitted: "You are not permitted to push links.",
+  errorNotNow: "That is not possible in this state of the chat.",
 } as const;
 
 export type LabelKey = keyof typeof EN;
@@ -208,7 +213,7 @@ export const DE: Labels = {
   you: "Sie",
   clock: "Trainingsuhr",
   pause: "Pause",
-  play: "Abspielen",
+  play: "Start",
   speed: "Tempo",
   step10: "+10 s",
   replay: "Wiedergabe",
@@ -218,8 +223,8 @@ export const DE: Labels = {
   interactions: "Interaktionen",
   noChats: "Noch keine Chats. Neue Chats erscheinen hier.",
   offeredTab: "neu",
-  participants: "Teilnehmer",
-  roleOwner: "Inhaber",
+  participants: "Beteiligte",
+  roleOwner: "zuständig",
   roleContact: "Kontakt",
   roleConference: "in Konferenz",
   roleConsultant: "in Rückfrage",
@@ -228,7 +233,7 @@ export const DE: Labels = {
   consult: "Rückfrage",
   leaveConference: "Konferenz verlassen",
   cancelTransfer: "Weiterleitung abbrechen",
-  transferPending: "Weiterleitung läuft an",
+  transferPending: "Weiterleitung an {name} ausstehend…",
   invitePending: "Eingeladen",
   dialogTransfer: "Chat weiterleiten an",
   dialogConference: "Zur Konferenz einladen",
@@ -236,7 +241,7 @@ export const DE: Labels = {
   colleagues: "Teammitglieder",
   queues: "Warteschlangen",
   externals: "Externe Kontakte",
-  transferNote: "Notiz für den Empfänger (optional)",
+  transferNote: "Notiz für die empfangende Person (optional)",
   medium: "Rückfrage per",
   mediumChat: "Chat",
   mediumVoice: "Sprache",
@@ -246,7 +251,7 @@ export const DE: Labels = {
   consultation: "Rückfrage",
   consultHidden: "für den Kontakt nicht sichtbar",
   consultRequested: "Angefragt",
-  consultDialing: "Wählen",
+  consultDialing: "Wird gewählt…",
   consultRinging: "Klingelt",
   consultJoined: "Beigetreten",
   consultConnected: "Verbunden",
@@ -279,10 +284,174 @@ export const DE: Labels = {
   imUnread: "ungelesen",
   imChoose: "Wählen Sie ein Teammitglied, um zu schreiben.",
   attentionTitle: "Antwort fällig",
+  errorMessageEmpty: "Bitte zuerst eine Nachricht eingeben.",
+  errorMessageTooLong: "Die Nachricht ist zu lang (höchstens 4.000 Zeichen).",
+  errorPushNotPermitted: "Sie dürfen keine Links pushen.",
+  errorNotNow: "Das ist im aktuellen Zustand des Chats nicht möglich.",
 };
 
 export const LOCALES: Record<string, Labels> = { en: EN, de: DE };
 
 export function labelsFor(locale: string): Labels {
   return LOCALES[locale] ?? EN;
+}
+
+/** System notices by code (Python: src/chat_widget/formats/notices.py, same codes and
+ *  placeholders). A notice is stored language-neutral (code + parameters) and drawn in
+ *  the reader's language; an unknown code shows the entry's English text. */
+export type NoticeTable = Record<string, string>;
+
+export const NOTICES_EN: NoticeTable = {
+  joined: "{name} joined the chat",
+  left: "{name} left the chat",
+  ended: "{name} ended the chat",
+  left_continues: "{name} left the chat; {successor} continues",
+  transferred_to: "The chat was transferred to {name}",
+  took_over: "{name} took the chat over",
+  took_over_from: "{name} took the chat over from {previous}",
+  you_took_over: "You took the chat over from {previous}",
+  transferred_from_to: "Chat transferred from {previous} to {name}",
+  conference_joined: "{name} joined the conference",
+  conference_left: "{name} left the conference",
+  offer_transfer: "{name} transfers this chat to you",
+  offer_transfer_note: "{name} transfers this chat to you: {note}",
+  offer_transfer_anonymous: "A colleague transfers this chat to you",
+  offer_transfer_anonymous_note: "A colleague transfers this chat to you: {note}",
+  offer_invite: "{name} invites you to the chat",
+  offer_invite_note: "{name} invites you to the chat: {note}",
+  offer_invite_anonymous: "A colleague invites you to the chat",
+  offer_invite_anonymous_note: "A colleague invites you to the chat: {note}",
+  offer_timed_out: "Offer withdrawn: not answered in time",
+  offer_withdrawn: "Offer withdrawn: {reason}",
+  taken_elsewhere: "Another agent took this chat.",
+  server_refused: "Server refused: {message}",
+  transfer_requested: "Transfer to {name} requested",
+  transfer_requested_by: "{name} asked to transfer the chat to {target}",
+  transfer_requested_by_note: "{name} asked to transfer the chat to {target}: {note}",
+  transfer_cancelled: "Transfer to {name} cancelled",
+  transfer_declined: "Transfer to {name} declined",
+  transfer_declined_reason: "Transfer to {name} declined: {reason}",
+  transfer_not_done: "Transfer not done: {reason}",
+  invited: "{name} invited to the chat",
+  invited_by: "{name} invited {target} to the chat",
+  invite_declined: "{name} declined the invitation",
+  invite_declined_reason: "{name} declined the invitation: {reason}",
+  invite_not_taken: "Invitation not taken: {reason}",
+  consultation_started: "Consultation with {name} started (not visible to the contact)",
+  voice_consultation_started: "Voice consultation with {name} started (not visible to the contact)",
+  consultation_joined: "{name} joined the consultation",
+  consultation_connected: "{name} connected",
+  consultation_no_answer: "{name} did not answer",
+  consultation_left: "{name} ended the consultation",
+  consultation_ended: "Consultation with {name} ended",
+  consultation_to_conference: "Consultation with {name} turned into a conference",
+  consultation_to_transfer: "Consultation with {name} turned into a transfer",
+  consultation_status: "Consultation with {name} ({medium}): {status}",
+  push_url: "Please click the link your agent sent: {url}",
+};
+
+export const NOTICES_DE: NoticeTable = {
+  joined: "{name} ist dem Chat beigetreten",
+  left: "{name} hat den Chat verlassen",
+  ended: "{name} hat den Chat beendet",
+  left_continues: "{name} hat den Chat verlassen; {successor} übernimmt",
+  transferred_to: "Der Chat wurde an {name} weitergeleitet",
+  took_over: "{name} hat den Chat übernommen",
+  took_over_from: "{name} hat den Chat von {previous} übernommen",
+  you_took_over: "Sie haben den Chat von {previous} übernommen",
+  transferred_from_to: "Chat von {previous} an {name} weitergeleitet",
+  conference_joined: "{name} ist der Konferenz beigetreten",
+  conference_left: "{name} hat die Konferenz verlassen",
+  offer_transfer: "{name} leitet diesen Chat an Sie weiter",
+  offer_transfer_note: "{name} leitet diesen Chat an Sie weiter: {note}",
+  offer_transfer_anonymous: "Ein Teammitglied leitet diesen Chat an Sie weiter",
+  offer_transfer_anonymous_note: "Ein Teammitglied leitet diesen Chat an Sie weiter: {note}",
+  offer_invite: "{name} lädt Sie in den Chat ein",
+  offer_invite_note: "{name} lädt Sie in den Chat ein: {note}",
+  offer_invite_anonymous: "Ein Teammitglied lädt Sie in den Chat ein",
+  offer_invite_anonymous_note: "Ein Teammitglied lädt Sie in den Chat ein: {note}",
+  offer_timed_out: "Angebot zurückgezogen: nicht rechtzeitig angenommen",
+  offer_withdrawn: "Angebot zurückgezogen: {reason}",
+  taken_elsewhere: "Ein anderes Teammitglied hat diesen Chat übernommen.",
+  server_refused: "Vom Server abgelehnt: {message}",
+  transfer_requested: "Weiterleitung an {name} angefragt",
+  transfer_requested_by: "{name} möchte den Chat an {target} weiterleiten",
+  transfer_requested_by_note: "{name} möchte den Chat an {target} weiterleiten: {note}",
+  transfer_cancelled: "Weiterleitung an {name} abgebrochen",
+  transfer_declined: "Weiterleitung an {name} abgelehnt",
+  transfer_declined_reason: "Weiterleitung an {name} abgelehnt: {reason}",
+  transfer_not_done: "Weiterleitung nicht erfolgt: {reason}",
+  invited: "{name} zum Chat eingeladen",
+  invited_by: "{name} hat {target} zum Chat eingeladen",
+  invite_declined: "{name} hat die Einladung abgelehnt",
+  invite_declined_reason: "{name} hat die Einladung abgelehnt: {reason}",
+  invite_not_taken: "Einladung nicht angenommen: {reason}",
+  consultation_started: "Rückfrage bei {name} begonnen (für den Kontakt nicht sichtbar)",
+  voice_consultation_started: "Telefonische Rückfrage bei {name} begonnen (für den Kontakt nicht sichtbar)",
+  consultation_joined: "{name} ist der Rückfrage beigetreten",
+  consultation_connected: "{name} ist verbunden",
+  consultation_no_answer: "{name} hat nicht geantwortet",
+  consultation_left: "{name} hat die Rückfrage beendet",
+  consultation_ended: "Rückfrage bei {name} beendet",
+  consultation_to_conference: "Rückfrage bei {name} in Konferenz umgewandelt",
+  consultation_to_transfer: "Rückfrage bei {name} in Weiterleitung umgewandelt",
+  consultation_status: "Rückfrage bei {name} ({medium}): {status}",
+  push_url: "Bitte klicken Sie auf den Link, den Ihre Beratung gesendet hat: {url}",
+};
+
+const NOTICE_TABLES = new Map<Labels, NoticeTable>([
+  [EN, NOTICES_EN],
+  [DE, NOTICES_DE],
+]);
+
+/** Fill `{name}` placeholders; values go in as they are (never re-parsed). */
+export function fillTemplate(template: string, params: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => params[name] ?? whole);
+}
+
+/** What a reader of these labels sees for an entry: a known notice code in their
+ *  language, anything else (messages, unknown codes, missing parameters) as its text. */
+export function entryText(e: { x: string; c?: string; p?: Record<string, string> }, L: Labels): string {
+  if (!e.c) return e.x;
+  const table = NOTICE_TABLES.get(L) ?? NOTICES_EN;
+  const template = table[e.c];
+  if (template === undefined) return e.x;
+  const params = e.p ?? {};
+  for (const m of template.matchAll(/\{(\w+)\}/g)) if (params[m[1]!] === undefined) return e.x;
+  return fillTemplate(template, params);
+}
+
+/** The default disposition codes (Python: DEFAULT_DISPOSITION_CODES) in each locale; the
+ *  stored code never changes, only what the agent reads. Other codes show as they are. */
+const DISPOSITION_LABELS = new Map<Labels, Record<string, string>>([
+  [DE, {
+    Resolved: "Gelöst",
+    "Follow-up needed": "Nachbearbeitung nötig",
+    Escalated: "Eskaliert",
+    Sale: "Verkauf",
+    "No action": "Keine Aktion",
+  }],
+]);
+
+export function dispositionLabel(code: string, L: Labels): string {
+  return DISPOSITION_LABELS.get(L)?.[code] ?? code;
+}
+
+/** Errors Python reports with a known code (model/errors.py ERROR_CODES), shown in the
+ *  locale; any other error shows Python's message as it is. */
+const ERROR_LABELS: Record<string, LabelKey> = {
+  url_empty: "urlEmpty",
+  url_too_long: "urlTooLong",
+  url_scheme: "urlInvalid",
+  url_malformed: "urlMalformed",
+  message_empty: "errorMessageEmpty",
+  message_too_long: "errorMessageTooLong",
+  push_not_permitted: "errorPushNotPermitted",
+  disposition_required: "dispositionRequired",
+  not_now: "errorNotNow",
+};
+
+export function errorText(message: string, code: string | undefined, L: Labels): string {
+  const key = code ? ERROR_LABELS[code] : undefined;
+  return message && key ? L[key] : message;
 }

@@ -1,6 +1,7 @@
 import { h, setAttr, setHidden, setText } from "./dom";
 import type { Ctx, Part } from "./context";
 import { icon } from "./icons";
+import { entryText } from "./labels";
 import { splitParts } from "./linkify";
 import { mailtoHref } from "./partyMenu";
 import { formatClockTime } from "./timer";
@@ -30,7 +31,7 @@ export function renderEntry(e: EntryView, ctx: Ctx, onContactDetail?: (kind: "ph
   // F8 setting: the contact's phone numbers / e-mail addresses become actions (when permitted)
   const clickable = e.r === "contact" && Boolean(s.clickable_contact_details);
   const perms = s.permissions ?? { call_contact: true, email_contact: true, push_urls: false };
-  for (const part of splitParts(e.x, clickable)) {
+  for (const part of splitParts(entryText(e, L), clickable)) {
     if (part.kind === "text") body.append(document.createTextNode(part.text));
     else if (part.kind === "url")
       body.append(h("a", { href: part.href, target: "_blank", rel: "noopener noreferrer" }, part.text));
@@ -53,6 +54,7 @@ export function renderEntry(e: EntryView, ctx: Ctx, onContactDetail?: (kind: "ph
       "data-kind": e.k,
       "data-sender-role": e.r,
       "data-index": String(e.i),
+      "data-code": e.c || undefined,
       role: "article",
     },
     h("span", { class: "cw-meta" }, h("time", { datetime: isoTime(e.t) }, formatClockTime(e.t)), " ", e.k === "notice" ? "" : h("span", { class: "cw-sender" }, ...who)),
@@ -69,6 +71,7 @@ export function mountTranscript(ctx: Ctx, onContactDetail?: (kind: "phone" | "em
   const el = h("div", { class: "cw-transcript-wrap" }, list, more, live);
   let pinned = true;
   let youLabel = ctx.labels().you;
+  let drawnLabels = ctx.labels();
   // entries live in chunks of CHUNK_SIZE: appending one re-lays out the last chunk and a
   // few cached chunk boxes, not every entry, so the cost stays flat as the transcript grows
   let chunk: HTMLElement | null = null;
@@ -123,7 +126,8 @@ export function mountTranscript(ctx: Ctx, onContactDetail?: (kind: "phone" | "em
     for (let j = appended.length - 1; j >= 0; j--) {
       const e = appended[j]!;
       if (e.r !== "agent" || e.n !== ctx.state().agent?.name) {
-        live.textContent = (e.k === "notice" ? e.x : `${e.n}: ${e.x}`).slice(0, 300);
+        const text = entryText(e, ctx.labels());
+        live.textContent = (e.k === "notice" ? text : `${e.n}: ${text}`).slice(0, 300);
         break;
       }
     }
@@ -154,6 +158,14 @@ export function mountTranscript(ctx: Ctx, onContactDetail?: (kind: "phone" | "em
       if (L.you !== youLabel) {
         youLabel = L.you;
         for (const span of list.querySelectorAll(".cw-you")) setText(span, ` (${L.you})`);
+      }
+      if (L !== drawnLabels) {
+        // notices are stored as a code: a locale switch redraws them in the new language
+        drawnLabels = L;
+        for (const old of list.querySelectorAll<HTMLElement>("[data-code]")) {
+          const e = store.entries[Number(old.dataset.index)];
+          if (e) old.replaceWith(renderEntry(e, ctx, onContactDetail));
+        }
       }
       setAttr(list, "aria-label", L.transcript);
       setText(more, `${L.newMessages} (${unseen})`);

@@ -16,6 +16,8 @@ export interface EntryView {
   x: string; // text (always rendered as text)
   u: string | null; // pushed URL
   v: "all" | "agents";
+  c?: string; // notice code (language-neutral; js/labels.ts NOTICES_*), only when set
+  p?: Record<string, string>; // the notice's parameters
 }
 
 export interface ContactView {
@@ -67,6 +69,8 @@ export interface WidgetModel {
   locale: string;
   virtual_clock: boolean;
   error: string;
+  /** The error's code when Python knows it (shown in the locale), else "". */
+  error_code?: string;
   /** Non-empty while the widget replays a stored transcript (see replayBar.ts). */
   replay: Record<string, unknown>;
 }

@@ -4,6 +4,7 @@ import { mountChatView } from "./chatView";
 import { makeCtx } from "./context";
 import type { ReplayView } from "./replayBar";
 import { h, setAttr } from "./dom";
+import { errorText } from "./labels";
 import { timerColour } from "./timer";
 import type { EntriesMessage, WidgetModel } from "./types";
 
@@ -26,7 +27,7 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
     setAttr(root, "lang", model.get("locale"));
     setAttr(root, "aria-label", s.contact ? `${L.transcript}: ${s.contact.name}` : L.waiting);
     setAttr(root, "data-state", s.state);
-    view.setError(model.get("error") ?? "");
+    view.setError(errorText(model.get("error") ?? "", model.get("error_code"), L));
     if (s.session_id !== sessionId) {
       // a fresh view (or another chat): ask for the transcript from what we have
       sessionId = s.session_id;
@@ -50,7 +51,7 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
     frame = requestAnimationFrame(loop);
   }
 
-  const events = ["change:state", "change:clock", "change:locale", "change:error", "change:virtual_clock", "change:replay"];
+  const events = ["change:state", "change:clock", "change:locale", "change:error", "change:error_code", "change:virtual_clock", "change:replay"];
   for (const ev of events) model.on(ev, update);
   model.on("msg:custom", onMessage);
   update();

@@ -4,7 +4,7 @@ import { clockNow } from "./clock";
 import { mountClockControls } from "./clockControls";
 import type { Ctx } from "./context";
 import { h, setText } from "./dom";
-import { labelsFor } from "./labels";
+import { errorText, labelsFor } from "./labels";
 import { timerColour, type TimerColour } from "./timer";
 import { mountChatHost, type ChatHost } from "./workspace/chatHost";
 import { mountConsultedPanel } from "./workspace/consultedPanel";
@@ -59,7 +59,7 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
     const order = model.get("order") ?? [];
     root.setAttribute("lang", model.get("locale"));
     root.setAttribute("aria-label", L.workspace);
-    const err = model.get("error") ?? "";
+    const err = errorText(model.get("error") ?? "", model.get("error_code"), L);
     error.hidden = !err;
     setText(error, err);
     // chats that left the desk (done, transferred) go; new offers come, without reload
@@ -127,7 +127,7 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
     },
   });
 
-  const events = ["change:chats", "change:order", "change:clock", "change:locale", "change:error", "change:virtual_clock", "change:directory", "change:im", "change:agent", "change:consultations"];
+  const events = ["change:chats", "change:order", "change:clock", "change:locale", "change:error", "change:error_code", "change:virtual_clock", "change:directory", "change:im", "change:agent", "change:consultations"];
   for (const ev of events) model.on(ev, update);
   model.on("msg:custom", onMessage);
   update();

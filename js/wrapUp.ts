@@ -1,5 +1,6 @@
 import { h, setAttr, setHidden, setProp, setText } from "./dom";
 import type { Ctx, Part } from "./context";
+import { dispositionLabel } from "./labels";
 
 let wrapUpCount = 0;
 
@@ -67,8 +68,9 @@ export function mountWrapUp(ctx: Ctx): Part {
       const current = s.disposition ?? "";
       const wanted = ["", ...codes];
       const have = [...select.options].map((o) => o.value);
-      if (have.join("\u0000") !== wanted.join("\u0000") || select.options[0]?.text !== L.noDisposition) {
-        select.replaceChildren(...wanted.map((c) => h("option", { value: c }, c === "" ? L.noDisposition : c)));
+      const texts = wanted.map((c) => (c === "" ? L.noDisposition : dispositionLabel(c, L)));
+      if (have.join("\u0000") !== wanted.join("\u0000") || [...select.options].some((o, i) => o.text !== texts[i])) {
+        select.replaceChildren(...wanted.map((c, i) => h("option", { value: c }, texts[i])));
       }
       setProp(select, "value", current);
       setProp(select, "disabled", !editable);

@@ -1,6 +1,6 @@
 import type { Part } from "../context";
 import { h, setText } from "../dom";
-import type { LabelKey } from "../labels";
+import { fillTemplate, type LabelKey } from "../labels";
 import { formatDuration } from "../timer";
 import type { ConsultationView, WsCtx } from "./types";
 
@@ -121,7 +121,7 @@ export function mountCollabPanel(
       pending.hidden = !busy;
       if (co?.transfer) {
         pending.dataset.state = "transfer";
-        setText(pendingText, `${L.transferPending} ${co.transfer.target_name}…`);
+        setText(pendingText, fillTemplate(L.transferPending, { name: co.transfer.target_name }));
       } else if (co?.invite) {
         pending.dataset.state = "invite";
         setText(pendingText, `${L.invitePending}: ${co.invite.target_name}…`);

@@ -1,5 +1,5 @@
 import { h, setText } from "../dom";
-import type { Labels } from "../labels";
+import { entryText, type Labels } from "../labels";
 import { formatDuration, timerColour } from "../timer";
 import type { ChatHost } from "./chatHost";
 
@@ -26,6 +26,7 @@ export function mountInteractionBar(labels: () => Labels, select: (sid: string) 
   const tabs = new Map<string, { tab: HTMLButtonElement; dot: HTMLElement; name: HTMLElement; badge: HTMLElement }>();
   let hovered: string | null = null;
   let hostsRef: Map<string, ChatHost> = new Map();
+  let previewLabels: Labels | null = null;
 
   function showPreview(sid: string): void {
     hovered = sid;
@@ -54,12 +55,13 @@ export function mountInteractionBar(labels: () => Labels, select: (sid: string) 
     setText(previewElapsed, `${L.elapsed}: ${formatDuration((s.ended_at_ms ?? now) - start)}`);
     const lines = host.tail.filter((e) => e.v === "all" || e.k === "consult").slice(-PREVIEW_LINES);
     const key = lines.map((e) => e.i).join(",");
-    if (previewLines.dataset.key !== key) {
+    if (previewLines.dataset.key !== key || previewLabels !== L) {
       previewLines.dataset.key = key;
+      previewLabels = L; // notices are drawn in the locale: a switch redraws them
       previewLines.replaceChildren(
         ...lines.map((e) =>
           h("div", { class: `cw-ws-preview-line cw-from-${e.r}`, "data-testid": "tab-preview-line", "data-kind": e.k },
-            e.k === "notice" ? e.x : `${e.n}: ${e.x}`),
+            e.k === "notice" ? entryText(e, L) : `${e.n}: ${entryText(e, L)}`),
         ),
       );
     }

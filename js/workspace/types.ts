@@ -96,6 +96,8 @@ export interface WorkspaceModel {
   locale: string;
   virtual_clock: boolean;
   error: string;
+  /** The error's code when Python knows it (shown in the locale), else "". */
+  error_code?: string;
 }
 
 export interface WorkspaceEntries {

@@ -403,7 +403,10 @@ def test_url_editor_by_keyboard_hostile_input_and_locales(lab: Lab, page: Page) 
         "widget.perform('push_url', {'url': 'data:text/html,x'})",
     )
     assert out == "refused"
-    expect(root.get_by_test_id("error")).to_contain_text("only http and https")
+    # (in the locale's words: the error reaches the view with its code, issue 12)
+    expect(root.get_by_test_id("error")).to_have_text(
+        "Only http:// and https:// URLs can be pushed."
+    )
     assert run_py(page, "print(backend.desk.url_history)") == (
         "['https://example.com/refunds', 'https://example.org/faq']"
     )
@@ -453,6 +456,10 @@ def test_url_editor_by_keyboard_hostile_input_and_locales(lab: Lab, page: Page) 
     expect(root.get_by_test_id("connection-status")).to_have_text("Verbunden")
     expect(root.locator("[data-sender-role=agent] .cw-sender").first).to_have_text("Agent (Sie)")
     expect(root.get_by_test_id("disposition").locator("option").first).to_have_text("— auswählen —")
+    # drawn notices and the default disposition codes switch with the locale (issue 12)
+    notices = root.locator("[data-testid=entry][data-kind=notice]")
+    expect(notices.first).to_contain_text("Agent ist dem Chat beigetreten")
+    expect(root.get_by_test_id("disposition").locator("option").nth(1)).to_have_text("Gelöst")
     expect(root).to_have_attribute("lang", "de")
     root.get_by_test_id("url-editor-toggle").click()
     url_input.fill("ftp://example.com")
@@ -467,6 +474,7 @@ def test_url_editor_by_keyboard_hostile_input_and_locales(lab: Lab, page: Page) 
         screenshot(page, "dark-de-01-url-history", root)
         run_py(page, "widget.locale = 'en'")
         expect(root.get_by_test_id("send")).to_have_text("Send")
+        expect(notices.first).to_contain_text("Agent joined the chat")
         root.get_by_test_id("party-action").click()
         screenshot(page, "dark-en-03-party-menu", root)
         page.keyboard.press("Escape")

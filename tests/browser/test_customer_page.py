@@ -20,7 +20,9 @@ from .live_server import ServerThread
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 TAP_PX = 44
 # what an English page would say: none of it may show on the German page
-ENGLISH = re.compile(r"\b(Chat with us|Your name|Start chat|Send|End chat|Connected|ended)\b")
+ENGLISH = re.compile(
+    r"\b(Chat with us|Your name|Start chat|Send|End chat|Connected|ended|Please click)\b"
+)
 
 _TARGETS_JS = """
 () => [...document.querySelectorAll('button, input, textarea, select')]
@@ -109,6 +111,14 @@ def test_customer_on_a_phone_chats_is_told_the_chat_ended_and_starts_again(
             expect(link).to_have_attribute("href", url)
             expect(transcript).to_contain_text("Ein Link für Sie:")
             assert transcript.inner_text().count(url) == 1  # the URL once, not twice
+            # the server's default push text reads in the customer's language
+            other = "https://example.com/hilfe/zahlung"
+            agent.send("PushUrl", conversation=conv, url=other)  # SendPushUrl, no text
+            expect(link).to_have_count(2)
+            expect(transcript).to_contain_text(
+                "Bitte klicken Sie auf den Link, den Ihre Beratung gesendet hat:"
+            )
+            assert transcript.inner_text().count(other) == 1
             assert small_targets(page) == []
             screenshot(page, "customer-phone-02-chatting")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from .lab import _KERNEL_IDLE_JS, Lab, run_cell, run_py, screenshot, widget_root
@@ -25,6 +27,10 @@ def test_chat_in_notebook7(lab: Lab, page: Page) -> None:
     expect(root.get_by_test_id("offer")).to_contain_text("Maria Weber")
     root.get_by_test_id("accept").click()
     expect(root.get_by_test_id("accept")).to_be_hidden()
+    # notices are stored as a code and read in the widget's locale (issue 12)
+    expect(root.locator("[data-testid=entry][data-kind=notice]").first).to_have_text(
+        re.compile("Agent ist dem Chat beigetreten")
+    )
     timer = root.get_by_test_id("reply-timer")
     expect(timer).to_have_attribute("data-color", "green")
     run_py(page, "backend.clock.advance(36)")
@@ -39,6 +45,9 @@ def test_chat_in_notebook7(lab: Lab, page: Page) -> None:
     root.get_by_test_id("url-send").click()
     expect(root.locator("[data-testid=entry][data-kind=push_url]")).to_contain_text(
         "https://example.com/rechnung"
+    )
+    expect(root.locator("[data-testid=entry][data-kind=push_url]")).to_contain_text(
+        "Bitte klicken Sie auf den Link, den Ihre Beratung gesendet hat"
     )
     expect(timer).to_have_attribute("data-color", "idle")
     expect(root.get_by_test_id("send")).to_have_text("Senden")

@@ -266,3 +266,18 @@ async def test_play_starts_the_clock_driver_of_a_hand_driven_mock() -> None:
         assert widget.clock["paused"] is True
     finally:
         backend.close()
+
+
+def test_errors_from_a_known_set_reach_the_view_with_their_code() -> None:
+    widget, _session, _ = accepted_widget()
+    widget.perform("push_url", {"url": "javascript:alert(1)"})
+    assert widget.error_code == "url_scheme"
+    widget.perform("send", {"text": "   "})
+    assert widget.error_code == "message_empty"
+    widget.perform("accept", {})  # already accepted
+    assert widget.error_code == "not_now"
+    assert "SessionState" not in widget.error
+    widget.perform("fly", {})  # no code: the view shows the text
+    assert (widget.error_code, "unknown action" in widget.error) == ("", True)
+    widget.perform("send", {"text": "ok"})
+    assert (widget.error_code, widget.error) == ("", "")

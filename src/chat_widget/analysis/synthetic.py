@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..formats.notices import Notice, notice
 from ..formats.transcript_file import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -132,7 +133,7 @@ class _Conversation:
         role: str,
         name: str,
         sid: str,
-        text: str,
+        text: str | Notice,
         *,
         url: str | None = None,
         visibility: str = "all",
@@ -145,13 +146,15 @@ class _Conversation:
             "time": format_utc(t),
             "kind": kind,
             "sender": {"role": role, "name": name, "id": sid},
-            "text": text,
+            "text": text.text if isinstance(text, Notice) else text,
             "url": url,
             "visibility": visibility,
             "client_id": None,
         }
         if event is not None:
             entry["event"] = event
+        if isinstance(text, Notice):
+            entry["code"], entry["params"] = text.code, dict(text.params)
         self.entries.append(entry)
         return t
 
@@ -209,7 +212,7 @@ def _one(
             "contact",
             contact_name,
             contact_id,
-            f"{contact_name} left the chat",
+            notice("left", name=contact_name),
             event="left",
         )
         state = "contact_left"
@@ -221,7 +224,7 @@ def _one(
             "agent",
             agent.name,
             agent.id,
-            f"{agent.name} joined the chat",
+            notice("joined", name=agent.name),
             event="joined",
         )
         current = agent
@@ -250,7 +253,7 @@ def _one(
                         "agent",
                         target.name,
                         target.id,
-                        f"Chat transferred from {current.name} to {target.name}",
+                        notice("transferred_from_to", previous=current.name, name=target.name),
                         event="transfer",
                     )
                     current = target
@@ -265,7 +268,7 @@ def _one(
                     "agent",
                     current.name,
                     current.id,
-                    f"Please click the link your agent sent: {url}",
+                    notice("push_url", url=url),
                     url=url,
                 )
             else:
@@ -291,7 +294,7 @@ def _one(
                         "agent",
                         guest.name,
                         guest.id,
-                        f"{guest.name} joined the conference",
+                        notice("conference_joined", name=guest.name),
                         event="conference",
                     )
                     last = conv.add(
@@ -308,7 +311,7 @@ def _one(
                         "agent",
                         guest.name,
                         guest.id,
-                        f"{guest.name} left the conference",
+                        notice("conference_left", name=guest.name),
                         event="left",
                     )
             if turn == turns - 1:
@@ -325,7 +328,7 @@ def _one(
                 "contact",
                 contact_name,
                 contact_id,
-                f"{contact_name} left the chat",
+                notice("left", name=contact_name),
                 event="left",
             )
             end_from = left_at
@@ -334,7 +337,7 @@ def _one(
             "notice",
             "system",
             *system[1:],
-            f"{current.name} ended the chat",
+            notice("ended", name=current.name),
         )
         if rng.random() < cfg.p_not_done:
             state = "ended"

@@ -14,6 +14,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+from ..formats.notices import notice
 from ..formats.transcript import AgentProfile
 from ..model import commands as cmd
 from ..model.clock import ScheduledCall, VirtualClock
@@ -241,7 +242,7 @@ class MockBackend(Backend):
     def _offer_timed_out(session: ChatSession) -> None:
         """Unanswered: the offer moves on, as the server's does."""
         if session.state is SessionState.OFFERED:
-            session.receive_notice("Offer withdrawn: not answered in time")
+            session.receive_notice(notice("offer_timed_out"))
             session.ignore()
 
     def handle(self, command: cmd.Command) -> None:
@@ -252,7 +253,7 @@ class MockBackend(Backend):
             return
         session = customer.session
         if isinstance(command, cmd.Accept):
-            session.receive_notice(f"{session.agent.name} joined the chat")
+            session.receive_notice(notice("joined", name=session.agent.name))
             customer.begin()
         elif isinstance(command, cmd.Reject | cmd.Ignore | cmd.End):
             customer.stop()

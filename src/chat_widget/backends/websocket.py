@@ -32,6 +32,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from ..clock_driver import ClockDriver, wall_ms
 from ..formats import protocol as p
+from ..formats.notices import notice, push_url_notice
 from ..formats.transcript import AgentProfile, ContactRecord, Entry, Kind, Role, Sender
 from ..model import commands as cmd
 from ..model.clock import VirtualClock
@@ -335,7 +336,7 @@ class WebSocketBackend(Backend):
             session = self.desk.sessions.get(frame.conversation)
             if session is not None and session.state is SessionState.OFFERED:
                 self._lost.add(session.id)
-                session.receive_notice(f"Offer withdrawn: {frame.reason}")
+                session.receive_notice(notice("offer_withdrawn", reason=frame.reason))
                 session.ignore()
         elif isinstance(frame, p.PresenceChanged):
             directory = self.desk.directory
@@ -398,11 +399,11 @@ class WebSocketBackend(Backend):
             self._lost.add(session.id)
             hand_over = getattr(session, "hand_over", None)
             if callable(hand_over):
-                hand_over("Another agent took this chat.")
+                hand_over(notice("taken_elsewhere"))
             else:
-                session.receive_notice("Another agent took this chat.")
+                session.receive_notice(notice("taken_elsewhere"))
         else:
-            session.receive_notice(f"Server refused: {frame.message}")
+            session.receive_notice(notice("server_refused", message=frame.message))
 
     def _offer(self, frame: p.Offer) -> None:
         existing = self.desk.sessions.get(frame.conversation)
@@ -464,7 +465,7 @@ class WebSocketBackend(Backend):
             return  # history from before this agent joined: it changes nothing here
         if isinstance(event, p.ChatTransferred):
             if mine:
-                session.receive_notice(f"You took the chat over from {event.previous.nickname}")
+                session.receive_notice(notice("you_took_over", previous=event.previous.nickname))
             elif event.previous.participant_id == session.agent.id:
                 self._lost.add(conv)  # commands of this chat are no longer ours to send
                 who, name = sender.participant_id, sender.nickname
@@ -472,7 +473,7 @@ class WebSocketBackend(Backend):
                     SessionState.ACCEPTED,
                     SessionState.CONTACT_LEFT,
                 ) and not collab.transfer_accepted(conv, who, name):
-                    session.hand_over(f"The chat was transferred to {name}")
+                    session.hand_over(notice("transferred_to", name=name))
             return
         if isinstance(event, p.TransferDeclined):
             if not mine:
@@ -506,15 +507,15 @@ class WebSocketBackend(Backend):
                 if inviter is not None and session.offer_kind == "conference":
                     collab.joined_conference(conv, *inviter)
                 # the notice the customer reads, in the agent's transcript too
-                session.receive_notice(f"{sender.nickname} joined the chat")
+                session.receive_notice(notice("joined", name=sender.nickname))
             elif not collab.participant_joined(conv, sender.participant_id, sender.nickname):
-                session.receive_notice(f"{sender.nickname} joined the chat")
+                session.receive_notice(notice("joined", name=sender.nickname))
             return
         if isinstance(event, p.ParticipantLeft) and sender.type is p.ParticipantType.AGENT:
             if mine:
                 return  # we left (the model handed the chat over already)
             if not collab.participant_left(conv, sender.participant_id):
-                session.receive_notice(f"{sender.nickname} left the chat")
+                session.receive_notice(notice("left", name=sender.nickname))
             return
         if isinstance(event, p.Message):
             if client:
@@ -530,6 +531,7 @@ class WebSocketBackend(Backend):
             if not session.has_client_id(event.client_id):
                 # a link pushed before a restart (ours: the model has it already otherwise)
                 role = Role.AGENT if sender.type is p.ParticipantType.AGENT else Role.EXTERNAL
+                default = push_url_notice(event.text, event.url)
                 entry = Entry(
                     index=len(session.transcript),
                     time=event.utc_time / 1000.0,
@@ -538,6 +540,8 @@ class WebSocketBackend(Backend):
                     text=event.text,
                     url=event.url,
                     client_id=event.client_id,
+                    code=default.code if default else None,
+                    params=dict(default.params) if default else None,
                 )
                 session.append_entries([entry])
         elif isinstance(event, p.TypingStarted | p.TypingStopped):
@@ -545,16 +549,16 @@ class WebSocketBackend(Backend):
                 session.receive_typing(isinstance(event, p.TypingStarted))
         elif isinstance(event, p.ParticipantJoined):
             if not client:
-                session.receive_notice(f"{sender.nickname} joined the chat")
+                session.receive_notice(notice("joined", name=sender.nickname))
         elif isinstance(event, p.ParticipantLeft):
             if client:
                 session.contact_left()
             else:
-                session.receive_notice(f"{sender.nickname} left the chat")
+                session.receive_notice(notice("left", name=sender.nickname))
         elif isinstance(event, p.Notice):
             session.receive_notice(event.text)
         elif isinstance(event, p.ChatEnded) and not mine:
-            session.receive_notice(f"{sender.nickname} ended the chat")
+            session.receive_notice(notice("ended", name=sender.nickname))
         elif isinstance(event, p.ChatEnded) and session.state is SessionState.ACCEPTED:
             session.end()  # we ended it before a restart (adopted); the server acks again
 

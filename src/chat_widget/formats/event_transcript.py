@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from . import protocol as p
+from .notices import Notice, notice, push_url_notice, with_detail
 from .transcript_file import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -163,25 +164,28 @@ class _Builder:
         time: float,
         kind: KindName,
         who: p.Participant,
-        text: str,
+        text: str | Notice,
         *,
         frame: p._Event,
         url: str | None = None,
         visibility: VisibilityName | None = None,
         event: EventName | None = None,
     ) -> None:
+        said = text if isinstance(text, Notice) else None
         doc: EntryDoc = {
             "index": len(self.entries),
             "time": format_utc(time),
             "kind": kind,
             "sender": _sender(who),
-            "text": text,
+            "text": said.text if said else str(text),
             "url": url,
             "visibility": visibility or ("agents" if frame.visibility == "agents" else "all"),
             "client_id": frame.client_id,
         }
         if event is not None:
             doc["event"] = event
+        if said is not None:
+            doc["code"], doc["params"] = said.code, dict(said.params)
         self.entries.append(doc)
 
     def add(self, f: p._Event, data: Mapping[str, Any], time: float) -> bool:
@@ -193,7 +197,8 @@ class _Builder:
         if isinstance(f, p.Message):
             self.entry(time, "message", who, f.text, frame=f)
         elif isinstance(f, p.PushUrl):
-            self.entry(time, "push_url", who, f.text, frame=f, url=f.url)
+            text = push_url_notice(f.text, f.url) or f.text
+            self.entry(time, "push_url", who, text, frame=f, url=f.url)
         elif isinstance(f, p.Notice):
             self.entry(time, "notice", who, f.text, frame=f)
         elif isinstance(f, p.TypingStarted | p.TypingStopped):
@@ -217,17 +222,17 @@ class _Builder:
                 elif self.present and who.participant_id not in self.present:
                     event = "conference"
                 self.present.append(who.participant_id)
-            self.entry(time, "notice", who, f"{name} joined the chat", frame=f, event=event)
+            self.entry(time, "notice", who, notice("joined", name=name), frame=f, event=event)
         elif isinstance(f, p.ParticipantLeft):
             if who.type is p.ParticipantType.CLIENT:
                 self.left_at = time if self.left_at is None else self.left_at
                 self.ended_at = time if self.ended_at is None else self.ended_at  # server: ended
             elif agent and who.participant_id in self.present:
                 self.present.remove(who.participant_id)
-            self.entry(time, "notice", who, f"{name} left the chat", frame=f, event="left")
+            self.entry(time, "notice", who, notice("left", name=name), frame=f, event="left")
         elif isinstance(f, p.ChatEnded):
             self.ended_at = time if self.ended_at is None else self.ended_at
-            self.entry(time, "notice", who, f"{name} ended the chat", frame=f)
+            self.entry(time, "notice", who, notice("ended", name=name), frame=f)
         elif isinstance(f, p.ChatDone):
             self.done_at = time if self.done_at is None else self.done_at
         elif isinstance(f, p.DispositionSet):
@@ -254,24 +259,34 @@ class _Builder:
             self.present = [who.participant_id]
             previous = data.get("previous")
             before = previous.get("nickname") if isinstance(previous, Mapping) else None
-            text = f"{name} took the chat over" + (f" from {before}" if before else "")
-            self.entry(time, "notice", who, text, frame=f, event="transfer")
+            took = (
+                notice("took_over_from", name=name, previous=before)
+                if before
+                else notice("took_over", name=name)
+            )
+            self.entry(time, "notice", who, took, frame=f, event="transfer")
         elif kind == "TransferRequested":
-            text = f"{name} asked to transfer the chat to {get('targetName', get('targetId'))}"
-            note = get("note")
-            self.entry(time, "notice", who, text + (f": {note}" if note else ""), frame=f)
+            target = get("targetName", get("targetId"))
+            asked = with_detail(
+                "transfer_requested_by", get("note"), "note", name=name, target=target
+            )
+            self.entry(time, "notice", who, asked, frame=f)
         elif kind == "TransferDeclined":
-            self.entry(time, "notice", who, f"Transfer not done: {get('reason', '?')}", frame=f)
+            not_done = notice("transfer_not_done", reason=get("reason", "?"))
+            self.entry(time, "notice", who, not_done, frame=f)
         elif kind == "InviteSent":
             target = get("targetName", get("targetId"))
-            self.entry(time, "notice", who, f"{name} invited {target} to the chat", frame=f)
+            self.entry(time, "notice", who, notice("invited_by", name=name, target=target), frame=f)
         elif kind == "InviteDeclined":
-            self.entry(time, "notice", who, f"Invitation not taken: {get('reason', '?')}", frame=f)
+            not_taken = notice("invite_not_taken", reason=get("reason", "?"))
+            self.entry(time, "notice", who, not_taken, frame=f)
         elif kind == "ConsultationState":
             status = get("status", get("state", "?"))
             target = get("targetName", get("targetId"))
-            text = f"Consultation with {target} ({get('medium', 'chat')}): {status}"
-            self.entry(time, "notice", who, text, frame=f, visibility="agents")
+            state = notice(
+                "consultation_status", name=target, medium=get("medium", "chat"), status=status
+            )
+            self.entry(time, "notice", who, state, frame=f, visibility="agents")
         else:
             return False
         return True

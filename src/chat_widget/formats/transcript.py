@@ -60,10 +60,16 @@ class Entry:
     url: str | None = None
     visibility: Visibility = Visibility.ALL
     client_id: str | None = None
+    #: a system notice's language-neutral form (see ``formats.notices``): ``text`` is its
+    #: English rendering, views show ``code`` + ``params`` in the reader's language
+    code: str | None = None
+    params: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (enums as strings)."""
+        """JSON-ready dict (enums as strings; ``code``/``params`` only when set)."""
         data = asdict(self)
+        if self.code is None:
+            del data["code"], data["params"]
         data["kind"] = str(self.kind)
         data["visibility"] = str(self.visibility)
         data["sender"] = {
@@ -86,6 +92,12 @@ class Entry:
             url=data.get("url"),
             visibility=Visibility(data.get("visibility", "all")),
             client_id=data.get("client_id"),
+            code=data.get("code"),
+            params=(
+                {str(k): str(v) for k, v in data["params"].items()}
+                if data.get("code") and isinstance(data.get("params"), dict)
+                else ({} if data.get("code") else None)
+            ),
         )
 
 

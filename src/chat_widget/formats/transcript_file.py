@@ -26,6 +26,7 @@ from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, Validati
 from typing_extensions import TypedDict
 
 from ..model.errors import ChatError
+from .notices import Notice, notice
 from .transcript import ContactRecord, Entry, Kind, Role, Sender, Visibility
 
 if TYPE_CHECKING:  # formats stay below the model: no runtime import of it
@@ -73,6 +74,9 @@ class EntryDoc(TypedDict):
     visibility: NotRequired[VisibilityName]
     client_id: NotRequired[str | None]
     event: NotRequired[EventName | None]
+    #: a system notice's language-neutral form (``formats.notices``); ``text`` is English
+    code: NotRequired[str | None]
+    params: NotRequired[dict[str, str] | None]
 
 
 @with_config(_FORBID)
@@ -453,6 +457,9 @@ def entry_to_doc(entry: Entry, event: EventName | None = None) -> EntryDoc:
     }
     if event is not None:
         doc["event"] = event
+    if entry.code is not None:
+        doc["code"] = entry.code
+        doc["params"] = dict(entry.params or {})
     return doc
 
 
@@ -467,6 +474,8 @@ def entry_from_doc(doc: EntryDoc) -> Entry:
         url=doc.get("url"),
         visibility=Visibility(doc.get("visibility", "all")),
         client_id=doc.get("client_id"),
+        code=doc.get("code"),
+        params=dict(doc.get("params") or {}) if doc.get("code") else None,
     )
 
 
@@ -481,7 +490,7 @@ def contact_from_doc(doc: ContactDoc) -> ContactRecord:
 
 def left_notice_text(contact_name: str) -> str:
     """The notice ``ChatSession.contact_left`` appends (how an export finds ``left_at``)."""
-    return f"{contact_name} left the chat"
+    return notice("left", name=contact_name).text
 
 
 def _utc_or_none(t: float | None) -> str | None:
@@ -700,16 +709,19 @@ class _GmsBuilder:
         event: EventName | None = None
         entry_kind: KindName = "notice"
         url: str | None = None
+        said: Notice | None = None
         if kind == "Message":
             entry_kind = "message"
         elif kind == "PushUrl":
             entry_kind = "push_url"
             url = msg.get("url") or text
         elif kind == "ParticipantJoined":
-            event, text = "joined", text or f"{who['nickname']} joined the chat"
+            event = "joined"
+            said = None if text else notice("joined", name=who["nickname"])
             self._joined(role, pid, stamp, len(self.entries))
         elif kind == "ParticipantLeft":
-            event, text = "left", text or f"{who['nickname']} left the chat"
+            event = "left"
+            said = None if text else notice("left", name=who["nickname"])
             self._left(role, pid, stamp)
         if role == "agent" and self.agent is None:
             self.agent = {"id": pid, "name": who["nickname"]}
@@ -718,13 +730,15 @@ class _GmsBuilder:
             "time": stamp,
             "kind": entry_kind,
             "sender": sender,
-            "text": text or kind,
+            "text": said.text if said else (text or kind),
             "url": url,
             "visibility": "all",
             "client_id": None,
         }
         if event is not None:
             entry["event"] = event
+        if said is not None:
+            entry["code"], entry["params"] = said.code, dict(said.params)
         self.entries.append(entry)
 
     def _joined(self, role: RoleName, pid: str, stamp: str, entry_index: int) -> None:

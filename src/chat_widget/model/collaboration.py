@@ -31,10 +31,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from ..formats.notices import Notice, notice, with_detail
 from ..formats.transcript import SYSTEM_SENDER, Entry, Kind, Role, Sender, Visibility
 from . import commands as cmd
 from .directory import DirectoryError, Presence, TargetKind
-from .errors import ChatError, IllegalTransitionError
+from .errors import ChatError, IllegalTransitionError, state_words
 from .session import MAX_MESSAGE_LENGTH, ChatSession, MessageTooLongError, SessionState
 
 if TYPE_CHECKING:
@@ -276,7 +277,7 @@ class Collaboration:
         name = self._target_name(kind, target_id)
         note = (note or "").strip() or None
         team.transfer = PendingTransfer(kind, target_id, name, note, self.desk.clock.now())
-        self._agents_notice(session, f"Transfer to {name} requested")
+        self._agents_notice(session, notice("transfer_requested", name=name))
         self.desk.emit(cmd.RequestTransfer(session_id, str(kind), target_id, note))
         self._changed(session_id)
 
@@ -286,7 +287,7 @@ class Collaboration:
             raise ChatError("no transfer is pending")
         name = team.transfer.target_name
         team.transfer = None
-        self._agents_notice(session, f"Transfer to {name} cancelled")
+        self._agents_notice(session, notice("transfer_cancelled", name=name))
         self.desk.emit(cmd.CancelTransfer(session_id))
         self._changed(session_id)
 
@@ -299,7 +300,7 @@ class Collaboration:
             raise ChatError(f"{team.conference.name} is already in this chat")
         name = self._target_name(TargetKind.AGENT, colleague_id)
         team.invite = PendingInvite(colleague_id, name, self.desk.clock.now())
-        self._agents_notice(session, f"{name} invited to the chat")
+        self._agents_notice(session, notice("invited", name=name))
         self.desk.emit(cmd.InviteToConference(session_id, colleague_id))
         self._changed(session_id)
 
@@ -320,7 +321,9 @@ class Collaboration:
         team.owner = Participant(successor.id, successor.name, ParticipantRole.OWNER, "agent")
         team.conference = None
         self.desk.emit(cmd.LeaveConference(session_id, successor.id))
-        session.hand_over(f"{self.desk.agent.name} left the chat; {successor.name} continues")
+        session.hand_over(
+            notice("left_continues", name=self.desk.agent.name, successor=successor.name)
+        )
         self._changed(session_id)
 
     # -- agent acts: consultation (F7) ---------------------------------------
@@ -343,8 +346,8 @@ class Collaboration:
         )
         team.consultation = c
         team.consultations.append(c)
-        what = "Voice consultation" if how is Medium.VOICE else "Consultation"
-        self._agents_notice(session, f"{what} with {name} started (not visible to the contact)")
+        code = "voice_consultation_started" if how is Medium.VOICE else "consultation_started"
+        self._agents_notice(session, notice(code, name=name))
         self.desk.emit(cmd.StartConsultation(session_id, cid, str(kind), target_id, str(how)))
         self._changed(session_id)
         return c
@@ -381,7 +384,7 @@ class Collaboration:
         session, team, c = self._convertible(session_id, "turn into a conference")
         if team.conference is not None:
             raise ChatError(f"{team.conference.name} is already in this chat")
-        self._end_locally(session, c, f"Consultation with {c.target_name} turned into a conference")
+        self._end_locally(session, c, notice("consultation_to_conference", name=c.target_name))
         team.invite = PendingInvite(c.target_id, c.target_name, self.desk.clock.now())
         self.desk.emit(cmd.ConvertConsultation(session_id, c.id, "conference"))
         self._changed(session_id)
@@ -392,7 +395,7 @@ class Collaboration:
         if team.conference is not None:
             raise IllegalTransitionError("transfer", "conference", session_id)
         note = (note or "").strip() or None
-        self._end_locally(session, c, f"Consultation with {c.target_name} turned into a transfer")
+        self._end_locally(session, c, notice("consultation_to_transfer", name=c.target_name))
         team.transfer = PendingTransfer(
             TargetKind.AGENT, c.target_id, c.target_name, note, self.desk.clock.now()
         )
@@ -413,7 +416,7 @@ class Collaboration:
         self._close_consultation(session, team, emit=True)
         team.transfer = None
         team.owner = Participant(agent_id, name, ParticipantRole.OWNER, "agent")
-        session.hand_over(f"The chat was transferred to {name}")
+        session.hand_over(notice("transferred_to", name=name))
         self._changed(session_id)
         return True
 
@@ -424,9 +427,7 @@ class Collaboration:
             return False
         name = team.transfer.target_name
         team.transfer = None
-        self._agents_notice(
-            session, f"Transfer to {name} declined" + (f": {reason}" if reason else "")
-        )
+        self._agents_notice(session, with_detail("transfer_declined", reason, "reason", name=name))
         self._changed(session_id)
         return True
 
@@ -439,7 +440,7 @@ class Collaboration:
         name = name or team.invite.target_name
         team.invite = None
         team.conference = Participant(agent_id, name, ParticipantRole.CONFERENCE, "agent")
-        session.receive_notice(f"{name} joined the chat")
+        session.receive_notice(notice("joined", name=name))
         self._changed(session_id)
         return True
 
@@ -450,9 +451,7 @@ class Collaboration:
             return False
         name = team.invite.target_name
         team.invite = None
-        self._agents_notice(
-            session, f"{name} declined the invitation" + (f": {reason}" if reason else "")
-        )
+        self._agents_notice(session, with_detail("invite_declined", reason, "reason", name=name))
         self._changed(session_id)
         return True
 
@@ -472,7 +471,7 @@ class Collaboration:
             return False
         team.conference = None
         if session.state in (SessionState.ACCEPTED, SessionState.CONTACT_LEFT):
-            session.receive_notice(f"{name} left the chat")
+            session.receive_notice(notice("left", name=name))
         self._changed(session_id)
         return True
 
@@ -488,12 +487,12 @@ class Collaboration:
         now = self.desk.clock.now()
         if new is ConsultState.ACTIVE and c.connected_at is None:
             c.connected_at = now
-            verb = "connected" if c.medium is Medium.VOICE else "joined the consultation"
-            self._agents_notice(session, f"{c.target_name} {verb}")
+            code = "consultation_connected" if c.medium is Medium.VOICE else "consultation_joined"
+            self._agents_notice(session, notice(code, name=c.target_name))
         elif new.terminal:
             c.ended_at = now
-            what = "did not answer" if new is ConsultState.DECLINED else "ended the consultation"
-            self._agents_notice(session, f"{c.target_name} {what}")
+            code = "consultation_no_answer" if new is ConsultState.DECLINED else "consultation_left"
+            self._agents_notice(session, notice(code, name=c.target_name))
         self._changed(session_id)
         return True
 
@@ -569,7 +568,7 @@ class Collaboration:
         """Take (or decline) a colleague's consultation."""
         c = self._incoming(consultation_id)
         if c.state not in (ConsultState.REQUESTED, ConsultState.RINGING):
-            raise ChatError(f"the consultation is {c.state}")
+            raise ChatError(f"the consultation is {state_words(c.state)}")
         self.desk.emit(cmd.AnswerConsultation(c.session_id, c.id, accept))
 
     def decline(self, consultation_id: str) -> None:
@@ -750,16 +749,16 @@ class Collaboration:
         c = team.consultation
         if c is None or c.state.terminal:
             return
-        self._end_locally(session, c, f"Consultation with {c.target_name} ended")
+        self._end_locally(session, c, notice("consultation_ended", name=c.target_name))
         if emit:
             self.desk.emit(cmd.EndConsultation(session.id, c.id))
 
-    def _end_locally(self, session: ChatSession, c: Consultation, notice: str) -> None:
+    def _end_locally(self, session: ChatSession, c: Consultation, text: Notice) -> None:
         c.state = ConsultState.ENDED
         c.ended_at = self.desk.clock.now()
-        self._agents_notice(session, notice)
+        self._agents_notice(session, text)
 
-    def _agents_notice(self, session: ChatSession, text: str) -> None:
+    def _agents_notice(self, session: ChatSession, text: Notice) -> None:
         session.add_entry(Kind.NOTICE, SYSTEM_SENDER, text, visibility=Visibility.AGENTS)
 
     def _changed(self, session_id: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..formats.notices import with_detail
 from ..formats.transcript import SYSTEM_SENDER, AgentProfile, ContactRecord, Kind, Visibility
 from . import commands as cmd
 from .clock import Clock
@@ -93,9 +94,11 @@ class AgentDesk:
         session.offer_kind, session.offer_note, session.offer_from = kind, note, from_name
         session.offer_expires_at = expires_at
         if kind != "chat":
-            who = from_name or "A colleague"
-            what = "transfers this chat to you" if kind == "transfer" else "invites you to the chat"
-            text = f"{who} {what}" + (f": {note}" if note else "")
+            code = "offer_transfer" if kind == "transfer" else "offer_invite"
+            if from_name:
+                text = with_detail(code, note, "note", name=from_name)
+            else:
+                text = with_detail(f"{code}_anonymous", note, "note")
             session.add_entry(Kind.NOTICE, SYSTEM_SENDER, text, visibility=Visibility.AGENTS)
         session.subscribe(lambda change, payload: self._on_session(session))
         self._notify("offer", session)

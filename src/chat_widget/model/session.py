@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from ..formats.notices import DEFAULT_PUSH_URL_TEXT, Notice, notice, push_url_text
 from ..formats.transcript import (
     SYSTEM_SENDER,
     AgentProfile,
@@ -33,7 +34,7 @@ from ..formats.transcript import (
 )
 from . import commands as cmd
 from .clock import Clock
-from .errors import ChatError, IllegalTransitionError
+from .errors import ChatError, IllegalTransitionError, states_in_words
 from .reply_timer import ReplyTimer, Thresholds, TimerColour
 from .urls import validate_push_url
 
@@ -82,7 +83,7 @@ class SessionConfig:
     disposition_codes: tuple[str, ...] = DEFAULT_DISPOSITION_CODES
     disposition_required: bool = False
     clickable_contact_details: bool = True
-    push_url_text: str = "Please click the link your agent sent: {url}"
+    push_url_text: str = DEFAULT_PUSH_URL_TEXT
 
     def __post_init__(self) -> None:
         if self.typing_timeout <= 0:
@@ -90,7 +91,7 @@ class SessionConfig:
 
 
 class MessageTooLongError(ChatError, ValueError):
-    pass
+    code = "message_too_long"
 
 
 Listener = Callable[[str, Any], None]
@@ -246,16 +247,19 @@ class ChatSession:
         """Push a link (F15, F18); only http/https, only when permitted."""
         self._require("push a URL in", SessionState.ACCEPTED)
         if not self.agent.permissions.push_urls:
-            raise ChatError(f"agent {self.agent.name!r} is not permitted to push URLs")
+            raise ChatError(
+                f"agent {self.agent.name!r} is not permitted to push URLs",
+                code="push_not_permitted",
+            )
         clean = validate_push_url(url)
         client_id = self._next_client_id()
-        text = self.config.push_url_text.format(url=clean)
+        text = push_url_text(self.config.push_url_text, clean)
         entry = self._append(
             Kind.PUSH_URL, self._agent_sender(), text, url=clean, client_id=client_id
         )
         if self._url_recorder is not None:
             self._url_recorder(clean)
-        self._emit(cmd.PushUrl(self.id, client_id, clean, text))
+        self._emit(cmd.PushUrl(self.id, client_id, clean, entry.text))
         self._changed()
         return entry
 
@@ -296,7 +300,7 @@ class ChatSession:
         self.timer.stop(now)
         self.contact_typing_until = None
         self.agent_typing = False
-        self._append(Kind.NOTICE, SYSTEM_SENDER, f"{self.agent.name} ended the chat")
+        self._append(Kind.NOTICE, SYSTEM_SENDER, notice("ended", name=self.agent.name))
         self._emit(cmd.End(self.id))
         self._changed()
 
@@ -305,7 +309,11 @@ class ChatSession:
         self._require("mark done", SessionState.ENDED, SessionState.CONTACT_LEFT)
         if self.config.disposition_required and self.disposition is None:
             raise IllegalTransitionError(
-                "mark done", self.state, self.id, "choose a disposition code first"
+                "mark done",
+                self.state,
+                self.id,
+                "choose a disposition code first",
+                code="disposition_required",
             )
         now = self._now()
         if self.ended_at is None:
@@ -367,7 +375,9 @@ class ChatSession:
             self.contact_typing_until = None
         self._changed()
 
-    def receive_notice(self, text: str) -> Entry:
+    def receive_notice(self, text: str | Notice) -> Entry:
+        """A system notice: best a ``formats.notices.notice(...)`` (shown in the reader's
+        language); a plain string is shown as it is."""
         entry = self._append(Kind.NOTICE, SYSTEM_SENDER, text)
         self._changed()
         return entry
@@ -379,7 +389,7 @@ class ChatSession:
             self.state = SessionState.CONTACT_LEFT
             self.timer.stop(now)
             self.contact_typing_until = None
-            self._append(Kind.NOTICE, SYSTEM_SENDER, f"{self.contact.name} left the chat")
+            self._append(Kind.NOTICE, SYSTEM_SENDER, notice("left", name=self.contact.name))
             self._changed()
 
     def set_connection(self, status: Connection) -> None:
@@ -396,7 +406,7 @@ class ChatSession:
         self,
         kind: Kind,
         sender: Sender,
-        text: str,
+        text: str | Notice,
         *,
         visibility: Visibility = Visibility.ALL,
         client_id: str | None = None,
@@ -406,11 +416,13 @@ class ChatSession:
         Used by ``model.collaboration``; duplicates by ``client_id`` are dropped."""
         if self.has_client_id(client_id):
             return None
-        entry = self._append(kind, sender, str(text), client_id=client_id, visibility=visibility)
+        if not isinstance(text, Notice):
+            text = str(text)
+        entry = self._append(kind, sender, text, client_id=client_id, visibility=visibility)
         self._changed()
         return entry
 
-    def hand_over(self, notice: str) -> None:
+    def hand_over(self, notice: str | Notice) -> None:
         """The chat left this agent: a transfer was accepted, or we left a conference."""
         self._require("hand over", SessionState.ACCEPTED, SessionState.CONTACT_LEFT)
         now = self._now()
@@ -453,15 +465,15 @@ class ChatSession:
     # -------------------------------------------------------------- internal
     def _require(self, action: str, *allowed: SessionState) -> None:
         if self.state not in allowed:
-            hint = "allowed in: " + ", ".join(str(s) for s in allowed)
-            raise IllegalTransitionError(action, str(self.state), self.id, hint)
+            hint = "only when it is " + states_in_words(allowed)
+            raise IllegalTransitionError(action, self.state, self.id, hint)
 
     def _check_text(self, text: str) -> str:
         if not isinstance(text, str):
             raise TypeError(f"message text must be str, got {type(text).__name__}")
         text = text.strip()
         if not text:
-            raise ChatError("message is empty")
+            raise ChatError("message is empty", code="message_empty")
         if len(text) > MAX_MESSAGE_LENGTH:
             raise MessageTooLongError(
                 f"message has {len(text)} characters; the limit is {MAX_MESSAGE_LENGTH}"
@@ -478,12 +490,15 @@ class ChatSession:
         self,
         kind: Kind,
         sender: Sender,
-        text: str,
+        text: str | Notice,
         *,
         url: str | None = None,
         client_id: str | None = None,
         visibility: Visibility = Visibility.ALL,
     ) -> Entry:
+        code, params = None, None
+        if isinstance(text, Notice):
+            code, params, text = text.code, dict(text.params), text.text
         entry = Entry(
             index=len(self.transcript),
             time=self._now(),
@@ -493,6 +508,8 @@ class ChatSession:
             url=url,
             visibility=visibility,
             client_id=client_id,
+            code=code,
+            params=params,
         )
         self._record(entry)
         self._notify("entries", [entry])

@@ -15,7 +15,11 @@ _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029\u00a0\ufeff]")
 
 
 class InvalidUrlError(ValueError):
-    """A URL that may not be pushed; the message says why."""
+    """A URL that may not be pushed; the message says why, ``code`` for the view."""
+
+    def __init__(self, message: str, code: str = "url_malformed") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def validate_push_url(raw: str) -> str:
@@ -24,16 +28,18 @@ def validate_push_url(raw: str) -> str:
         raise InvalidUrlError(f"URL must be text, got {type(raw).__name__}")
     url = raw.strip()
     if not url:
-        raise InvalidUrlError("URL is empty")
+        raise InvalidUrlError("URL is empty", "url_empty")
     if len(url) > MAX_URL_LENGTH:
-        raise InvalidUrlError(f"URL is longer than {MAX_URL_LENGTH} characters")
+        raise InvalidUrlError(f"URL is longer than {MAX_URL_LENGTH} characters", "url_too_long")
     if _CONTROL_OR_SPACE.search(url):
         raise InvalidUrlError(f"URL contains whitespace or control characters: {url!r}")
     scheme, sep, _rest = url.partition(":")
     if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
         raise InvalidUrlError(f"URL needs a scheme (http:// or https://): {url!r}")
     if scheme.lower() not in ("http", "https"):
-        raise InvalidUrlError(f"only http and https URLs may be pushed, not {scheme.lower()}:")
+        raise InvalidUrlError(
+            f"only http and https URLs may be pushed, not {scheme.lower()}:", "url_scheme"
+        )
     try:
         parts = urlsplit(url)
     except ValueError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..formats.notices import DEFAULT_PUSH_URL_TEXT
 from ..formats.protocol import MAX_TEXT_LENGTH
 
 
@@ -39,7 +40,7 @@ class ServerConfig:
     replay_page: int = 500
     request_retry_window: float = 60.0  # a RequestChat resent with its id gets the same chat
     close_timeout: float = 5.0  # wall seconds a close may take before the connection is dropped
-    push_url_text: str = "Please click the link your agent sent: {url}"
+    push_url_text: str = DEFAULT_PUSH_URL_TEXT
     extra_headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -18,7 +18,7 @@ import traitlets
 from ..backends.base import Backend
 from ..model.clock import ClockState, VirtualClock
 from ..model.desk import AgentDesk
-from ..model.errors import ChatError
+from ..model.errors import ChatError, error_code_of
 from ..model.session import ChatSession, SessionState
 from ..replay import ReplayBackend
 from .actions import clock_actions, session_actions
@@ -57,6 +57,9 @@ class ChatWidget(anywidget.AnyWidget):
     locale = traitlets.Unicode("en").tag(sync=True)
     virtual_clock = traitlets.Bool(False).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
+    #: the error's code when it is one of ``model.errors.ERROR_CODES`` (the view says it in
+    #: its locale), else "" (the view shows ``error`` as it is)
+    error_code = traitlets.Unicode("").tag(sync=True)
     replay = traitlets.Dict({}).tag(sync=True)
 
     def __init__(
@@ -215,6 +218,7 @@ class ChatWidget(anywidget.AnyWidget):
         elif kind == "action":
             self.perform(str(content.get("name", "")), content.get("args") or {})
         else:
+            self.error_code = ""
             self.error = f"unknown message from the view: {content!r}"[:300]
 
     def _send_snapshot(self, from_index: int) -> None:
@@ -231,9 +235,13 @@ class ChatWidget(anywidget.AnyWidget):
         try:
             self._perform(name, args)
         except (ChatError, ValueError, TypeError, KeyError) as exc:
-            self.error = str(exc)
+            with self.hold_sync():  # code and text reach the view together
+                self.error_code = error_code_of(exc)
+                self.error = str(exc)
         else:
-            self.error = ""
+            with self.hold_sync():
+                self.error_code = ""
+                self.error = ""
         self._batcher.state()
 
     def _perform(self, name: str, args: dict[str, Any]) -> None:

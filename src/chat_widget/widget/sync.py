@@ -20,8 +20,9 @@ from ..formats.transcript import Entry
 
 
 def entry_to_view(entry: Entry) -> dict[str, Any]:
-    """The compact shape the view draws from (times in clock ms)."""
-    return {
+    """The compact shape the view draws from (times in clock ms); a notice's code and
+    parameters (``c``, ``p``) only when it has them, so the view renders it in its locale."""
+    view = {
         "i": entry.index,
         "t": entry.time * 1000.0,
         "k": str(entry.kind),
@@ -31,6 +32,10 @@ def entry_to_view(entry: Entry) -> dict[str, Any]:
         "u": entry.url,
         "v": str(entry.visibility),
     }
+    if entry.code is not None:
+        view["c"] = entry.code
+        view["p"] = dict(entry.params or {})
+    return view
 
 
 class Handle(Protocol):

@@ -19,7 +19,7 @@ import traitlets
 
 from ..backends.base import Backend
 from ..model.clock import ClockState, VirtualClock
-from ..model.errors import ChatError
+from ..model.errors import ChatError, error_code_of
 from ..model.session import ChatSession
 from .actions import (
     clock_actions,
@@ -53,6 +53,9 @@ class WorkspaceWidget(anywidget.AnyWidget):
     locale = traitlets.Unicode("en").tag(sync=True)
     virtual_clock = traitlets.Bool(False).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
+    #: the error's code when it is one of ``model.errors.ERROR_CODES`` (the view says it in
+    #: its locale), else "" (the view shows ``error`` as it is)
+    error_code = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, backend: Backend, *, locale: str = "en", **kwargs: Any) -> None:
         unknown = set(kwargs) - {"layout"}
@@ -166,6 +169,7 @@ class WorkspaceWidget(anywidget.AnyWidget):
             sid = content.get("session_id")
             self.perform(str(content.get("name", "")), content.get("args") or {}, sid)
         else:
+            self.error_code = ""
             self.error = f"unknown message from the view: {content!r}"[:300]
 
     def perform(self, name: str, args: dict[str, Any], session_id: str | None = None) -> None:
@@ -173,9 +177,13 @@ class WorkspaceWidget(anywidget.AnyWidget):
         try:
             self._perform(name, args, session_id)
         except (ChatError, ValueError, TypeError, KeyError, LookupError) as exc:
-            self.error = str(exc)
+            with self.hold_sync():  # code and text reach the view together
+                self.error_code = error_code_of(exc)
+                self.error = str(exc)
         else:
-            self.error = ""
+            with self.hold_sync():
+                self.error_code = ""
+                self.error = ""
         self._mark(session_id)
 
     def _perform(self, name: str, args: dict[str, Any], session_id: str | None) -> None:

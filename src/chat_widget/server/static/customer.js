@@ -48,6 +48,7 @@
       unreachable: "The chat service cannot be reached right now. Trying again…",
       unreadable: "A message from the chat service could not be read.",
       pushedLink: "A link for you:",
+      pushAsk: "Please click the link your agent sent:",
       errRate: "You are sending messages very quickly. Please wait a moment and try again.",
       errTooLong: "Your message is too long. Please shorten it or send it in parts.",
       errOver: "This chat is over. You can start a new one.",
@@ -88,6 +89,7 @@
       unreachable: "Der Chat ist gerade nicht erreichbar. Neuer Versuch läuft…",
       unreadable: "Eine Nachricht des Chats konnte nicht gelesen werden.",
       pushedLink: "Ein Link für Sie:",
+      pushAsk: "Bitte klicken Sie auf den Link, den Ihre Beratung gesendet hat:",
       errRate: "Sie senden sehr schnell. Bitte warten Sie einen Moment und versuchen Sie es erneut.",
       errTooLong: "Ihre Nachricht ist zu lang. Bitte kürzen Sie sie oder senden Sie sie in Teilen.",
       errOver: "Dieser Chat ist beendet. Sie können einen neuen starten.",
@@ -105,6 +107,7 @@
     return "en";
   }
   const LANG = pickLanguage();
+  const DEFAULT_PUSH_TEXT = "Please click the link your agent sent: {url}";
   const t = (key, params = {}) =>
     TEXTS[LANG][key].replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
   document.documentElement.lang = LANG;
@@ -267,8 +270,13 @@
         break;
       case "PushUrl": {
         setAgentTyping(false);
-        // the link is shown once: a text that only repeats the URL gives way to a label
-        const label = ev.text && ev.text.trim() !== ev.url && ev.text.trim() !== safeLink(ev.url) ? ev.text : t("pushedLink");
+        // the link is shown once: a text that only repeats the URL gives way to a label,
+        // the default text (chat_widget.formats.notices.DEFAULT_PUSH_URL_TEXT) reads in
+        // the page's language; a text the agent's center configured is shown as sent
+        const text = (ev.text || "").trim();
+        const label = text === DEFAULT_PUSH_TEXT.replace("{url}", ev.url)
+          ? t("pushAsk")
+          : text && text !== ev.url && text !== safeLink(ev.url) ? ev.text : t("pushedLink");
         addEntry("push_url", from.nickname, label, ev.utcTime, { url: ev.url, seq: ev.seq });
         break;
       }
