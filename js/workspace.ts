@@ -1,4 +1,5 @@
 import type { RenderProps } from "@anywidget/types";
+import { containKeys } from "./a11y";
 import { watchAttention } from "./attention";
 import { clockNow } from "./clock";
 import { mountClockControls } from "./clockControls";
@@ -44,8 +45,9 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
     model.send({ type: "action", name, args }),
   );
   const main = h("div", { class: "cw-ws-main" }, h("div", { class: "cw-ws-barwrap" }, bar.el, bar.preview), consulted.el, panes);
-  const root = h("div", { class: "chat-widget cw-workspace", "data-testid": "workspace", role: "region" },
+  const root = h("div", { class: "chat-widget cw-workspace", "data-testid": "workspace", role: "region", tabindex: "-1" },
     clockStrip.el, error, h("div", { class: "cw-ws-layout" }, main, side.el), dialog.el);
+  containKeys(root);
   el.append(root);
 
   function select(sid: string): void {
@@ -63,8 +65,10 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
     error.hidden = !err;
     setText(error, err);
     // chats that left the desk (done, transferred) go; new offers come, without reload
+    let lostFocus = false; // a chat left with focus in it (Done, transfer): keep focus on the desk
     for (const [sid, host] of hosts) {
       if (!order.includes(sid)) {
+        lostFocus ||= host.pane.contains(document.activeElement);
         host.destroy();
         hosts.delete(sid);
       }
@@ -83,6 +87,9 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
     for (const host of hosts.values()) host.update();
     clockStrip.update();
     bar.update(order, hosts, selected);
+    if (lostFocus) {
+      (bar.el.querySelector<HTMLElement>('[aria-selected="true"]') ?? root).focus();
+    }
     side.update();
     consulted.update();
     dialog.update();
