@@ -50,6 +50,18 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
   containKeys(root);
   el.append(root);
 
+  // a chat that leaves (Done, transfer) takes the focused control with it: focus stays on the
+  // desk (the selected tab, else the workspace) instead of falling to the page
+  let lastFocus: Element | null = null;
+  root.addEventListener("focusin", (ev) => (lastFocus = ev.target as Element));
+  function keepFocus(): void {
+    const active = document.activeElement;
+    if (!lastFocus || (active && active !== document.body)) return;
+    if (lastFocus.isConnected && !lastFocus.closest("[hidden]")) return;
+    lastFocus = null;
+    (bar.el.querySelector<HTMLElement>('[aria-selected="true"]') ?? root).focus();
+  }
+
   function select(sid: string): void {
     selected = sid;
     for (const [id, host] of hosts) host.show(id === sid);
@@ -65,10 +77,8 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
     error.hidden = !err;
     setText(error, err);
     // chats that left the desk (done, transferred) go; new offers come, without reload
-    let lostFocus = false; // a chat left with focus in it (Done, transfer): keep focus on the desk
     for (const [sid, host] of hosts) {
       if (!order.includes(sid)) {
-        lostFocus ||= host.pane.contains(document.activeElement);
         host.destroy();
         hosts.delete(sid);
       }
@@ -87,9 +97,7 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
     for (const host of hosts.values()) host.update();
     clockStrip.update();
     bar.update(order, hosts, selected);
-    if (lostFocus) {
-      (bar.el.querySelector<HTMLElement>('[aria-selected="true"]') ?? root).focus();
-    }
+    keepFocus();
     side.update();
     consulted.update();
     dialog.update();

@@ -293,6 +293,14 @@ def test_workspace_and_customer_page(
         expect(ws.locator("[data-testid=entry][data-sender-role=contact]").first).to_be_visible()
         dark = both_themes(page, "workspace chat", dark, selector="[data-testid=workspace]")
         screenshot(page, f"a11y-{'dark' if dark else 'light'}-workspace", ws)
+        # End and Done by keyboard: Mark done takes focus; when the chat leaves the desk,
+        # focus stays on the workspace (not the page)
+        focus_by_keyboard(page, ws.get_by_test_id("end"))
+        page.keyboard.press("Enter")
+        expect(ws.get_by_test_id("done")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(ws.get_by_test_id("chat-pane")).to_have_count(0)
+        expect(ws).to_be_focused()
     finally:
         if dark:
             set_theme(page, dark=False)
