@@ -1,3 +1,4 @@
+import { FOCUS_AFTER } from "./a11y";
 import { mountClockControls } from "./clockControls";
 import { mountComposer } from "./composer";
 import type { Ctx, Part } from "./context";
@@ -59,6 +60,20 @@ export function mountChatView(ctx: Ctx, options: ChatViewOptions = {}): ChatView
   ];
   const el = h("div", { class: "cw-chat-view" }, waiting, moreOffers, error, ...parts.map((p) => p.el));
   const all = [...parts, party];
+  // focus follows the agent's own Accept, End and Done: the button pressed disappears with
+  // the state it leads to, so focus goes where the work continues (not to the page)
+  let focusNext: { from: string; state: string; target: string } | null = null;
+  el.addEventListener("click", (ev) => {
+    const testid = (ev.target as Element | null)?.closest?.("button[data-testid]")?.getAttribute("data-testid") ?? "";
+    const after = FOCUS_AFTER[testid];
+    if (after) focusNext = { from: ctx.state().state, ...after };
+  });
+  function moveFocus(state: string): void {
+    if (!focusNext || state === focusNext.from) return;
+    const target = state === focusNext.state ? el.querySelector<HTMLElement>(`[data-testid="${focusNext.target}"]`) : null;
+    focusNext = null;
+    if (target && !target.closest("[hidden]")) target.focus();
+  }
 
   return {
     el,
@@ -80,6 +95,7 @@ export function mountChatView(ctx: Ctx, options: ChatViewOptions = {}): ChatView
       const replaying = replay() !== null;
       for (const p of [offer, party, composer, wrapUp]) p.el.inert = replaying;
       for (const p of clockStrip) if (replaying) setHidden(p.el, true);
+      moveFocus(s.state);
     },
     tick() {
       for (const p of all) p.tick?.();

@@ -1,3 +1,4 @@
+import { replaySliderKey } from "./a11y";
 import { showPlayPause } from "./clockControls";
 import type { Ctx, Part } from "./context";
 import { h, setText } from "./dom";
@@ -40,6 +41,19 @@ export function mountReplayBar(ctx: Ctx, replay: () => ReplayView | null): Part 
   slider.addEventListener("change", () => {
     dragging = false;
     ctx.act("replay_seek", { t_ms: Number(slider.value) });
+  });
+  slider.addEventListener("keydown", (ev) => {
+    const r = replay();
+    if (!r) return;
+    const next = replaySliderKey(ev, Number(slider.value), Number(slider.min), Number(slider.max));
+    if (next === null) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    slider.value = String(next);
+    const text = formatClockTime(next);
+    setText(time, text);
+    slider.setAttribute("aria-valuetext", text);
+    ctx.act("replay_seek", { t_ms: next });
   });
 
   const el = h("div", { class: "cw-clock cw-replay", "data-testid": "replay-bar", role: "group" }, title, play, rate, slider, time);

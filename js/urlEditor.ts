@@ -95,9 +95,11 @@ export function mountUrlEditor(ctx: Ctx): UrlEditorPart {
     if ("url" in checked) {
       setAttr(check, "href", checked.url);
       check.removeAttribute("aria-disabled");
+      setAttr(check, "tabindex", "0");
     } else {
       check.removeAttribute("href");
       setAttr(check, "aria-disabled", "true");
+      setAttr(check, "tabindex", "-1"); // nothing to check yet: no tab stop
     }
   }
 
@@ -202,6 +204,14 @@ export function mountUrlEditor(ctx: Ctx): UrlEditorPart {
     }
   });
   historyToggle.addEventListener("click", () => (menu.hidden ? openMenu() : closeMenu()));
+  historyToggle.addEventListener("keydown", (ev) => {
+    // a menu button: Down/Up open the history at its first/last URL (never the notebook's)
+    if (ev.key !== "ArrowDown" && ev.key !== "ArrowUp") return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    if (menu.hidden) openMenu();
+    handleMenuKey(ev.key);
+  });
   send.addEventListener("click", () => push(input.value));
   menu.addEventListener("keydown", (ev) => {
     if (handleMenuKey(ev.key)) {

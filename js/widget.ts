@@ -1,4 +1,5 @@
 import type { RenderProps } from "@anywidget/types";
+import { containKeys } from "./a11y";
 import { watchAttention } from "./attention";
 import { mountChatView } from "./chatView";
 import { makeCtx } from "./context";
@@ -18,6 +19,7 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
     },
   });
   const root = h("div", { class: "chat-widget", role: "region" }, view.el);
+  containKeys(root);
   el.append(root);
 
   let sessionId: string | null = null;

@@ -1,4 +1,5 @@
 import type { RenderProps } from "@anywidget/types";
+import { containKeys } from "./a11y";
 import { watchAttention } from "./attention";
 import { clockNow } from "./clock";
 import { mountClockControls } from "./clockControls";
@@ -44,9 +45,22 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
     model.send({ type: "action", name, args }),
   );
   const main = h("div", { class: "cw-ws-main" }, h("div", { class: "cw-ws-barwrap" }, bar.el, bar.preview), consulted.el, panes);
-  const root = h("div", { class: "chat-widget cw-workspace", "data-testid": "workspace", role: "region" },
+  const root = h("div", { class: "chat-widget cw-workspace", "data-testid": "workspace", role: "region", tabindex: "-1" },
     clockStrip.el, error, h("div", { class: "cw-ws-layout" }, main, side.el), dialog.el);
+  containKeys(root);
   el.append(root);
+
+  // a chat that leaves (Done, transfer) takes the focused control with it: focus stays on the
+  // desk (the selected tab, else the workspace) instead of falling to the page
+  let lastFocus: Element | null = null;
+  root.addEventListener("focusin", (ev) => (lastFocus = ev.target as Element));
+  function keepFocus(): void {
+    const active = document.activeElement;
+    if (!lastFocus || (active && active !== document.body)) return;
+    if (lastFocus.isConnected && !lastFocus.closest("[hidden]")) return;
+    lastFocus = null;
+    (bar.el.querySelector<HTMLElement>('[aria-selected="true"]') ?? root).focus();
+  }
 
   function select(sid: string): void {
     selected = sid;
@@ -83,6 +97,7 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
     for (const host of hosts.values()) host.update();
     clockStrip.update();
     bar.update(order, hosts, selected);
+    keepFocus();
     side.update();
     consulted.update();
     dialog.update();

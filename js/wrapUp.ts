@@ -17,7 +17,7 @@ export function mountWrapUp(ctx: Ctx): Part {
   const end = h("button", { class: "cw-btn cw-danger", "data-testid": "end", type: "button" });
   const done = h("button", { class: "cw-btn cw-primary", "data-testid": "done", type: "button" });
   const hint = h("span", { class: "cw-hint", "data-testid": "done-hint", role: "alert", id: hintId, hidden: true });
-  const banner = h("div", { class: "cw-banner", "data-testid": "chat-status", role: "status" });
+  const banner = h("div", { class: "cw-banner", "data-testid": "chat-status", role: "status", tabindex: "-1" });
   selectLabel.append(select);
 
   select.addEventListener("change", () => ctx.act("disposition", { code: select.value || null }));
