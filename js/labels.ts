@@ -137,6 +137,8 @@ export const EN = {
   imUnread: "unread",
   imChoose: "Choose a colleague to write to.",
   attentionTitle: "Reply pending",
+  callBusy: "A call is already in progress",
+  sending: "sending…",
 } as const;
 
 export type LabelKey = keyof typeof EN;
@@ -279,6 +281,8 @@ export const DE: Labels = {
   imUnread: "ungelesen",
   imChoose: "Wählen Sie ein Teammitglied, um zu schreiben.",
   attentionTitle: "Antwort fällig",
+  callBusy: "Es läuft bereits ein Anruf",
+  sending: "wird gesendet…",
 };
 
 export const LOCALES: Record<string, Labels> = { en: EN, de: DE };

@@ -1,5 +1,5 @@
 import type { RenderProps } from "@anywidget/types";
-import { watchAttention } from "./attention";
+import { liveView, watchAttention } from "./attention";
 import { mountChatView } from "./chatView";
 import { makeCtx } from "./context";
 import type { ReplayView } from "./replayBar";
@@ -56,12 +56,16 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
   update();
   frame = requestAnimationFrame(loop);
   // F13: flash the browser tab while a reply is pending and the page is not looked at
+  // only while this view is live: not once its kernel is gone (the view stays on the page)
+  let disposed = false;
   const unwatchAttention = watchAttention({
     colour: () => (ctx.state().state === "accepted" ? timerColour(ctx.state(), ctx.now()) : "idle"),
     title: () => `${ctx.labels().attentionTitle} – ${ctx.state().contact?.name ?? ""}`,
+    live: liveView(el, root, () => disposed),
   });
 
   return () => {
+    disposed = true;
     unwatchAttention();
     cancelAnimationFrame(frame);
     view.destroy?.();

@@ -128,6 +128,10 @@ class ChatSession:
         self.contact_typing_until: float | None = None
         self.agent_typing = False
         self.connection = Connection.CONNECTED
+        # the contact left (stays True through End and Done: "Contact left" stays shown)
+        self.contact_has_left = False
+        # the agent's messages the backend holds, not yet acknowledged: client id -> index
+        self.pending: dict[str, int] = {}
         self.disposition: str | None = None
         self.notes: list[str] = []
         self.call_state = CallState.NONE
@@ -377,6 +381,7 @@ class ChatSession:
         if self.state in (SessionState.OFFERED, SessionState.ACCEPTED):
             now = self._now()
             self.state = SessionState.CONTACT_LEFT
+            self.contact_has_left = True
             self.timer.stop(now)
             self.contact_typing_until = None
             self._append(Kind.NOTICE, SYSTEM_SENDER, f"{self.contact.name} left the chat")
@@ -385,6 +390,23 @@ class ChatSession:
     def set_connection(self, status: Connection) -> None:
         if status != self.connection:
             self.connection = Connection(status)
+            self._changed()
+
+    def mark_pending(self, client_id: str) -> None:
+        """The backend has not delivered the agent's message (or pushed URL) with this
+        client id yet (disconnected, or waiting for the server's acknowledgement): the
+        view shows it as sending until ``acknowledge``."""
+        if client_id in self.pending:
+            return
+        for entry in reversed(self.transcript):
+            if entry.client_id == client_id:
+                self.pending[client_id] = entry.index
+                self._changed()
+                return
+
+    def acknowledge(self, client_id: str) -> None:
+        """The message with this client id was delivered (the server acknowledged it)."""
+        if self.pending.pop(client_id, None) is not None:
             self._changed()
 
     def set_call_state(self, state: CallState) -> None:
