@@ -139,6 +139,8 @@ export const EN = {
   attentionTitle: "Reply pending",
   callBusy: "A call is already in progress",
   sending: "sending…",
+  transferConfirmQuestion: "Transfer this chat to {name}? It leaves your workspace when they accept.",
+  transferConfirmYes: "Yes, transfer",
 } as const;
 
 export type LabelKey = keyof typeof EN;
@@ -283,6 +285,8 @@ export const DE: Labels = {
   attentionTitle: "Antwort fällig",
   callBusy: "Es läuft bereits ein Anruf",
   sending: "wird gesendet…",
+  transferConfirmQuestion: "Diesen Chat an {name} weiterleiten? Er verlässt Ihren Arbeitsbereich, sobald angenommen wird.",
+  transferConfirmYes: "Ja, weiterleiten",
 };
 
 export const LOCALES: Record<string, Labels> = { en: EN, de: DE };

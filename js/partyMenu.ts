@@ -62,7 +62,10 @@ export function mountPartyMenu(ctx: Ctx): PartyMenuPart {
     const call = ctx.state().call?.state;
     if (kind === "phone" && (call === "dialing" || call === "connected")) return; // one call at a time
     if (kind === "phone") ctx.act("call", { number: value });
-    else window.open(mailtoHref(value), "_blank", "noopener,noreferrer");
+    else {
+      ctx.act("email", { address: value });
+      window.open(mailtoHref(value), "_blank", "noopener,noreferrer");
+    }
     close();
   }
 
@@ -131,7 +134,10 @@ export function mountPartyMenu(ctx: Ctx): PartyMenuPart {
         // a real link, so the browser (or the test) sees the mailto: draft it opens
         const it = h("a", { role: "menuitem", class: "cw-menuitem", "data-testid": "email-contact", href: mailtoHref(e), tabindex: "-1" },
           icon("mail"), `${L.email} ${e}`);
-        it.addEventListener("click", () => close());
+        it.addEventListener("click", () => {
+          ctx.act("email", { address: e }); // a trace in the transcript (agents only)
+          close();
+        });
         list.push(it);
       }
     }

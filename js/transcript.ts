@@ -40,7 +40,9 @@ export function renderEntry(e: EntryView, ctx: Ctx, onContactDetail?: (kind: "ph
       btn.addEventListener("click", () => onContactDetail?.("phone", part.text));
       body.append(btn);
     } else if (part.kind === "email" && perms.email_contact) {
-      body.append(h("a", { class: "cw-detail", "data-testid": "chat-email", href: mailtoHref(part.text), title: L.emailThis }, part.text));
+      const link = h("a", { class: "cw-detail", "data-testid": "chat-email", href: mailtoHref(part.text), title: L.emailThis }, part.text);
+      link.addEventListener("click", () => ctx.act("email", { address: part.text })); // the transcript notes it
+      body.append(link);
     } else body.append(document.createTextNode(part.text));
   }
   if (e.k === "push_url" && e.u && /^https?:\/\//i.test(e.u)) {

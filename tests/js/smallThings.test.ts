@@ -154,3 +154,60 @@ describe("8. Replay: nobody is '(You)'", () => {
     expect(qa("entry")[0]!.textContent).not.toContain("(You)");
   });
 });
+
+describe("6. A transfer asks before the chat leaves", () => {
+  it("the first Confirm asks (naming the receiver), the second transfers; conference stays one click", async () => {
+    const { mountDialog } = await import("../../js/workspace/dialog");
+    const { labelsFor } = await import("../../js/labels");
+    const acts: { sid: string; name: string; args: Record<string, unknown> }[] = [];
+    const dir = { agents: [{ id: "lena", name: "Lena Hoffmann", skills: [], presence: "available" as const }], queues: [], externals: [] };
+    const d = mountDialog(() => labelsFor("en"), () => dir, () => "me", (sid, name, args) => acts.push({ sid, name, args }));
+    document.body.append(d.el);
+    try {
+      d.open("chat-1", "transfer");
+      const dq = (id: string) => d.el.querySelector<HTMLElement>(`[data-testid=${id}]`)!;
+      const radio = d.el.querySelector<HTMLInputElement>("[data-target-id=lena] input")!;
+      radio.checked = true;
+      radio.dispatchEvent(new Event("change"));
+      dq("dialog-confirm").click();
+      expect(acts).toEqual([]);
+      expect(dq("transfer-confirm-question").hidden).toBe(false);
+      expect(dq("transfer-confirm-question").textContent).toContain("Lena Hoffmann");
+      expect(dq("dialog-confirm").textContent).toBe("Yes, transfer");
+      expect(d.el.hidden).toBe(false);
+      dq("dialog-confirm").click();
+      expect(acts).toEqual([{ sid: "chat-1", name: "transfer", args: { target_kind: "agent", target_id: "lena", note: "" } }]);
+      expect(d.el.hidden).toBe(true);
+      d.open("chat-1", "conference");
+      expect(dq("transfer-confirm-question").hidden).toBe(true);
+      const r2 = d.el.querySelector<HTMLInputElement>("[data-target-id=lena] input")!;
+      r2.checked = true;
+      r2.dispatchEvent(new Event("change"));
+      dq("dialog-confirm").click();
+      expect(acts.map((a) => a.name)).toEqual(["transfer", "invite"]);
+    } finally {
+      d.el.remove();
+    }
+  });
+});
+
+describe("4/8. Workspace: one icon set; no empty directory headings", () => {
+  it("collaboration buttons carry SVG icons, no Unicode glyphs; empty sections have no heading", async () => {
+    const { mountSidePanel } = await import("../../js/workspace/sidePanel");
+    const { mountCollabPanel } = await import("../../js/workspace/collabPanel");
+    const { labelsFor } = await import("../../js/labels");
+    const L = labelsFor("en");
+    const side = mountSidePanel(() => L, () => ({ agents: [{ id: "lena", name: "Lena Hoffmann", skills: [], presence: "available" }], queues: [], externals: [] }), () => ({}), () => "me", () => undefined);
+    side.update();
+    const headings = [...side.el.querySelectorAll("h5")].map((x) => x.textContent);
+    expect(headings).toEqual([L.colleagues]);
+    expect(side.el.querySelector("[data-testid=directory-im] svg")).not.toBeNull();
+    const wctx = Object.assign(fakeCtx(), { state: () => ({ ...fakeCtx().state(), collab: { owner: null, participants: [], conference: null, invite: null, transfer: null, consultation: { id: "k", target_kind: "agent", target_id: "lena", target_name: "Lena", medium: "voice", state: "active", started_at_ms: 0, connected_at_ms: 0, ended_at_ms: null } } }) });
+    const panel = mountCollabPanel(wctx as never, () => undefined);
+    panel.update();
+    const text = panel.el.textContent ?? "";
+    expect(text).not.toMatch(/[⇄⊕☎✉]/);
+    for (const id of ["transfer-open", "conference-open", "consult-open", "consult-end"])
+      expect(panel.el.querySelector(`[data-testid=${id}] svg`)).not.toBeNull();
+  });
+});

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -31,3 +32,26 @@ def test_plain_node_scripts_inside_the_project_are_commonjs() -> None:
         shutil.rmtree(probe_dir)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "function"
+
+
+def test_notebook_generators_live_in_scripts_and_write_the_notebooks_as_committed(
+    tmp_path: Path,
+) -> None:
+    """The trainee's file browser (notebooks/) holds notebooks, not their generators."""
+    assert not list((ROOT / "notebooks").glob("make_*.py"))
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    for name in ("make_notebooks.py", "make_team_notebook.py"):
+        shutil.copy(ROOT / "scripts" / name, tmp_path / "scripts" / name)
+        subprocess.run([sys.executable, str(tmp_path / "scripts" / name)], check=True, timeout=120)
+    written = sorted(p.name for p in (tmp_path / "notebooks").glob("*.ipynb"))
+    assert written == ["01_walkthrough.ipynb", "02_prototyping.ipynb", "03_team.ipynb",
+                       "04_live_chat.ipynb"]  # fmt: skip
+
+    def content(path: Path) -> dict[str, object]:
+        nb = json.loads(path.read_text())
+        nb["metadata"]["language_info"].pop("version", None)  # the interpreter's version
+        return nb  # type: ignore[no-any-return]
+
+    for name in written:
+        assert content(tmp_path / "notebooks" / name) == content(ROOT / "notebooks" / name), name

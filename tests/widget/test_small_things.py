@@ -99,3 +99,22 @@ def test_replay_marks_the_view_state_as_replaying() -> None:
     _, _, live = offered()
     live.flush()
     assert "replaying" not in live.state
+
+
+def test_calls_and_e_mails_leave_an_agents_only_trace() -> None:
+    _, session, widget = offered()
+    session.accept()
+    number = session.contact.phones[0]
+    widget.perform("call", {"number": number})
+    widget.perform("hang_up", {})
+    session.receive_message("or write to maria@example.org")
+    widget.perform("email", {"address": "maria@example.org"})
+    assert widget.error == ""
+    notices = [e for e in session.transcript if e.kind == "notice" and e.visibility == "agents"]
+    assert [e.text for e in notices] == [
+        f"Agent called {number}",
+        f"Call to {number} ended",
+        "Agent opened an e-mail to maria@example.org",
+    ]
+    widget.perform("email", {"address": "someone@else.example"})
+    assert "not an address of contact" in widget.error

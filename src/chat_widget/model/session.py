@@ -327,6 +327,13 @@ class ChatSession:
             raise IllegalTransitionError("start a call", f"call {self.call_state}", self.id)
         self.call_state = CallState.DIALING
         self.call_number = number
+        # a trace in the transcript, for agents only (the contact sees the call, not this)
+        self._append(
+            Kind.NOTICE,
+            SYSTEM_SENDER,
+            f"{self.agent.name} called {number}",
+            visibility=Visibility.AGENTS,
+        )
         self._emit(cmd.StartCall(self.id, number))
         self._changed()
 
@@ -334,7 +341,33 @@ class ChatSession:
         if self.call_state not in (CallState.DIALING, CallState.CONNECTED):
             raise IllegalTransitionError("hang up", f"call {self.call_state}", self.id)
         self.call_state = CallState.ENDED
+        self._append(
+            Kind.NOTICE,
+            SYSTEM_SENDER,
+            f"Call to {self.call_number} ended",
+            visibility=Visibility.AGENTS,
+        )
         self._emit(cmd.HangUp(self.id))
+        self._changed()
+
+    def email(self, address: str) -> None:
+        """The agent opened an e-mail draft to the contact (F8; the view opens the
+        ``mailto:`` draft): a trace in the transcript, for agents only."""
+        from .contact_details import find_emails
+
+        if not self.agent.permissions.email_contact:
+            raise ChatError(f"agent {self.agent.name!r} is not permitted to e-mail contacts")
+        in_chat = [
+            a for e in self.transcript if e.sender.role is Role.CONTACT for a in find_emails(e.text)
+        ]
+        if address not in self.contact.emails and address not in in_chat:
+            raise ChatError(f"{address!r} is not an address of contact {self.contact.name!r}")
+        self._append(
+            Kind.NOTICE,
+            SYSTEM_SENDER,
+            f"{self.agent.name} opened an e-mail to {address}",
+            visibility=Visibility.AGENTS,
+        )
         self._changed()
 
     def numbers_in_chat(self) -> list[str]:
