@@ -1,5 +1,5 @@
 import type { RenderProps } from "@anywidget/types";
-import { liveView, watchAttention } from "./attention";
+import { kernelAlive, liveView, watchAttention } from "./attention";
 import { mountChatView } from "./chatView";
 import { makeCtx } from "./context";
 import type { ReplayView } from "./replayBar";
@@ -58,10 +58,11 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
   // F13: flash the browser tab while a reply is pending and the page is not looked at
   // only while this view is live: not once its kernel is gone (the view stays on the page)
   let disposed = false;
+  const kernelOk = kernelAlive(model);
   const unwatchAttention = watchAttention({
     colour: () => (ctx.state().state === "accepted" ? timerColour(ctx.state(), ctx.now()) : "idle"),
     title: () => `${ctx.labels().attentionTitle} – ${ctx.state().contact?.name ?? ""}`,
-    live: liveView(el, root, () => disposed),
+    live: liveView(el, root, () => disposed || !kernelOk()),
   });
 
   return () => {

@@ -1,5 +1,5 @@
 import type { RenderProps } from "@anywidget/types";
-import { liveView, watchAttention } from "./attention";
+import { kernelAlive, liveView, watchAttention } from "./attention";
 import { clockNow } from "./clock";
 import { mountClockControls } from "./clockControls";
 import type { Ctx } from "./context";
@@ -107,6 +107,7 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
 
   // F13: the most urgent pending reply of all chats flashes the browser tab
   let disposed = false;
+  const kernelOk = kernelAlive(model);
   const unwatchAttention = watchAttention({
     colour() {
       let worst: TimerColour = "idle";
@@ -127,7 +128,7 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
       return `${labels().attentionTitle} – ${worst?.ctx.state().contact?.name ?? ""}`;
     },
     // only while this view is live: not once its kernel is gone (the view stays on the page)
-    live: liveView(el, root, () => disposed),
+    live: liveView(el, root, () => disposed || !kernelOk()),
   });
 
   const events = ["change:chats", "change:order", "change:clock", "change:locale", "change:error", "change:virtual_clock", "change:directory", "change:im", "change:agent", "change:consultations"];

@@ -1,6 +1,6 @@
 /** Issue 12, "Smaller things seen": each test fails on the code before its fix. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { attentionController, liveView } from "../../js/attention";
+import { attentionController, kernelAlive, liveView } from "../../js/attention";
 import { mountChatView, type ChatView } from "../../js/chatView";
 import type { EntryView } from "../../js/types";
 import { fakeCtx, type FakeCtx } from "./fakeCtx";
@@ -72,6 +72,23 @@ describe("2. F13 counts only live views", () => {
       unwatch();
       el.remove();
     }
+  });
+});
+
+describe("2. ... the kernel behind a view", () => {
+  it("is gone when JupyterLab's widget manager has no kernel, a dead one, or is disposed", () => {
+    const wm: { kernel: { status: string } | null; isDisposed: boolean } = { kernel: { status: "idle" }, isDisposed: false };
+    const alive = kernelAlive({ widget_manager: wm });
+    expect(alive()).toBe(true);
+    wm.kernel = null; // Kernel > Shut Down Kernel
+    expect(alive()).toBe(false);
+    wm.kernel = { status: "dead" };
+    expect(alive()).toBe(false);
+    wm.kernel = { status: "busy" };
+    wm.isDisposed = true; // the notebook was closed
+    expect(alive()).toBe(false);
+    expect(kernelAlive({})()).toBe(true); // a host that does not say: alive
+    expect(kernelAlive({ widget_manager: {} })()).toBe(true);
   });
 });
 
