@@ -26,6 +26,40 @@ export interface AttentionSource {
   colour(): TimerColour;
   /** Text for the flashing title, e.g. "Reply pending – Maria Weber". */
   title(): string;
+  /** False once the view is gone: removed from the page, or its kernel is gone
+   *  (a notebook's widgets stay on the page after their kernel shut down). */
+  live?(): boolean;
+}
+
+/** Jupyter widgets mark a view whose model lost its kernel connection with this class. */
+const DISCONNECTED = "jupyter-widgets-disconnected";
+
+interface KernelLike {
+  status?: string;
+  isDisposed?: boolean;
+}
+
+/** Is the kernel behind an anywidget model still there? JupyterLab's widget manager sets its
+ *  `kernel` to null when the kernel is shut down, and reports "dead" when it died; hosts
+ *  without that information (other front ends) count as alive. */
+export function kernelAlive(model: unknown): () => boolean {
+  const wm = (model as { widget_manager?: unknown } | null | undefined)?.widget_manager as
+    | { kernel?: KernelLike | null; isDisposed?: boolean }
+    | undefined;
+  return () => {
+    if (!wm || typeof wm !== "object") return true;
+    if (wm.isDisposed === true) return false;
+    if (!("kernel" in wm)) return true;
+    const k = wm.kernel;
+    if (k === null) return false;
+    return !(k?.isDisposed === true || k?.status === "dead");
+  };
+}
+
+/** Liveness of a widget view: `el` is the view's element (what anywidget renders into),
+ *  `root` our root inside it. Dead: disposed, detached, or its model's comm is not live. */
+export function liveView(el: HTMLElement, root: HTMLElement, disposed: () => boolean = () => false): () => boolean {
+  return () => !disposed() && root.isConnected && el.closest(`.${DISCONNECTED}`) === null;
 }
 
 export const ATTENTION_COLOURS: Record<Exclude<TimerColour, "idle">, string> = {
@@ -113,6 +147,7 @@ class AttentionController {
     let colour: TimerColour = "idle";
     let title = "";
     for (const s of this.sources) {
+      if (s.live && !s.live()) continue; // a dead view's timer runs on and never ends
       const c = s.colour();
       if (RANK[c] > RANK[colour]) {
         colour = c;

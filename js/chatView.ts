@@ -52,7 +52,7 @@ export function mountChatView(ctx: Ctx, options: ChatViewOptions = {}): ChatView
     ...clockStrip,
     ...(options.replay ? [mountReplayBar(ctx, replay)] : []),
     offer,
-    mountHeader(ctx, party.el),
+    mountHeader(ctx, party.el, party.callEl),
     transcript,
     mountTypingIndicator(ctx),
     composer,

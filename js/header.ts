@@ -18,7 +18,7 @@ const STATUS_LABEL: Record<string, LabelKey> = {
 };
 
 /** Contact name, reply-reminder timer (F2), chat time, connection status (F12). */
-export function mountHeader(ctx: Ctx, partyMenu: HTMLElement): Part {
+export function mountHeader(ctx: Ctx, partyMenu: HTMLElement, callBox?: HTMLElement): Part {
   const name = h("h3", { class: "cw-contact-name", "data-testid": "contact-name" });
   const timer = h("span", {
     class: "cw-timer",
@@ -38,9 +38,11 @@ export function mountHeader(ctx: Ctx, partyMenu: HTMLElement): Part {
     elapsedLabel,
     elapsed,
     h("span", { class: "cw-spacer" }),
-    partyMenu,
-    status,
+    // F12: the connection status stays next to Party Action (they never wrap apart)
+    h("span", { class: "cw-party-group" }, partyMenu, status),
+    ...(callBox ? [callBox] : []),
   );
+  const nameParts = [timer, name, elapsedLabel, elapsed];
 
   function tick(): void {
     const s = ctx.state();
@@ -69,9 +71,13 @@ export function mountHeader(ctx: Ctx, partyMenu: HTMLElement): Part {
     update() {
       const s = ctx.state();
       const L = ctx.labels();
-      setHidden(el, s.state === "waiting");
+      // while waiting for a chat the header shows the connection status only
+      const waiting = s.state === "waiting";
+      for (const part of nameParts) setHidden(part, waiting);
       setText(name, s.contact?.name ?? "");
-      const st = s.state === "contact_left" ? "contact_left" : (s.connection ?? "connected");
+      // "Contact left" stays through End and Done (the contact does not come back)
+      const left = s.state === "contact_left" || Boolean(s.contact_left);
+      const st = left ? "contact_left" : (s.connection ?? "connected");
       setAttr(status, "data-status", st);
       const text = L[STATUS_LABEL[st] ?? "connected"];
       setText(status, text);

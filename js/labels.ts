@@ -142,6 +142,10 @@ export const EN = {
   errorMessageTooLong: "That message is too long (at most 4,000 characters).",
   errorPushNotPermitted: "You are not permitted to push links.",
   errorNotNow: "That is not possible in this state of the chat.",
+  callBusy: "A call is already in progress",
+  sending: "sending…",
+  transferConfirmQuestion: "Transfer this chat to {name}? It leaves your workspace when they accept.",
+  transferConfirmYes: "Yes, transfer",
 } as const;
 
 export type LabelKey = keyof typeof EN;
@@ -288,6 +292,10 @@ export const DE: Labels = {
   errorMessageTooLong: "Die Nachricht ist zu lang (höchstens 4.000 Zeichen).",
   errorPushNotPermitted: "Sie dürfen keine Links pushen.",
   errorNotNow: "Das ist im aktuellen Zustand des Chats nicht möglich.",
+  callBusy: "Es läuft bereits ein Anruf",
+  sending: "wird gesendet…",
+  transferConfirmQuestion: "Diesen Chat an {name} weiterleiten? Er verlässt Ihren Arbeitsbereich, sobald angenommen wird.",
+  transferConfirmYes: "Ja, weiterleiten",
 };
 
 export const LOCALES: Record<string, Labels> = { en: EN, de: DE };
@@ -347,6 +355,9 @@ export const NOTICES_EN: NoticeTable = {
   consultation_to_conference: "Consultation with {name} turned into a conference",
   consultation_to_transfer: "Consultation with {name} turned into a transfer",
   consultation_status: "Consultation with {name} ({medium}): {status}",
+  called: "{name} called {number}",
+  call_ended: "Call to {number} ended",
+  emailed: "{name} opened an e-mail to {address}",
   push_url: "Please click the link your agent sent: {url}",
 };
 
@@ -396,6 +407,9 @@ export const NOTICES_DE: NoticeTable = {
   consultation_to_conference: "Rückfrage bei {name} in Konferenz umgewandelt",
   consultation_to_transfer: "Rückfrage bei {name} in Weiterleitung umgewandelt",
   consultation_status: "Rückfrage bei {name} ({medium}): {status}",
+  called: "{name} hat {number} angerufen",
+  call_ended: "Anruf bei {number} beendet",
+  emailed: "{name} hat eine E-Mail an {address} geöffnet",
   push_url: "Bitte klicken Sie auf den Link, den Ihre Beratung gesendet hat: {url}",
 };
 

@@ -15,6 +15,8 @@ export function mailtoHref(address: string): string {
 }
 
 export interface PartyMenuPart extends Part {
+  /** The simulated call's status and Hang up (placed by the header after the connection status). */
+  callEl: HTMLElement;
   /** A phone number or e-mail address clicked in the transcript (F8 setting). */
   callOrMail(kind: "phone" | "email", value: string): void;
 }
@@ -33,7 +35,10 @@ export function mountPartyMenu(ctx: Ctx): PartyMenuPart {
   const callStatus = h("span", { class: "cw-call", "data-testid": "call-state", role: "status" });
   const hangUp = h("button", { class: "cw-btn", "data-testid": "hang-up", type: "button", hidden: true });
   hangUp.addEventListener("click", () => ctx.act("hang_up"));
-  const el = h("span", { class: "cw-party" }, button, menu, callStatus, hangUp);
+  // the menu is anchored to its button (it opens under it); the call's status and Hang up
+  // sit in their own box, so a call never pushes the connection status away (F12)
+  const el = h("span", { class: "cw-party" }, button, menu);
+  const callEl = h("span", { class: "cw-call-box" }, callStatus, hangUp);
   let builtFor = "";
 
   function items(): HTMLElement[] {
@@ -54,8 +59,13 @@ export function mountPartyMenu(ctx: Ctx): PartyMenuPart {
   }
 
   function callOrMail(kind: "phone" | "email", value: string): void {
+    const call = ctx.state().call?.state;
+    if (kind === "phone" && (call === "dialing" || call === "connected")) return; // one call at a time
     if (kind === "phone") ctx.act("call", { number: value });
-    else window.open(mailtoHref(value), "_blank", "noopener,noreferrer");
+    else {
+      ctx.act("email", { address: value });
+      window.open(mailtoHref(value), "_blank", "noopener,noreferrer");
+    }
     close();
   }
 
@@ -98,7 +108,10 @@ export function mountPartyMenu(ctx: Ctx): PartyMenuPart {
     const L = ctx.labels();
     const contact = s.contact ?? { name: "", phones: [], emails: [] };
     const perms = s.permissions ?? { call_contact: true, email_contact: true, push_urls: false };
-    const key = JSON.stringify([L.call, L.email, contact.phones, contact.emails, perms.call_contact, perms.email_contact]);
+    const call = s.call?.state ?? "none";
+    // one call at a time: while a call is dialing or connected, Call is offered disabled
+    const calling = call === "dialing" || call === "connected";
+    const key = JSON.stringify([L.call, L.email, L.callBusy, contact.phones, contact.emails, perms.call_contact, perms.email_contact, calling]);
     if (key === builtFor) return; // keep focus on an open menu across unrelated updates
     builtFor = key;
     const list: HTMLElement[] = [];
@@ -106,7 +119,13 @@ export function mountPartyMenu(ctx: Ctx): PartyMenuPart {
       for (const p of contact.phones) {
         const it = h("button", { role: "menuitem", type: "button", class: "cw-menuitem", "data-testid": "call-contact", tabindex: "-1" },
           icon("phone"), `${L.call} ${p}`);
-        it.addEventListener("click", () => callOrMail("phone", p));
+        if (calling) {
+          setAttr(it, "aria-disabled", "true");
+          setProp(it, "title", L.callBusy);
+        }
+        it.addEventListener("click", () => {
+          if (it.getAttribute("aria-disabled") !== "true") callOrMail("phone", p);
+        });
         list.push(it);
       }
     }
@@ -115,7 +134,10 @@ export function mountPartyMenu(ctx: Ctx): PartyMenuPart {
         // a real link, so the browser (or the test) sees the mailto: draft it opens
         const it = h("a", { role: "menuitem", class: "cw-menuitem", "data-testid": "email-contact", href: mailtoHref(e), tabindex: "-1" },
           icon("mail"), `${L.email} ${e}`);
-        it.addEventListener("click", () => close());
+        it.addEventListener("click", () => {
+          ctx.act("email", { address: e }); // a trace in the transcript (agents only)
+          close();
+        });
         list.push(it);
       }
     }
@@ -126,6 +148,7 @@ export function mountPartyMenu(ctx: Ctx): PartyMenuPart {
 
   return {
     el,
+    callEl,
     callOrMail,
     update() {
       const s = ctx.state();
@@ -134,6 +157,7 @@ export function mountPartyMenu(ctx: Ctx): PartyMenuPart {
       setAttr(menu, "aria-label", L.partyAction);
       rebuild();
       setHidden(el, !["accepted", "contact_left", "ended"].includes(s.state));
+      setHidden(callEl, el.hidden);
       if (el.hidden) close();
       const call = s.call ?? { state: "none", number: null };
       setAttr(callStatus, "data-call", call.state);

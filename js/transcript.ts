@@ -25,7 +25,8 @@ export function renderEntry(e: EntryView, ctx: Ctx, onContactDetail?: (kind: "ph
   const s = ctx.state();
   const L = ctx.labels();
   // "(You)" in its own span, so a locale switch can relabel drawn entries
-  const mine = e.r === "agent" && e.n === s.agent?.name;
+  // in a replay nobody watching is the historic agent
+  const mine = e.r === "agent" && e.n === s.agent?.name && !s.replaying;
   const who = mine ? [e.n, h("span", { class: "cw-you" }, ` (${L.you})`)] : [e.n];
   const body = h("span", { class: "cw-text" });
   // F8 setting: the contact's phone numbers / e-mail addresses become actions (when permitted)
@@ -40,13 +41,15 @@ export function renderEntry(e: EntryView, ctx: Ctx, onContactDetail?: (kind: "ph
       btn.addEventListener("click", () => onContactDetail?.("phone", part.text));
       body.append(btn);
     } else if (part.kind === "email" && perms.email_contact) {
-      body.append(h("a", { class: "cw-detail", "data-testid": "chat-email", href: mailtoHref(part.text), title: L.emailThis }, part.text));
+      const link = h("a", { class: "cw-detail", "data-testid": "chat-email", href: mailtoHref(part.text), title: L.emailThis }, part.text);
+      link.addEventListener("click", () => ctx.act("email", { address: part.text })); // the transcript notes it
+      body.append(link);
     } else body.append(document.createTextNode(part.text));
   }
   if (e.k === "push_url" && e.u && /^https?:\/\//i.test(e.u)) {
     body.append(" ", h("a", { href: e.u, target: "_blank", rel: "noopener noreferrer", class: "cw-pushed", "data-testid": "pushed-url", "aria-label": L.pushedUrl, title: e.u }, icon("link")));
   }
-  return h(
+  const el = h(
     "div",
     {
       class: `cw-entry cw-${e.k} cw-from-${e.r}`,
@@ -60,6 +63,21 @@ export function renderEntry(e: EntryView, ctx: Ctx, onContactDetail?: (kind: "ph
     h("span", { class: "cw-meta" }, h("time", { datetime: isoTime(e.t) }, formatClockTime(e.t)), " ", e.k === "notice" ? "" : h("span", { class: "cw-sender" }, ...who)),
     body,
   );
+  if ((s.pending ?? []).includes(e.i)) setPending(el, true, L.sending);
+  return el;
+}
+
+/** An agent's entry not yet acknowledged shows "sending…" (data-pending="true"). */
+export function setPending(el: HTMLElement, on: boolean, label: string): void {
+  const mark = el.querySelector<HTMLElement>(":scope > .cw-pending");
+  if (!on) {
+    el.removeAttribute("data-pending");
+    mark?.remove();
+    return;
+  }
+  el.dataset.pending = "true";
+  if (mark) setText(mark, label);
+  else el.append(h("span", { class: "cw-pending", "data-testid": "entry-pending" }, label));
 }
 
 /** F3: the transcript, auto-scrolling unless the user scrolled up to review. */
@@ -72,6 +90,8 @@ export function mountTranscript(ctx: Ctx, onContactDetail?: (kind: "phone" | "em
   let pinned = true;
   let youLabel = ctx.labels().you;
   let drawnLabels = ctx.labels();
+  let pendingKey = "";
+  let detailsKey = "";
   // entries live in chunks of CHUNK_SIZE: appending one re-lays out the last chunk and a
   // few cached chunk boxes, not every entry, so the cost stays flat as the transcript grows
   let chunk: HTMLElement | null = null;
@@ -165,6 +185,34 @@ export function mountTranscript(ctx: Ctx, onContactDetail?: (kind: "phone" | "em
         for (const old of list.querySelectorAll<HTMLElement>("[data-code]")) {
           const e = store.entries[Number(old.dataset.index)];
           if (e) old.replaceWith(renderEntry(e, ctx, onContactDetail));
+        }
+      }
+      const s = ctx.state();
+      // messages sent while disconnected stay "sending…" until acknowledged
+      const pending = s.pending ?? [];
+      const pk = `${L.sending}|${pending.join(",")}`;
+      if (pk !== pendingKey) {
+        pendingKey = pk;
+        const want = new Set(pending);
+        for (const node of list.querySelectorAll<HTMLElement>("[data-pending]"))
+          if (!want.has(Number(node.dataset.index))) setPending(node, false, L.sending);
+        for (const i of want) {
+          const node = list.querySelector<HTMLElement>(`[data-testid=entry][data-index="${i}"]`);
+          if (node) setPending(node, true, L.sending);
+        }
+      }
+      // F8 setting or permissions changed (reconfigure): redraw the contact's entries'
+      // phone numbers and e-mail addresses as actions or as plain text
+      const perms = s.permissions ?? { call_contact: true, email_contact: true, push_urls: false };
+      const dk = JSON.stringify([Boolean(s.clickable_contact_details), perms.call_contact, perms.email_contact]);
+      if (dk !== detailsKey) {
+        const first = detailsKey === "";
+        detailsKey = dk;
+        if (!first) {
+          for (const node of list.querySelectorAll<HTMLElement>("[data-testid=entry][data-sender-role=contact]")) {
+            const entry = store.entries[Number(node.dataset.index)];
+            if (entry && entry.i === Number(node.dataset.index)) node.replaceWith(renderEntry(entry, ctx, onContactDetail));
+          }
         }
       }
       setAttr(list, "aria-label", L.transcript);

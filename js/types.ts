@@ -48,6 +48,12 @@ export interface ViewState {
   ended_at_ms?: number | null;
   contact_typing_until_ms?: number | null;
   connection?: string;
+  /** The contact left this chat (stays true through End and Done). */
+  contact_left?: boolean;
+  /** Indices of the agent's entries not yet acknowledged (sent while disconnected). */
+  pending?: number[];
+  /** A stored transcript is replayed: nobody watching is "(You)". */
+  replaying?: boolean;
   disposition?: string | null;
   disposition_codes?: string[];
   disposition_required?: boolean;

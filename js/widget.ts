@@ -1,6 +1,6 @@
 import type { RenderProps } from "@anywidget/types";
 import { containKeys } from "./a11y";
-import { watchAttention } from "./attention";
+import { kernelAlive, liveView, watchAttention } from "./attention";
 import { mountChatView } from "./chatView";
 import { makeCtx } from "./context";
 import type { ReplayView } from "./replayBar";
@@ -59,12 +59,17 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
   update();
   frame = requestAnimationFrame(loop);
   // F13: flash the browser tab while a reply is pending and the page is not looked at
+  // only while this view is live: not once its kernel is gone (the view stays on the page)
+  let disposed = false;
+  const kernelOk = kernelAlive(model);
   const unwatchAttention = watchAttention({
     colour: () => (ctx.state().state === "accepted" ? timerColour(ctx.state(), ctx.now()) : "idle"),
     title: () => `${ctx.labels().attentionTitle} – ${ctx.state().contact?.name ?? ""}`,
+    live: liveView(el, root, () => disposed || !kernelOk()),
   });
 
   return () => {
+    disposed = true;
     unwatchAttention();
     cancelAnimationFrame(frame);
     view.destroy?.();

@@ -1,6 +1,6 @@
 import type { RenderProps } from "@anywidget/types";
 import { containKeys } from "./a11y";
-import { watchAttention } from "./attention";
+import { kernelAlive, liveView, watchAttention } from "./attention";
 import { clockNow } from "./clock";
 import { mountClockControls } from "./clockControls";
 import type { Ctx } from "./context";
@@ -121,6 +121,8 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
   }
 
   // F13: the most urgent pending reply of all chats flashes the browser tab
+  let disposed = false;
+  const kernelOk = kernelAlive(model);
   const unwatchAttention = watchAttention({
     colour() {
       let worst: TimerColour = "idle";
@@ -140,6 +142,8 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
       }
       return `${labels().attentionTitle} – ${worst?.ctx.state().contact?.name ?? ""}`;
     },
+    // only while this view is live: not once its kernel is gone (the view stays on the page)
+    live: liveView(el, root, () => disposed || !kernelOk()),
   });
 
   const events = ["change:chats", "change:order", "change:clock", "change:locale", "change:error", "change:error_code", "change:virtual_clock", "change:directory", "change:im", "change:agent", "change:consultations"];
@@ -149,6 +153,7 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
   frame = requestAnimationFrame(loop);
 
   return () => {
+    disposed = true;
     unwatchAttention();
     cancelAnimationFrame(frame);
     for (const host of hosts.values()) host.destroy();

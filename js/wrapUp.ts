@@ -52,7 +52,7 @@ export function mountWrapUp(ctx: Ctx): Part {
     "div",
     { class: "cw-wrapup" },
     banner,
-    h("div", { class: "cw-wrapup-row" }, selectLabel, note, addNote, h("span", { class: "cw-spacer" }), end, done),
+    h("div", { class: "cw-wrapup-row" }, selectLabel, note, addNote, h("span", { class: "cw-wrapup-actions" }, end, done)),
     hint,
     notes,
   );

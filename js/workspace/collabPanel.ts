@@ -1,5 +1,6 @@
 import type { Part } from "../context";
 import { h, setText } from "../dom";
+import { icon, type IconName } from "../icons";
 import { fillTemplate, type LabelKey } from "../labels";
 import { formatDuration } from "../timer";
 import type { ConsultationView, WsCtx } from "./types";
@@ -26,6 +27,14 @@ export function consultStateLabel(c: ConsultationView): LabelKey {
 }
 
 /** Who is in the chat, and transfer (F5), conference (F6) and consultation (F7) for it. */
+/** An SVG icon (js/icons.ts, the one icon set) and a text; redrawn only when either changes. */
+export function withIcon(el: HTMLElement, name: IconName, text: string): void {
+  const key = `${name}|${text}`;
+  if (el.dataset.iconText === key) return;
+  el.dataset.iconText = key;
+  el.replaceChildren(icon(name), ` ${text}`);
+}
+
 export function mountCollabPanel(
   ctx: WsCtx,
   open: (mode: "transfer" | "conference" | "consult") => void,
@@ -106,9 +115,9 @@ export function mountCollabPanel(
       const busy = Boolean(co?.transfer || co?.invite);
       const consulting = Boolean(co?.consultation && !["ended", "declined"].includes(co.consultation.state));
       const active = s.state === "accepted";
-      setText(transferBtn, `⇄ ${L.transfer}`);
-      setText(conferenceBtn, `⊕ ${L.conference}`);
-      setText(consultBtn, `☎ ${L.consult}`);
+      withIcon(transferBtn, "transfer", L.transfer);
+      withIcon(conferenceBtn, "conference", L.conference);
+      withIcon(consultBtn, "phone", L.consult);
       setText(leaveBtn, L.leaveConference);
       transferBtn.disabled = !active || busy || Boolean(co?.conference);
       conferenceBtn.disabled = !active || busy || Boolean(co?.conference);
@@ -136,7 +145,7 @@ export function mountCollabPanel(
         consultBox.dataset.medium = c.medium;
         consultBox.dataset.state = c.state;
         consultBox.setAttribute("aria-label", L.consultation);
-        setText(cTitle, `${c.medium === "voice" ? "☎" : "✉"} ${L.consultation}: ${c.target_name}`);
+        withIcon(cTitle, c.medium === "voice" ? "phone" : "chat", `${L.consultation}: ${c.target_name}`);
         setText(cState, L[consultStateLabel(c)]);
         cState.dataset.state = c.state;
         setText(cHidden, `(${L.consultHidden})`);
@@ -151,7 +160,8 @@ export function mountCollabPanel(
         setText(cToConf, L.consultToConference);
         setText(cToTransfer, L.consultToTransfer);
         cEnd.hidden = !live;
-        setText(cEnd, c.medium === "voice" ? `☎ ${L.consultHangUp}` : L.consultEnd);
+        if (c.medium === "voice") withIcon(cEnd, "phone", L.consultHangUp);
+        else setText(cEnd, L.consultEnd);
       }
       tick();
     },

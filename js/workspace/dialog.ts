@@ -55,12 +55,15 @@ export function mountDialog(
   const note = h("textarea", { class: "cw-note", "data-testid": "transfer-note", rows: "2" });
   const confirm = h("button", { class: "cw-btn cw-primary", type: "button", "data-testid": "dialog-confirm" });
   const cancel = h("button", { class: "cw-btn", type: "button", "data-testid": "dialog-cancel" });
+  // a transfer takes the chat away: the first Confirm asks, the second transfers
+  const question = h("div", { class: "cw-ws-confirm", "data-testid": "transfer-confirm-question", role: "alert", hidden: true });
   const box = h("div", { class: "cw-ws-dialog", role: "dialog", "aria-modal": "true", "data-testid": "collab-dialog" },
-    title, mediumRow, list, empty, note, h("div", { class: "cw-ws-row cw-ws-end" }, cancel, confirm));
+    title, mediumRow, list, empty, note, question, h("div", { class: "cw-ws-row cw-ws-end" }, cancel, confirm));
   const el = h("div", { class: "cw-ws-overlay", hidden: true }, box);
   let sid = "";
   let mode: DialogMode = "transfer";
   let chosen: Target | null = null;
+  let asking = false; // the transfer's confirmation question is shown
 
   function render(): void {
     const L = labels();
@@ -84,7 +87,8 @@ export function mountDialog(
         input.checked = chosen?.id === t.id && chosen.kind === t.kind;
         input.addEventListener("change", () => {
           chosen = t;
-          confirm.disabled = false;
+          asking = false;
+          renderConfirm(); // not render(): the radio keeps focus
         });
         return h("label", { class: "cw-ws-target", "data-testid": "target-option", "data-target-kind": t.kind, "data-target-id": t.id, "data-presence": t.presence },
           input, h("span", { class: `cw-ws-dot cw-ws-${t.presence ?? t.kind}` }), h("strong", {}, t.name), " ", h("span", { class: "cw-ws-muted" }, t.detail));
@@ -92,8 +96,17 @@ export function mountDialog(
     );
     empty.hidden = targets.length > 0;
     setText(empty, L.noTargets);
-    setText(confirm, L.confirm);
     setText(cancel, L.cancel);
+    renderConfirm();
+  }
+
+  function renderConfirm(): void {
+    const L = labels();
+    const ask = asking && mode === "transfer" && chosen !== null;
+    question.hidden = !ask;
+    setText(question, ask && chosen ? L.transferConfirmQuestion.replace("{name}", chosen.name) : "");
+    box.dataset.confirming = String(ask);
+    setText(confirm, ask ? L.transferConfirmYes : L.confirm);
     confirm.disabled = chosen === null;
   }
 
@@ -104,6 +117,12 @@ export function mountDialog(
   });
   confirm.addEventListener("click", () => {
     if (!chosen) return;
+    if (mode === "transfer" && !asking) {
+      asking = true;
+      renderConfirm();
+      confirm.focus();
+      return;
+    }
     if (mode === "transfer") act(sid, "transfer", { target_kind: chosen.kind, target_id: chosen.id, note: note.value });
     else if (mode === "conference") act(sid, "invite", { target_id: chosen.id });
     else act(sid, "consult", { target_kind: chosen.kind, target_id: chosen.id, medium: medium.value });
@@ -120,6 +139,7 @@ export function mountDialog(
       sid = s;
       mode = m;
       chosen = null;
+      asking = false;
       note.value = "";
       medium.value = "chat";
       render();

@@ -1,3 +1,4 @@
+import { icon } from "../icons";
 import { h, setText } from "../dom";
 import type { Labels, LabelKey } from "../labels";
 import { formatClockTime } from "../timer";
@@ -89,10 +90,11 @@ export function mountSidePanel(
     imPanel.hidden = view !== "im";
 
     // directory
-    const section = (title: string, rows: HTMLElement[]) => [h("h5", { class: "cw-ws-section" }, title), ...rows];
+    // a heading only over something (the live server has no queues or external contacts)
+    const section = (title: string, rows: HTMLElement[]) => (rows.length ? [h("h5", { class: "cw-ws-section" }, title), ...rows] : []);
     const agents = (dir.agents ?? []).filter((a) => a.id !== me());
     const imButton = (id: string) => {
-      const b = h("button", { class: "cw-btn cw-icon", type: "button", "data-testid": "directory-im", title: L.imWith, "aria-label": `${L.imWith}` }, "✉");
+      const b = h("button", { class: "cw-btn cw-icon", type: "button", "data-testid": "directory-im", title: L.imWith, "aria-label": `${L.imWith}` }, icon("chat"));
       b.addEventListener("click", () => openThread(id));
       return b;
     };

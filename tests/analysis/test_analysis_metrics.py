@@ -246,6 +246,12 @@ def test_summary_and_filtered_frames(frames) -> None:  # type: ignore[no-untyped
     s = summary(frames)
     assert s["conversations"] == 4 and s["abandoned"] == 1 and s["unanswered"] == 1
     assert s["pushed_urls"] == 1
+    # counts are ints, also as notebook 05 shows them (rounded), not 4.0
+    for count in ("conversations", "entries", "agents", "abandoned", "transfers"):
+        assert type(s[count]) is int, count
+    shown = s.round(1)
+    assert type(shown["conversations"]) is int
+    assert "4.0" not in shown.to_string().split("conversations")[1].splitlines()[0]
     # analysts filter conversations; entries of the others are ignored
     sub = type(frames)(
         frames.conversations[frames.conversations["conversation_id"] == "full"].reset_index(

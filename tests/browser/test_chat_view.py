@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from .lab import Lab, PageWatch, open_notebook, run_cell, run_py, screenshot, widget_root
 
@@ -94,9 +94,22 @@ def test_offer_party_actions_connection_typing_scroll_and_wrap_up(lab: Lab, page
     expect(call).to_have_attribute("data-call", "connected")
     expect(call).to_contain_text("Call connected")
     screenshot(page, "light-en-03-call", root)
+    # F12: a call's status never pushes the connection status off Party Action's line
+    # (in a narrow output area, where the header has to wrap)
+    root.evaluate("(el) => { el.style.maxWidth = '700px'; }")
+    assert same_line(root.get_by_test_id("party-action"), status)
+    root.evaluate("(el) => { el.style.maxWidth = ''; }")
+    # one call at a time: Call is offered, disabled; the menu opens under its button
+    root.get_by_test_id("party-action").click()
+    expect(root.get_by_test_id("call-contact").first).to_have_attribute("aria-disabled", "true")
+    assert under(root.get_by_test_id("party-menu"), root.get_by_test_id("party-action"))
+    page.keyboard.press("Escape")
     root.get_by_test_id("hang-up").click()
     expect(call).to_have_attribute("data-call", "ended")
     expect(root.get_by_test_id("hang-up")).to_be_hidden()
+    # the call leaves a trace in the transcript (agents only)
+    expect(notice.filter(has_text="Agent called 040 9876543")).to_have_count(1)
+    expect(notice.filter(has_text="Call to 040 9876543 ended")).to_have_count(1)
     expect(root.get_by_test_id("chat-email")).to_have_attribute("href", "mailto:maria@example.org")
 
     # F8: the Party Action menu lists every number and address of the contact record
@@ -116,6 +129,7 @@ def test_offer_party_actions_connection_typing_scroll_and_wrap_up(lab: Lab, page
     root.get_by_test_id("email-contact").click()
     assert page.evaluate("() => window.__mailto") == "mailto:maria.weber@example.com"
     expect(menu).to_be_hidden()
+    expect(notice.filter(has_text="opened an e-mail to maria.weber@example.com")).to_have_count(1)
     root.get_by_test_id("party-action").click()
     root.get_by_test_id("call-contact").nth(1).click()
     expect(call).to_have_text("Dialing… +49 170 5555555")
@@ -197,6 +211,22 @@ def test_offer_party_actions_connection_typing_scroll_and_wrap_up(lab: Lab, page
     out = run_py(page, "print(session.state, session.disposition, session.notes)")
     assert out == "done Resolved ['Double charge refunded']"
     screenshot(page, "light-en-07-done", root)
+
+
+def same_line(a: Locator, b: Locator) -> bool:
+    """Two elements drawn on one line (their vertical extents overlap by most)."""
+    ba, bb = a.bounding_box(), b.bounding_box()
+    assert ba is not None and bb is not None
+    overlap = min(ba["y"] + ba["height"], bb["y"] + bb["height"]) - max(ba["y"], bb["y"])
+    return overlap >= 0.5 * min(ba["height"], bb["height"])
+
+
+def under(menu: Locator, button: Locator) -> bool:
+    """A menu opened under its button: below it and horizontally overlapping it."""
+    bm, bb = menu.bounding_box(), button.bounding_box()
+    assert bm is not None and bb is not None
+    below = bm["y"] >= bb["y"] + bb["height"] - 2
+    return below and bm["x"] < bb["x"] + bb["width"] and bm["x"] + bm["width"] > bb["x"]
 
 
 REJECT_IGNORE_BURST = """
@@ -453,6 +483,10 @@ def test_url_editor_by_keyboard_hostile_input_and_locales(lab: Lab, page: Page) 
     expect(root.get_by_test_id("send")).to_have_text("Senden")
     expect(root.get_by_test_id("party-action")).to_contain_text("Teilnehmeraktion")
     expect(root.get_by_test_id("end")).to_have_text("Beenden")
+    # the German wrap-up row keeps Beenden on the note's line (in a narrow output area too)
+    root.evaluate("(el) => { el.style.maxWidth = '640px'; }")
+    assert same_line(root.get_by_test_id("end"), root.get_by_test_id("note"))
+    root.evaluate("(el) => { el.style.maxWidth = ''; }")
     expect(root.get_by_test_id("connection-status")).to_have_text("Verbunden")
     expect(root.locator("[data-sender-role=agent] .cw-sender").first).to_have_text("Agent (Sie)")
     expect(root.get_by_test_id("disposition").locator("option").first).to_have_text("— auswählen —")

@@ -104,6 +104,8 @@ def test_two_agents_transfer_and_conference(
         dialog.locator("[data-target-kind=agent]").first.click()
         dialog.get_by_test_id("transfer-note").fill("Double payment, invoice 2026-0315")
         dialog.get_by_test_id("dialog-confirm").click()
+        expect(dialog.get_by_test_id("transfer-confirm-question")).to_be_visible()
+        dialog.get_by_test_id("dialog-confirm").click()  # yes, transfer
         expect(second.get_by_test_id("accept")).to_be_visible()
         # the receiver sees what kind of offer it is, from whom, and the note (as text)
         expect(second.get_by_test_id("offer-kind")).to_have_attribute("data-kind", "transfer")

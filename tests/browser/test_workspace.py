@@ -111,7 +111,23 @@ def test_interaction_bar_hover_switch_and_attention(lab: Lab, page: Page) -> Non
     expect(_tab(ws, "chat-1")).to_have_attribute("data-color", "idle")
     expect(page.locator("link[rel~=icon][data-cw-attention]")).to_have_count(0)
     expect(page).to_have_title(title)
+
+    # F13 counts only live views: once the notebook's kernel is gone, its chats
+    # (still on the page, their timers running on) no longer flash the tab
+    run_code(page, "backend.customers['chat-1'].say('Hello? Still there?')")
+    expect(_tab(ws, "chat-1")).to_have_attribute("data-color", "green")
+    expect(page.locator("link[rel~=icon][data-cw-attention=green]")).to_have_count(1)
+    _shut_down_kernel(page)
+    expect(page.locator("link[rel~=icon][data-cw-attention]")).to_have_count(0, timeout=15_000)
+    expect(ws.get_by_test_id("interaction-tab")).to_have_count(2)  # still shown
+    assert page.evaluate("window.chatWidgetAttention.state().colour") == "idle"
     page.evaluate("window.chatWidgetAttention.emulate({blurred: false})")
+
+
+def _shut_down_kernel(page: Page) -> None:
+    """Shut down the notebook's kernel as a user does: Kernel menu, Shut Down Kernel."""
+    page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Shut Down Kernel").first.click()
 
 
 def test_transfer_and_conference(lab: Lab, page: Page) -> None:
@@ -132,6 +148,13 @@ def test_transfer_and_conference(lab: Lab, page: Page) -> None:
     dialog.locator("[data-target-id=c-lena]").click()
     dialog.get_by_test_id("transfer-note").fill("Double payment, invoice 2026-0315")
     screenshot(page, "ws-03-transfer-dialog", ws)
+    dialog.get_by_test_id("dialog-confirm").click()
+    # a transfer takes the chat away: asked once more, naming the receiver
+    question = dialog.get_by_test_id("transfer-confirm-question")
+    expect(question).to_contain_text("Lena Hoffmann")
+    expect(dialog.get_by_test_id("dialog-confirm")).to_have_text("Yes, transfer")
+    expect(pane1.get_by_test_id("transfer-status")).to_be_hidden()
+    expect(pane1.get_by_test_id("transfer-open").locator("svg")).to_have_count(1)  # one icon set
     dialog.get_by_test_id("dialog-confirm").click()
     expect(pane1.get_by_test_id("transfer-status")).to_contain_text("Lena Hoffmann")
     run_code(page, "backend.clock.advance(2)")

@@ -63,7 +63,11 @@ async def test_backend_with_session_end_to_end(
         # drop the agent's socket mid-chat: status follows, messages queue, resume fills in
         backend.drop_connection()
         await until(lambda: session.connection is not Connection.CONNECTED)
-        session.send("Sent while offline")
+        offline = session.send("Sent while offline")
+        # issue 12: shown as sending until the server acknowledges it
+        assert offline.client_id in session.pending
+        widget.flush()
+        assert offline.index in widget.state["pending"]
         await carla.send("SendMessage", conversation=conv, text="Also sent while you were away")
         await until(lambda: session.connection is Connection.CONNECTED)
         await carla.expect("Message", conversation=conv, text="Sent while offline")
@@ -71,6 +75,9 @@ async def test_backend_with_session_end_to_end(
             lambda: any(e.text == "Also sent while you were away" for e in session.transcript)
         )
         await until(lambda: backend.pending == 0)
+        assert session.pending == {}  # every message acknowledged: none shows as sending
+        widget.flush()
+        assert widget.state["pending"] == []
 
         await carla.send("EndChat", conversation=conv)
         await until(lambda: session.state is SessionState.CONTACT_LEFT)
@@ -78,6 +85,8 @@ async def test_backend_with_session_end_to_end(
         session.add_note("friendly customer")
         session.mark_done()
         await until(lambda: backend.pending == 0)
+        widget.flush()
+        assert widget.state["contact_left"] is True  # "Contact left" stays after Done
 
         texts = [e.text for e in session.transcript if e.kind == "message"]
         assert texts == [

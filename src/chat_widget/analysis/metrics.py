@@ -217,7 +217,10 @@ def summary(
     wait_table: pd.DataFrame | None = None,
     conversation_table: pd.DataFrame | None = None,
 ) -> pd.Series:
-    """A day at a glance: counts, means and percentiles over all conversations."""
+    """A day at a glance: counts, means and percentiles over all conversations.
+
+    Counts stay integers (the Series has dtype object, so ``.round(1)`` shows
+    ``4``, not ``4.0``); times are floats in seconds."""
     w = waits(frames, thresholds) if wait_table is None else wait_table
     cm = (
         conversation_metrics(frames, thresholds, wait_table=w)
@@ -229,7 +232,7 @@ def summary(
         {
             "conversations": len(cm),
             "entries": len(frames.entries),
-            "agents": cm["agent_id"].nunique(),
+            "agents": int(cm["agent_id"].nunique()),
             "abandoned": int(cm["abandoned"].sum()),
             "unanswered": int(cm["unanswered"].sum()),
             "time_to_accept_mean_s": cm["time_to_accept_s"].mean(),
@@ -244,5 +247,6 @@ def summary(
             "pushed_urls": int(cm["pushed_urls"].sum()),
             "transfers": int(cm["transfers"].sum()),
             "conferences": int(cm["conferences"].sum()),
-        }
+        },
+        dtype=object,
     )

@@ -190,6 +190,7 @@ class MockBackend(Backend):
         self.team = MockTeam(self, colleagues, queues, externals)  # issue 4: mock colleagues
         self._ids = itertools.count(1)
         self.connection = Connection.CONNECTED
+        self._held: list[tuple[str, str]] = []  # (chat, client id) sent while disconnected
         start = self.clock.now()
         for sc in self.scenarios:
             self.clock.call_at(start + sc.offer_after, functools.partial(self._offer, sc))
@@ -212,8 +213,19 @@ class MockBackend(Backend):
         or ``"disconnected"``, shown next to the Party Action menu of every chat
         (and of chats offered later)."""
         self.connection = Connection(status)
-        for session in self.desk.sessions.values():
-            session.set_connection(self.connection)
+        self.desk.set_connection(self.connection)
+        if self.connection is Connection.CONNECTED:
+            # what the agent sent while the connection was down goes out now
+            held, self._held = self._held, []
+            replied: set[str] = set()
+            for session_id, client_id in held:
+                customer = self.customers.get(session_id)
+                if customer is None:
+                    continue
+                customer.session.acknowledge(client_id)
+                if session_id not in replied:
+                    replied.add(session_id)
+                    customer.on_agent_reply()
 
     def close(self) -> None:
         self.stop_realtime()
@@ -232,8 +244,6 @@ class MockBackend(Backend):
             from_name=how.from_,
             expires_at=None if timeout is None else self.clock.now() + timeout,
         )
-        if self.connection is not Connection.CONNECTED:
-            session.set_connection(self.connection)
         self.customers[session_id] = MockCustomer(self, session, scenario)
         if timeout is not None:
             self.clock.call_later(timeout, functools.partial(self._offer_timed_out, session))
@@ -258,7 +268,11 @@ class MockBackend(Backend):
         elif isinstance(command, cmd.Reject | cmd.Ignore | cmd.End):
             customer.stop()
         elif isinstance(command, cmd.SendMessage | cmd.PushUrl):
-            customer.on_agent_reply()
+            if self.connection is Connection.CONNECTED:
+                customer.on_agent_reply()
+            else:  # held until the simulated connection is back (shown as sending)
+                self._held.append((session.id, command.client_id))
+                session.mark_pending(command.client_id)
         elif isinstance(command, cmd.StartCall):
 
             def connect() -> None:

@@ -383,7 +383,10 @@ class WebSocketBackend(Backend):
 
     def _acked(self, frame_id: str) -> None:
         self._outbox.pop(frame_id, None)
-        self._frame_conv.pop(frame_id, None)
+        conversation = self._frame_conv.pop(frame_id, None)
+        session = self.desk.sessions.get(conversation or "")
+        if session is not None:
+            session.acknowledge(frame_id)  # the message is no longer shown as sending
 
     def _error(self, frame: p.Error) -> None:
         self.errors.append(frame)
@@ -605,8 +608,10 @@ class WebSocketBackend(Backend):
         elif isinstance(command, cmd.Reject):
             self._send(p.Reject(id=self._next_id("reject"), conversation=conv))
         elif isinstance(command, cmd.SendMessage):
+            self._mark_pending(conv, command.client_id)
             self._send(p.SendMessage(id=command.client_id, conversation=conv, text=command.text))
         elif isinstance(command, cmd.PushUrl):
+            self._mark_pending(conv, command.client_id)
             self._send(
                 p.SendPushUrl(
                     id=command.client_id, conversation=conv, url=command.url, text=command.text
@@ -633,6 +638,12 @@ class WebSocketBackend(Backend):
         else:
             self._team_command(command)
         # Ignore: no frame (the server re-offers after its timeout).
+
+    def _mark_pending(self, conv: str, client_id: str) -> None:
+        """The agent's message shows as sending until the server acknowledges it."""
+        session = self.desk.sessions.get(conv)
+        if session is not None:
+            session.mark_pending(client_id)
 
     def _team_command(self, command: cmd.Command) -> None:
         """Issue 4's colleague commands as protocol frames (issue 6)."""
@@ -730,5 +741,4 @@ class WebSocketBackend(Backend):
 
     def _set_status(self, status: Connection) -> None:
         self.status = status
-        for session in self.desk.sessions.values():
-            session.set_connection(status)
+        self.desk.set_connection(status)

@@ -67,6 +67,10 @@ NOTICES: dict[str, str] = {
     "consultation_to_conference": "Consultation with {name} turned into a conference",
     "consultation_to_transfer": "Consultation with {name} turned into a transfer",
     "consultation_status": "Consultation with {name} ({medium}): {status}",
+    # the agent's own calls and e-mails to the contact (agents only, F8)
+    "called": "{name} called {number}",
+    "call_ended": "Call to {number} ended",
+    "emailed": "{name} opened an e-mail to {address}",
     # not a notice: the default text of a pushed link (F18), ``DEFAULT_PUSH_URL_TEXT``
     "push_url": "Please click the link your agent sent: {url}",
 }

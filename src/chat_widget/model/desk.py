@@ -17,7 +17,7 @@ from . import commands as cmd
 from .clock import Clock
 from .collaboration import Collaboration
 from .directory import Directory
-from .session import ChatSession, SessionConfig, SessionState
+from .session import ChatSession, Connection, SessionConfig, SessionState
 from .team_im import TeamIm
 
 URL_HISTORY_LIMIT = 20
@@ -29,7 +29,7 @@ DeskListener = Callable[[str, Any], None]
 class AgentDesk:
     """Listeners get ``("offer", session)``, ``("session", session)`` on any change
     of a chat, ``("url_history", list)``; and (issue 4) ``("collab", session_id)``,
-    ``("directory", None)``, ``("im", colleague_id)``."""
+    ``("directory", None)``, ``("im", colleague_id)``; ``("connection", status)``."""
 
     def __init__(
         self,
@@ -47,6 +47,7 @@ class AgentDesk:
         self.url_history_limit = url_history_limit
         self.url_history: list[str] = []
         self.presence = "ready"
+        self.connection = Connection.CONNECTED
         self.sessions: dict[str, ChatSession] = {}
         self._listeners: list[DeskListener] = []
         self._command_sink: Callable[[cmd.Command], None] | None = None
@@ -91,6 +92,8 @@ class AgentDesk:
             url_recorder=self.record_url,
         )
         self.sessions[session_id] = session
+        if self.connection is not Connection.CONNECTED:
+            session.set_connection(self.connection)
         session.offer_kind, session.offer_note, session.offer_from = kind, note, from_name
         session.offer_expires_at = expires_at
         if kind != "chat":
@@ -112,6 +115,14 @@ class AgentDesk:
         self.presence = presence
         self.emit(cmd.SetPresence("", presence))
         self._notify("presence", presence)
+
+    def set_connection(self, status: Connection | str) -> None:
+        """The agent's connection (F12), for every chat on the desk and for the view
+        while no chat is there yet (listeners get ``("connection", status)``)."""
+        self.connection = Connection(status)
+        for session in self.sessions.values():
+            session.set_connection(self.connection)
+        self._notify("connection", self.connection)
 
     def active_sessions(self) -> list[ChatSession]:
         """Chats still on the desk: everything not done, declined or ignored."""

@@ -129,6 +129,10 @@ class ChatSession:
         self.contact_typing_until: float | None = None
         self.agent_typing = False
         self.connection = Connection.CONNECTED
+        # the contact left (stays True through End and Done: "Contact left" stays shown)
+        self.contact_has_left = False
+        # the agent's messages the backend holds, not yet acknowledged: client id -> index
+        self.pending: dict[str, int] = {}
         self.disposition: str | None = None
         self.notes: list[str] = []
         self.call_state = CallState.NONE
@@ -331,6 +335,13 @@ class ChatSession:
             raise IllegalTransitionError("start a call", f"call {self.call_state}", self.id)
         self.call_state = CallState.DIALING
         self.call_number = number
+        # a trace in the transcript, for agents only (the contact sees the call, not this)
+        self._append(
+            Kind.NOTICE,
+            SYSTEM_SENDER,
+            notice("called", name=self.agent.name, number=number),
+            visibility=Visibility.AGENTS,
+        )
         self._emit(cmd.StartCall(self.id, number))
         self._changed()
 
@@ -338,7 +349,33 @@ class ChatSession:
         if self.call_state not in (CallState.DIALING, CallState.CONNECTED):
             raise IllegalTransitionError("hang up", f"call {self.call_state}", self.id)
         self.call_state = CallState.ENDED
+        self._append(
+            Kind.NOTICE,
+            SYSTEM_SENDER,
+            notice("call_ended", number=self.call_number),
+            visibility=Visibility.AGENTS,
+        )
         self._emit(cmd.HangUp(self.id))
+        self._changed()
+
+    def email(self, address: str) -> None:
+        """The agent opened an e-mail draft to the contact (F8; the view opens the
+        ``mailto:`` draft): a trace in the transcript, for agents only."""
+        from .contact_details import find_emails
+
+        if not self.agent.permissions.email_contact:
+            raise ChatError(f"agent {self.agent.name!r} is not permitted to e-mail contacts")
+        in_chat = [
+            a for e in self.transcript if e.sender.role is Role.CONTACT for a in find_emails(e.text)
+        ]
+        if address not in self.contact.emails and address not in in_chat:
+            raise ChatError(f"{address!r} is not an address of contact {self.contact.name!r}")
+        self._append(
+            Kind.NOTICE,
+            SYSTEM_SENDER,
+            notice("emailed", name=self.agent.name, address=address),
+            visibility=Visibility.AGENTS,
+        )
         self._changed()
 
     def numbers_in_chat(self) -> list[str]:
@@ -387,6 +424,7 @@ class ChatSession:
         if self.state in (SessionState.OFFERED, SessionState.ACCEPTED):
             now = self._now()
             self.state = SessionState.CONTACT_LEFT
+            self.contact_has_left = True
             self.timer.stop(now)
             self.contact_typing_until = None
             self._append(Kind.NOTICE, SYSTEM_SENDER, notice("left", name=self.contact.name))
@@ -395,6 +433,23 @@ class ChatSession:
     def set_connection(self, status: Connection) -> None:
         if status != self.connection:
             self.connection = Connection(status)
+            self._changed()
+
+    def mark_pending(self, client_id: str) -> None:
+        """The backend has not delivered the agent's message (or pushed URL) with this
+        client id yet (disconnected, or waiting for the server's acknowledgement): the
+        view shows it as sending until ``acknowledge``."""
+        if client_id in self.pending:
+            return
+        for entry in reversed(self.transcript):
+            if entry.client_id == client_id:
+                self.pending[client_id] = entry.index
+                self._changed()
+                return
+
+    def acknowledge(self, client_id: str) -> None:
+        """The message with this client id was delivered (the server acknowledged it)."""
+        if self.pending.pop(client_id, None) is not None:
             self._changed()
 
     def set_call_state(self, state: CallState) -> None:

@@ -33,6 +33,7 @@ def session_actions(session: ChatSession, args: dict[str, Any]) -> dict[str, Act
         "done": session.mark_done,
         "call": lambda: session.call(str(args["number"])),
         "hang_up": session.hang_up,
+        "email": lambda: session.email(str(args["address"])),
     }
 
 

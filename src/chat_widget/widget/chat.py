@@ -109,6 +109,8 @@ class ChatWidget(anywidget.AnyWidget):
                 chosen = self._next_chat() if self._follow else source.first_session()
             if chosen is not None:
                 self._attach(chosen)
+            else:
+                self._batcher.state()  # waiting: the connection status shows already
             if isinstance(source, ReplayBackend):
                 self._unsubscribers.append(source.subscribe(self._on_replay_session))
                 self.replay = source.view_state()
@@ -181,7 +183,7 @@ class ChatWidget(anywidget.AnyWidget):
             self._batcher.state()  # the "more chats offered" count
         elif change == "offer" and self.session is None:
             self._attach(payload)
-        elif change == "url_history":
+        elif change in ("url_history", "connection"):
             self._batcher.state()
 
     def _on_session(self, change: str, payload: Any) -> None:
@@ -197,9 +199,14 @@ class ChatWidget(anywidget.AnyWidget):
         if self.session is not None:
             state = session_view_state(self.session, self._url_history())
             state["others_offered"] = self._others_offered()
+            if isinstance(self.backend, ReplayBackend):
+                state["replaying"] = True  # nobody watching a replay is "(You)"
             self.state = state
         else:
-            self.state = {**WAITING_STATE, "others_offered": self._others_offered()}
+            waiting: dict[str, Any] = {**WAITING_STATE, "others_offered": self._others_offered()}
+            if self._desk is not None:  # F12: the connection shows while waiting for a chat
+                waiting["connection"] = str(self._desk.connection)
+            self.state = waiting
         if hasattr(self, "_clock"):
             self.clock = self._clock.state().to_dict()
 

@@ -45,6 +45,8 @@ def session_view_state(session: ChatSession, url_history: list[str]) -> dict[str
         "ended_at_ms": _ms(session.ended_at),
         "contact_typing_until_ms": _ms(session.contact_typing_until),
         "connection": str(session.connection),
+        "contact_left": session.contact_has_left,
+        "pending": sorted(session.pending.values()),
         "disposition": session.disposition,
         "disposition_codes": list(cfg.disposition_codes),
         "disposition_required": cfg.disposition_required,

@@ -1,6 +1,6 @@
 """Write the walkthrough notebooks from plain Python lists (keeps them reviewable in diffs).
 
-Run: python notebooks/make_notebooks.py
+Run: .venv/bin/python scripts/make_notebooks.py
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-HERE = Path(__file__).parent
+# the notebooks live in notebooks/ (the trainee's file browser); their generators here
+HERE = Path(__file__).resolve().parent.parent / "notebooks"
 
 # What JupyterLab writes into the notebook once the kernel has started: with the same
 # metadata (and an id on every cell) a notebook opens without the "modified" mark.
@@ -482,6 +483,7 @@ Outside a notebook you would run `chat-widget serve`, create a token with
     (
         "code",
         """import asyncio
+import itertools
 import json
 import pathlib
 import sqlite3
@@ -519,9 +521,10 @@ The customer page would do exactly this: open a websocket with its Origin, send
         "code",
         """customer = await connect(server.url, origin=server.origins[0])
 frames = []
+frame_ids = itertools.count()  # a frame id is never reused: a resent id is a retry
 
 async def customer_sends(type_, **fields):
-    frame_id = f"carla-{len(frames)}-{type_}"
+    frame_id = f"customer-{next(frame_ids)}-{type_}"
     await customer.send(json.dumps({"v": 1, "type": type_, "id": frame_id, **fields}))
     return frame_id
 
@@ -654,6 +657,7 @@ VBox([HTML("<b>Alice Agent</b>"), alice_workspace, HTML("<b>Bob Agent</b>"), bob
         "code",
         """# a new customer chat, offered to Alice (Bob was not ready when it arrived)
 bob.desk.set_presence("not_ready")
+await until(lambda: backend.desk.directory.agents["bob-agent"].presence != "available")
 await customer.close()
 customer = await connect(server.url, origin=server.origins[0])  # a new customer
 frames.clear()

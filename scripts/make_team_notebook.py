@@ -1,6 +1,6 @@
 """Write notebooks/03_team.ipynb: working with colleagues in the agent workspace.
 
-Run: python notebooks/make_team_notebook.py
+Run: .venv/bin/python scripts/make_team_notebook.py
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import nbformat
 from make_notebooks import METADATA, cell_id  # same directory: run as a script
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-HERE = Path(__file__).parent
+# the notebooks live in notebooks/ (the trainee's file browser); their generators here
+HERE = Path(__file__).resolve().parent.parent / "notebooks"
 NAME = "03_team.ipynb"
 
 CELLS: list[tuple[str, str]] = [
