@@ -432,7 +432,52 @@ export function entryText(e: { x: string; c?: string; p?: Record<string, string>
   if (template === undefined) return e.x;
   const params = e.p ?? {};
   for (const m of template.matchAll(/\{(\w+)\}/g)) if (params[m[1]!] === undefined) return e.x;
-  return fillTemplate(template, params);
+  return fillTemplate(template, localParams(params, L));
+}
+
+/** Words the server and the mock team put into notice parameters (a reason, a
+ *  consultation's medium and status), in each locale; names and free text stay as sent. */
+const PARAM_WORDS = new Map<Labels, Record<string, string>>([
+  [DE, {
+    // reasons (server routing, src/chat_widget/server/routing.py and service.py)
+    "agent disconnected": "Verbindung der zuständigen Person getrennt",
+    "agent not ready": "zuständige Person nicht bereit",
+    rejected: "abgelehnt",
+    cancelled: "abgebrochen",
+    "chat ended": "Chat beendet",
+    "offer timed out": "nicht rechtzeitig angenommen",
+    "the chat ended": "der Chat wurde beendet",
+    "the chat was transferred": "der Chat wurde weitergeleitet",
+    "the customer left": "der Kontakt hat den Chat verlassen",
+    // consultation media and states
+    chat: "Chat",
+    voice: "Telefon",
+    requested: "angefragt",
+    ringing: "klingelt",
+    active: "verbunden",
+    on_hold: "gehalten",
+    ended: "beendet",
+    declined: "abgelehnt",
+  }],
+]);
+
+/** "{name} is {presence}" (the mock team's reason for declining) in each locale. */
+const PRESENCE_REASON = new Map<Labels, Record<string, string>>([
+  [DE, { available: "ist verfügbar", busy: "ist beschäftigt", away: "ist abwesend", offline: "ist offline" }],
+]);
+
+function localParams(params: Record<string, string>, L: Labels): Record<string, string> {
+  const words = PARAM_WORDS.get(L);
+  if (!words) return params;
+  const out: Record<string, string> = { ...params };
+  for (const key of ["reason", "medium", "status"]) {
+    const value = params[key];
+    if (value === undefined) continue;
+    const presence = /^(.+) is (available|busy|away|offline)$/.exec(value);
+    if (words[value] !== undefined) out[key] = words[value]!;
+    else if (presence) out[key] = `${presence[1]} ${PRESENCE_REASON.get(L)?.[presence[2]!] ?? presence[2]}`;
+  }
+  return out;
 }
 
 /** The default disposition codes (Python: DEFAULT_DISPOSITION_CODES) in each locale; the

@@ -31,6 +31,18 @@ describe("notices in the reader's language", () => {
     expect(entryText(notice(0, "joined", {}, "Someone joined the chat"), DE)).toBe("Someone joined the chat");
     expect(entryText(notice(0, undefined, {}, "Plain text"), DE)).toBe("Plain text");
   });
+  it("puts the server's and the mock team's reasons and consultation states into the locale", () => {
+    const declined = notice(0, "transfer_declined_reason", { name: "Lena", reason: "Lena Hoffmann is away" }, "x");
+    expect(entryText(declined, DE)).toBe("Weiterleitung an Lena abgelehnt: Lena Hoffmann ist abwesend");
+    expect(entryText(declined, EN)).toBe("Transfer to Lena declined: Lena Hoffmann is away");
+    const timedOut = notice(0, "offer_withdrawn", { reason: "offer timed out" }, "x");
+    expect(entryText(timedOut, DE)).toBe("Angebot zurückgezogen: nicht rechtzeitig angenommen");
+    const status = notice(0, "consultation_status", { name: "Bob", medium: "voice", status: "declined" }, "x");
+    expect(entryText(status, DE)).toBe("Rückfrage bei Bob (Telefon): abgelehnt");
+    // free text (a colleague's own words) stays as it was written
+    const own = notice(0, "transfer_declined_reason", { name: "Bob", reason: "in a meeting" }, "x");
+    expect(entryText(own, DE)).toBe("Weiterleitung an Bob abgelehnt: in a meeting");
+  });
   it("inserts parameter values as text, never as markup or templates", () => {
     const e = notice(0, "left", { name: '<img src=x onerror="alert(1)"> {name}' }, "x");
     const el = renderEntry(e, ctxFor({ value: "de" }));
