@@ -8,15 +8,25 @@ commands its sessions produce. No I/O here either.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from ..formats.notices import with_detail
-from ..formats.transcript import SYSTEM_SENDER, AgentProfile, ContactRecord, Kind, Visibility
+from ..formats.transcript import (
+    SYSTEM_SENDER,
+    AgentProfile,
+    ContactRecord,
+    Entry,
+    Kind,
+    Visibility,
+)
 from . import commands as cmd
 from .clock import Clock
 from .collaboration import Collaboration
 from .directory import Directory
+from .errors import ChatError
+from .events import SessionEvent
 from .session import ChatSession, Connection, SessionConfig, SessionState
 from .team_im import TeamIm
 
@@ -50,7 +60,9 @@ class AgentDesk:
         self.connection = Connection.CONNECTED
         self.sessions: dict[str, ChatSession] = {}
         self._listeners: list[DeskListener] = []
-        self._command_sink: Callable[[cmd.Command], None] | None = None
+        self._outbox: deque[cmd.Command] = deque()  # pulled by commands_to_send
+        self._attached = False  # a backend takes the commands (see ``on_commands``)
+        self._wake: Callable[[], None] | None = None
         # working with colleagues (issue 4): directory, transfer/conference/consult, IM
         self.directory = Directory()
         self.team_im = TeamIm(clock, self.agent, self.emit)
@@ -62,9 +74,41 @@ class AgentDesk:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
+    # -- the backend's face: events in, commands out -------------------------
+    def receive(self, session_id: str, event: SessionEvent) -> Entry | None:
+        """Route what the backend reports about one chat to it (``ChatSession.receive``)."""
+        try:
+            session = self.sessions[session_id]
+        except KeyError:
+            raise ChatError(
+                f"no chat {session_id!r} on this desk for {type(event).__name__}"
+            ) from None
+        return session.receive(event)
+
+    def commands_to_send(self) -> list[cmd.Command]:
+        """Commands queued since the last call, oldest first; each is handed out once."""
+        out = list(self._outbox)
+        self._outbox.clear()
+        return out
+
+    def on_commands(self, wake: Callable[[], None] | None = None) -> None:
+        """A backend attaches: from now on every command is queued for it, and ``wake()``
+        (if given) is called whenever one is (a cheap "there is something to send"
+        nudge; the backend then pulls ``commands_to_send()``). A desk no backend
+        attached to drops desk-level commands and leaves a chat's in its session
+        (``ChatSession.take_commands``)."""
+        self._attached = True
+        self._wake = wake
+
     def connect(self, sink: Callable[[cmd.Command], None]) -> None:
-        """The backend that performs this desk's commands."""
-        self._command_sink = sink
+        """Compatibility adapter for push backends: ``sink(command)`` for every command,
+        at once and in order (it drains ``commands_to_send`` on each nudge)."""
+
+        def deliver() -> None:
+            while self._outbox:
+                sink(self._outbox.popleft())
+
+        self.on_commands(deliver)
 
     # -- chats -------------------------------------------------------------
     def offer(
@@ -141,15 +185,18 @@ class AgentDesk:
         self._notify("url_history", list(self.url_history))
 
     def emit(self, command: cmd.Command) -> None:
-        """Hand a desk-level command (collaboration, IM) to the backend."""
-        if self._command_sink is not None:
-            self._command_sink(command)
+        """Queue a desk-level command (collaboration, IM) for the backend."""
+        if not self._attached:
+            return
+        self._outbox.append(command)
+        if self._wake is not None:
+            self._wake()
 
     # -- internal ----------------------------------------------------------
     def _on_session(self, session: ChatSession) -> None:
-        if self._command_sink is not None:
+        if self._attached:
             for command in session.take_commands():
-                self._command_sink(command)
+                self.emit(command)
         self._notify("session", session)
 
     def _notify(self, change: str, payload: Any) -> None:
