@@ -2,9 +2,10 @@
 
 On a virtual clock nobody drives, the script moves only when a test or a
 trainer advances time, and every scripted event fires inside ``advance()``,
-in order. Without a clock argument the backend runs in real time: a
-``ClockDriver`` task on the running asyncio loop (the kernel's) moves the
-clock, so notebook cells never block.
+in order. It feeds the desk's chats events (``model.events``) and pulls the
+commands they produce (``desk.commands_to_send``). Without a clock argument
+the backend runs in real time: a ``ClockDriver`` task on the running asyncio
+loop (the kernel's) moves the clock, so notebook cells never block.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from ..formats.notices import notice
 from ..formats.transcript import AgentProfile
 from ..model import commands as cmd
+from ..model import events as ev
 from ..model.clock import ScheduledCall, VirtualClock
 from ..model.desk import AgentDesk
 from ..model.directory import Queue
@@ -46,22 +48,22 @@ class MockCustomer:
     def say(self, text: str) -> None:
         """The customer sends ``text`` now."""
         if self.session.state is SessionState.ACCEPTED:
-            self.session.receive_message(text)
+            self.session.receive(ev.MessageReceived(text=text))
             self._hook_red()
 
     def start_typing(self) -> None:
         if self.session.state is SessionState.ACCEPTED:
-            self.session.receive_typing(True)
+            self.session.receive(ev.ContactTyping(typing=True))
 
     def stop_typing(self) -> None:
         if self.session.state is SessionState.ACCEPTED:
-            self.session.receive_typing(False)
+            self.session.receive(ev.ContactTyping(typing=False))
 
     def leave(self, last_words: str | None = None) -> None:
         if last_words:
             self.say(last_words)
         self.stop()
-        self.session.contact_left()
+        self.session.receive(ev.ContactLeft())
 
     def stop(self) -> None:
         """Stop the script (the customer stays)."""
@@ -153,7 +155,7 @@ class MockCustomer:
 
         def complain() -> None:
             if self.session.timer.pending_since == since and self.session.active:
-                self.session.receive_message(text)
+                self.session.receive(ev.MessageReceived(text=text))
 
         self.backend.clock.call_at(red_at, complain)
 
@@ -185,7 +187,7 @@ class MockBackend(Backend):
         self.scenarios = [load_scenario(s) for s in scenarios]
         self.clock = clock or VirtualClock()
         self.desk = AgentDesk(self.clock, agent=agent, config=config)
-        self.desk.connect(self.handle)
+        self.desk.on_commands(self._perform_commands)
         self.customers: dict[str, MockCustomer] = {}
         self.team = MockTeam(self, colleagues, queues, externals)  # issue 4: mock colleagues
         self._ids = itertools.count(1)
@@ -222,7 +224,7 @@ class MockBackend(Backend):
                 customer = self.customers.get(session_id)
                 if customer is None:
                     continue
-                customer.session.acknowledge(client_id)
+                customer.session.receive(ev.MessageDelivered(client_id=client_id))
                 if session_id not in replied:
                     replied.add(session_id)
                     customer.on_agent_reply()
@@ -252,8 +254,13 @@ class MockBackend(Backend):
     def _offer_timed_out(session: ChatSession) -> None:
         """Unanswered: the offer moves on, as the server's does."""
         if session.state is SessionState.OFFERED:
-            session.receive_notice(notice("offer_timed_out"))
+            session.receive(ev.NoticeReceived(text=notice("offer_timed_out")))
             session.ignore()
+
+    def _perform_commands(self) -> None:
+        """The desk has commands: pull them and answer as the scripted side would."""
+        for command in self.desk.commands_to_send():
+            self.handle(command)
 
     def handle(self, command: cmd.Command) -> None:
         if self.team.handle(command):
@@ -263,7 +270,7 @@ class MockBackend(Backend):
             return
         session = customer.session
         if isinstance(command, cmd.Accept):
-            session.receive_notice(notice("joined", name=session.agent.name))
+            session.receive(ev.NoticeReceived(text=notice("joined", name=session.agent.name)))
             customer.begin()
         elif isinstance(command, cmd.Reject | cmd.Ignore | cmd.End):
             customer.stop()
@@ -272,11 +279,11 @@ class MockBackend(Backend):
                 customer.on_agent_reply()
             else:  # held until the simulated connection is back (shown as sending)
                 self._held.append((session.id, command.client_id))
-                session.mark_pending(command.client_id)
+                session.receive(ev.MessagePending(client_id=command.client_id))
         elif isinstance(command, cmd.StartCall):
 
             def connect() -> None:
                 if session.call_state is CallState.DIALING:
-                    session.set_call_state(CallState.CONNECTED)
+                    session.receive(ev.CallStateChanged(state=CallState.CONNECTED))
 
             self.clock.call_later(CALL_CONNECT_SECONDS, connect)

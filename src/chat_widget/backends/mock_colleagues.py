@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..formats.transcript import Entry, Role, Sender
 from ..model import commands as cmd
+from ..model import events as ev
 from ..model.clock import ScheduledCall
 from ..model.collaboration import ConsultState, IncomingConsultation, visible_to_contact
 from ..model.directory import Colleague, ExternalContact, Presence, Queue, TargetKind
@@ -168,7 +169,7 @@ class MockTeam:
         if colleague_id is None or session is None or not session.active:
             raise LookupError(f"no colleague is in a conference on {session_id!r}")
         c = self.colleagues[colleague_id]
-        session.receive_message(text, sender=Sender(Role.AGENT, c.name, c.id))
+        session.receive(ev.MessageReceived(text=text, sender=Sender(Role.AGENT, c.name, c.id)))
 
     def send_im(self, colleague_id: str, text: str) -> None:
         """A colleague writes to this agent (F14)."""
