@@ -27,215 +27,52 @@ Per chat::
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from ..formats.notices import Notice, notice, with_detail
 from ..formats.transcript import SYSTEM_SENDER, Entry, Kind, Role, Sender, Visibility
 from . import commands as cmd
+from .collab_types import (
+    ChatTeam,
+    Consultation,
+    ConsultState,
+    IncomingConsultation,
+    IncomingMessage,
+    Medium,
+    Participant,
+    ParticipantRole,
+    PendingInvite,
+    PendingTransfer,
+    visible_to_contact,
+)
+from .consulted import ConsultedByColleagues
 from .directory import DirectoryError, Presence, TargetKind
-from .errors import ChatError, IllegalTransitionError, state_words
-from .session import MAX_MESSAGE_LENGTH, ChatSession, MessageTooLongError, SessionState
+from .errors import ChatError, IllegalTransitionError
+from .session import ChatSession, SessionState
 
 if TYPE_CHECKING:
     from .desk import AgentDesk
 
 
-class ParticipantRole(StrEnum):
-    OWNER = "owner"
-    CONTACT = "contact"
-    CONFERENCE = "conference"
-    CONSULTANT = "consultant"
+__all__ = [
+    "ChatTeam",
+    "Collaboration",
+    "ConsultState",
+    "Consultation",
+    "IncomingConsultation",
+    "IncomingMessage",
+    "Medium",
+    "Participant",
+    "ParticipantRole",
+    "PendingInvite",
+    "PendingTransfer",
+    "visible_to_contact",
+]
 
 
-class Medium(StrEnum):
-    CHAT = "chat"
-    VOICE = "voice"
-
-
-class ConsultState(StrEnum):
-    REQUESTED = "requested"  # chat: asked; voice: dialing
-    RINGING = "ringing"  # voice only
-    ACTIVE = "active"  # chat: the colleague joined; voice: call connected
-    ON_HOLD = "on_hold"  # voice only
-    ENDED = "ended"
-    DECLINED = "declined"  # not answered / refused
-
-    @property
-    def terminal(self) -> bool:
-        return self in (ConsultState.ENDED, ConsultState.DECLINED)
-
-
-@dataclass(frozen=True, slots=True)
-class Participant:
-    id: str
-    name: str
-    role: ParticipantRole
-    kind: str  # "agent" | "contact" | "external"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "role": str(self.role), "kind": self.kind}
-
-
-@dataclass(frozen=True, slots=True)
-class PendingTransfer:
-    target_kind: TargetKind
-    target_id: str
-    target_name: str
-    note: str | None
-    requested_at: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "target_kind": str(self.target_kind),
-            "target_id": self.target_id,
-            "target_name": self.target_name,
-            "note": self.note,
-            "requested_at_ms": self.requested_at * 1000.0,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class PendingInvite:
-    target_id: str
-    target_name: str
-    requested_at: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "target_id": self.target_id,
-            "target_name": self.target_name,
-            "requested_at_ms": self.requested_at * 1000.0,
-        }
-
-
-@dataclass(slots=True)
-class Consultation:
-    id: str
-    target_kind: TargetKind
-    target_id: str
-    target_name: str
-    medium: Medium
-    state: ConsultState
-    started_at: float
-    connected_at: float | None = None
-    ended_at: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "target_kind": str(self.target_kind),
-            "target_id": self.target_id,
-            "target_name": self.target_name,
-            "medium": str(self.medium),
-            "state": str(self.state),
-            "started_at_ms": _ms(self.started_at),
-            "connected_at_ms": _ms(self.connected_at),
-            "ended_at_ms": _ms(self.ended_at),
-        }
-
-
-@dataclass(slots=True)
-class ChatTeam:
-    """Who is in one chat besides the contact, and what is pending."""
-
-    session_id: str
-    owner: Participant | None
-    contact: Participant
-    conference: Participant | None = None
-    invite: PendingInvite | None = None
-    transfer: PendingTransfer | None = None
-    consultation: Consultation | None = None
-    consultations: list[Consultation] = field(default_factory=list)
-
-    def participants(self) -> list[Participant]:
-        out = [p for p in (self.owner, self.contact, self.conference) if p is not None]
-        c = self.consultation
-        if c is not None and not c.state.terminal:
-            kind = "agent" if c.target_kind is TargetKind.AGENT else "external"
-            out.append(Participant(c.target_id, c.target_name, ParticipantRole.CONSULTANT, kind))
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "owner": None if self.owner is None else self.owner.to_dict(),
-            "participants": [p.to_dict() for p in self.participants()],
-            "conference": None if self.conference is None else self.conference.to_dict(),
-            "invite": None if self.invite is None else self.invite.to_dict(),
-            "transfer": None if self.transfer is None else self.transfer.to_dict(),
-            "consultation": None if self.consultation is None else self.consultation.to_dict(),
-        }
-
-
-def _ms(t: float | None) -> float | None:
-    return None if t is None else t * 1000.0
-
-
-def visible_to_contact(entry: Entry) -> bool:
-    """May this entry be delivered to the contact? (Never a consultation message.)"""
-    return entry.visibility is Visibility.ALL and entry.kind is not Kind.CONSULT
-
-
-@dataclass(frozen=True, slots=True)
-class IncomingMessage:
-    """One message of a colleague's consultation, as the consulted agent sees it."""
-
-    sender_name: str
-    text: str
-    at: float  # clock seconds (the server's time on the real server)
-    mine: bool = False  # written by this agent
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "from": self.sender_name,
-            "text": self.text,
-            "t": self.at * 1000.0,
-            "mine": self.mine,
-        }
-
-
-@dataclass(slots=True)
-class IncomingConsultation:
-    """A colleague consults *this* agent about their chat (real agents, issue 6).
-
-    ``requested`` (chat) or ``ringing`` (voice) until this agent answers or declines;
-    ``active`` once answered; ``ended`` / ``declined`` (refused or not answered in
-    time). ``dismissed``: the agent closed the finished consultation in the view."""
-
-    id: str
-    session_id: str
-    from_id: str
-    from_name: str
-    contact_name: str
-    medium: Medium
-    state: ConsultState
-    messages: list[IncomingMessage] = field(default_factory=list)
-    offered_at: float | None = None
-    expires_at: float | None = None  # clock time the request is withdrawn unanswered
-    connected_at: float | None = None
-    ended_at: float | None = None
-    dismissed: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "session_id": self.session_id,
-            "from_id": self.from_id,
-            "from_name": self.from_name,
-            "contact_name": self.contact_name,
-            "medium": str(self.medium),
-            "state": str(self.state),
-            "messages": [m.to_dict() for m in self.messages],
-            "offered_at_ms": _ms(self.offered_at),
-            "expires_at_ms": _ms(self.expires_at),
-            "connected_at_ms": _ms(self.connected_at),
-            "ended_at_ms": _ms(self.ended_at),
-        }
-
-
-class Collaboration:
-    """Transfer, conference and consultation for every chat on one desk."""
+class Collaboration(ConsultedByColleagues):
+    """Transfer, conference and consultation for every chat on one desk (and, from
+    ``ConsultedByColleagues``, colleagues' consultations of this agent)."""
 
     def __init__(self, desk: AgentDesk) -> None:
         self.desk = desk
@@ -532,122 +369,6 @@ class Collaboration:
         team.conference = Participant(me.id, me.name, ParticipantRole.CONFERENCE, "agent")
         self._changed(session_id)
         return True
-
-    def consultation_offered(
-        self,
-        session_id: str,
-        consultation_id: str,
-        from_id: str,
-        from_name: str,
-        medium: str,
-        contact_name: str = "",
-        *,
-        expires_at: float | None = None,
-    ) -> IncomingConsultation:
-        """A colleague consults this agent (backend report); answer with ``answer``.
-        ``expires_at``: clock time the request is withdrawn if nobody answers."""
-        c = self.incoming.get(consultation_id)
-        if c is None:
-            state = ConsultState.RINGING if medium == "voice" else ConsultState.REQUESTED
-            c = IncomingConsultation(
-                consultation_id,
-                session_id,
-                from_id,
-                from_name,
-                contact_name,
-                Medium(medium),
-                state,
-                offered_at=self.desk.clock.now(),
-                expires_at=expires_at,
-            )
-            self.incoming[consultation_id] = c
-            self._changed_incoming()
-        return c
-
-    def answer(self, consultation_id: str, accept: bool = True) -> None:
-        """Take (or decline) a colleague's consultation."""
-        c = self._incoming(consultation_id)
-        if c.state not in (ConsultState.REQUESTED, ConsultState.RINGING):
-            raise ChatError(f"the consultation is {state_words(c.state)}")
-        self.desk.emit(cmd.AnswerConsultation(c.session_id, c.id, accept))
-
-    def decline(self, consultation_id: str) -> None:
-        """Refuse a colleague's consultation request."""
-        self.answer(consultation_id, accept=False)
-
-    def reply(self, consultation_id: str, text: str) -> None:
-        """Write in a colleague's consultation by chat (never seen by their contact)."""
-        c = self._incoming(consultation_id)
-        if c.state is not ConsultState.ACTIVE or c.medium is not Medium.CHAT:
-            raise ChatError("no consultation by chat is running")
-        if not isinstance(text, str):
-            raise TypeError(f"message text must be str, got {type(text).__name__}")
-        text = text.strip()
-        if not text:
-            raise ChatError("message is empty")
-        if len(text) > MAX_MESSAGE_LENGTH:
-            raise MessageTooLongError(
-                f"message has {len(text)} characters; the limit is {MAX_MESSAGE_LENGTH}"
-            )
-        client_id = f"{c.id}:{self.desk.agent.id}:reply-{next(self._client_ids)}"
-        me = self.desk.agent.name
-        c.messages.append(IncomingMessage(me, text, self.desk.clock.now(), mine=True))
-        self.desk.emit(cmd.SendConsultMessage(c.session_id, c.id, client_id, text))
-        self._changed_incoming()
-
-    def hang_up(self, consultation_id: str) -> None:
-        """End a colleague's consultation from this side."""
-        c = self._incoming(consultation_id)
-        if not c.state.terminal:
-            self.desk.emit(cmd.EndConsultation(c.session_id, c.id))
-
-    def dismiss(self, consultation_id: str) -> None:
-        """Close a finished consultation in the view (it stays in ``incoming``)."""
-        c = self._incoming(consultation_id)
-        if not c.state.terminal:
-            raise ChatError("the consultation is still running: hang up first")
-        if not c.dismissed:
-            c.dismissed = True
-            self._changed_incoming()
-
-    def incoming_view(self) -> list[dict[str, Any]]:
-        """Colleagues' consultations of this agent the view shows, oldest first."""
-        return [c.to_dict() for c in self.incoming.values() if not c.dismissed]
-
-    def incoming_state(self, consultation_id: str, state: str, at: float | None = None) -> bool:
-        """The consultation moved on (backend report); ``at``: when, in clock seconds."""
-        c = self.incoming.get(consultation_id)
-        if c is None or c.state.terminal or c.state == state:
-            return False
-        c.state = ConsultState(state)
-        when = self.desk.clock.now() if at is None else at
-        if c.state is ConsultState.ACTIVE and c.connected_at is None:
-            c.connected_at = when
-        elif c.state.terminal:
-            c.ended_at = when
-        self._changed_incoming()
-        return True
-
-    def incoming_message(
-        self, consultation_id: str, sender_name: str, text: str, at: float | None = None
-    ) -> bool:
-        """A message from the colleague who consults this agent (backend report)."""
-        c = self.incoming.get(consultation_id)
-        if c is None:
-            return False
-        when = self.desk.clock.now() if at is None else at
-        c.messages.append(IncomingMessage(sender_name, text, when))
-        self._changed_incoming()
-        return True
-
-    def _incoming(self, consultation_id: str) -> IncomingConsultation:
-        try:
-            return self.incoming[consultation_id]
-        except KeyError:
-            raise ChatError(f"no consultation {consultation_id!r} for this agent") from None
-
-    def _changed_incoming(self) -> None:
-        self.desk._notify("consultations", None)
 
     # -- internal ------------------------------------------------------------
     def _on_desk(self, change: str, payload: Any) -> None:
