@@ -1,8 +1,10 @@
 """What the session asks its backend to do: plain data, no I/O.
 
-A backend drains ``ChatSession.take_commands()`` (or gets them through the
-desk's listener) and performs them: the mock answers from a script, the
-websocket backend sends protocol frames.
+A backend pulls them, oldest first and each once, from
+``AgentDesk.commands_to_send()`` (woken by ``on_commands``; ``connect`` pushes
+them to a handler instead) or a lone chat's ``ChatSession.take_commands()``,
+and performs them: the mock answers from a script, the websocket backend
+sends protocol frames.
 """
 
 from __future__ import annotations
