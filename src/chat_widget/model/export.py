@@ -14,7 +14,7 @@ from typing import cast
 
 from ..formats.entry_docs import entry_to_doc, left_notice_text
 from ..formats.time_codec import format_utc
-from ..formats.transcript import Kind, Role
+from ..formats.transcript import Kind, Role, words
 from ..formats.transcript_schema import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -24,7 +24,9 @@ from ..formats.transcript_schema import (
     TranscriptDoc,
     parties_of,
 )
-from .session import ChatSession
+from .session import ChatSession, SessionState
+
+words(SessionState, StateName)  # the file's states are the session's: fail at import if not
 
 
 def _utc_or_none(t: float | None) -> str | None:
