@@ -37,28 +37,13 @@ from chat_widget.analysis import (
     summary,
     waits,
 )
-from chat_widget.analysis.load import bulk_objects
+from chat_widget.analysis.columns import ENTRY_COLUMNS, bulk_objects
 from chat_widget.analysis.synthetic import conversations_for_entries
 
 
 def bare_read(path: Path) -> pd.DataFrame:
     """The floor: parse every record and put the raw entry rows into pandas."""
-    cols: dict[str, list[Any]] = {
-        k: []
-        for k in (
-            "conversation_id",
-            "index",
-            "time",
-            "kind",
-            "sender_role",
-            "sender_name",
-            "sender_id",
-            "text",
-            "url",
-            "visibility",
-            "event",
-        )
-    }
+    cols: dict[str, list[Any]] = {k: [] for k in ENTRY_COLUMNS}
     with bulk_objects(), path.open(encoding="utf-8") as fh:
         for line in fh:
             doc = json.loads(line)

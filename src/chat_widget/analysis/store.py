@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..formats.event_transcript import EventError, transcript_from_events
-from ..formats.transcript_file import (
+from ..formats.transcript_io import write_transcripts
+from ..formats.transcript_schema import (
     Problem,
     TranscriptDoc,
     TranscriptFileError,
     validate_transcript,
-    write_transcripts,
 )
 from ..server.sqlite_store import SQLiteStore
 from ..server.store import StoredEvent

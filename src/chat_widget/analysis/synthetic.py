@@ -16,13 +16,9 @@ from typing import Any
 import numpy as np
 
 from ..formats.notices import Notice, notice
-from ..formats.transcript_file import (
-    FORMAT_NAME,
-    FORMAT_VERSION,
-    format_utc_ns,
-    parties_of,
-    write_transcripts,
-)
+from ..formats.time_codec import format_utc_ns
+from ..formats.transcript_io import write_transcripts
+from ..formats.transcript_schema import FORMAT_NAME, FORMAT_VERSION, parties_of
 from ..model.clock import DEFAULT_START
 from ..model.reply_timer import Thresholds
 

@@ -26,7 +26,7 @@ from ..model.reply_timer import (
     is_reply_kind,
     starts_wait_kind,
 )
-from .load import KINDS, ROLES, VISIBILITIES, TranscriptFrames
+from .load import TranscriptFrames
 
 NS = 1_000_000_000
 NAT = np.iinfo(np.int64).min
@@ -38,12 +38,12 @@ COLOURS = [str(c) for c in TimerColour]
 @cache
 def rule_tables() -> tuple[np.ndarray, np.ndarray]:
     """(reply, starts_wait) as boolean arrays indexed [role, kind, visibility] codes."""
-    shape = (len(ROLES), len(KINDS), len(VISIBILITIES))
+    shape = (len(Role), len(Kind), len(Visibility))  # the categories' order (formats)
     reply, start = np.zeros(shape, dtype=bool), np.zeros(shape, dtype=bool)
-    for i, role in enumerate(ROLES):
-        for j, kind in enumerate(KINDS):
-            for k, vis in enumerate(VISIBILITIES):
-                fields = (Role(role), Kind(kind), Visibility(vis))
+    for i, role in enumerate(Role):
+        for j, kind in enumerate(Kind):
+            for k, vis in enumerate(Visibility):
+                fields = (role, kind, vis)
                 reply[i, j, k] = is_reply_kind(*fields)
                 start[i, j, k] = starts_wait_kind(*fields)
     return reply, start

@@ -18,10 +18,12 @@ from __future__ import annotations
 import json
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
+
+from .transcript import Visibility as Visibility  # one vocabulary for entries and frames
 
 PROTOCOL_VERSION = 1
 MAX_TEXT_LENGTH = 4000  # same as the session model's MAX_MESSAGE_LENGTH
@@ -65,11 +67,6 @@ class ParticipantType(StrEnum):
     AGENT = "Agent"
     EXTERNAL = "External"
     SYSTEM = "System"
-
-
-class Visibility(StrEnum):
-    ALL = "all"
-    AGENTS = "agents"
 
 
 class _Frame(BaseModel):
@@ -614,7 +611,9 @@ class ConsultMessage(_Event):
     text: str
 
 
-Event = Annotated[
+#: every conversation event, spelled once: ``Event``, ``ServerFrame`` and ``EVENT_TYPES``
+#: are made from it
+AnyEvent: TypeAlias = (
     ParticipantJoined
     | ParticipantLeft
     | Message
@@ -632,9 +631,9 @@ Event = Annotated[
     | InviteSent
     | InviteDeclined
     | ConsultationState
-    | ConsultMessage,
-    Field(discriminator="type"),
-]
+    | ConsultMessage
+)
+Event = Annotated[AnyEvent, Field(discriminator="type")]
 
 ServerFrame = Annotated[
     AuthOk
@@ -648,49 +647,17 @@ ServerFrame = Annotated[
     | PresenceChanged
     | ImMessage
     | ImRead
-    | ParticipantJoined
-    | ParticipantLeft
-    | Message
-    | TypingStarted
-    | TypingStopped
-    | PushUrl
-    | Notice
-    | ChatEnded
-    | DispositionSet
-    | NoteAdded
-    | ChatDone
-    | TransferRequested
-    | TransferDeclined
-    | ChatTransferred
-    | InviteSent
-    | InviteDeclined
-    | ConsultationState
-    | ConsultMessage,
+    | AnyEvent,
     Field(discriminator="type"),
 ]
 
-EVENT_TYPES = frozenset(
-    {
-        "ParticipantJoined",
-        "ParticipantLeft",
-        "Message",
-        "TypingStarted",
-        "TypingStopped",
-        "PushUrl",
-        "Notice",
-        "ChatEnded",
-        "DispositionSet",
-        "NoteAdded",
-        "ChatDone",
-        "TransferRequested",
-        "TransferDeclined",
-        "ChatTransferred",
-        "InviteSent",
-        "InviteDeclined",
-        "ConsultationState",
-        "ConsultMessage",
-    }
-)
+
+def _frame_type(frame: type[_Frame]) -> str:
+    """A frame class's ``type`` on the wire (its ``Literal`` default)."""
+    return str(frame.model_fields["type"].default)
+
+
+EVENT_TYPES = frozenset(_frame_type(event) for event in get_args(AnyEvent))
 
 CLIENT_FRAME_ADAPTER: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
 SERVER_FRAME_ADAPTER: TypeAdapter[ServerFrame] = TypeAdapter(ServerFrame)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, get_args
 
 
 class Role(StrEnum):
@@ -34,6 +34,27 @@ class Visibility(StrEnum):
 
     ALL = "all"
     AGENTS = "agents"
+
+
+# The same words as wire types for the transcript schema and the protocol. mypy needs a
+# Literal spelled out, so ``words`` ties each Literal to its enum at import: they cannot
+# drift apart, and everything else (analysis's categories) uses the tuples below.
+RoleName = Literal["contact", "agent", "system", "external"]
+KindName = Literal["message", "notice", "push_url", "consult"]
+VisibilityName = Literal["all", "agents"]
+
+
+def words(enum: type[StrEnum], literal: object) -> tuple[str, ...]:
+    """The enum's values in declaration order; raises if ``literal`` spells others."""
+    values = tuple(str(member) for member in enum)
+    if values != get_args(literal):
+        raise TypeError(f"{enum.__name__} is {values}, but its Literal is {get_args(literal)}")
+    return values
+
+
+ROLES = words(Role, RoleName)
+KINDS = words(Kind, KindName)
+VISIBILITIES = words(Visibility, VisibilityName)
 
 
 @dataclass(frozen=True, slots=True)

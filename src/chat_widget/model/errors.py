@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from ..formats.errors import ChatError as ChatError  # its home is formats: every layer raises it
+
 #: how a person reads a chat's (or a call's, a consultation's) state in a message
 STATE_WORDS: dict[str, str] = {
     "waiting": "waiting for a chat",
@@ -63,18 +65,6 @@ def error_code_of(exc: BaseException) -> str:
     """The exception's code if a view knows it (``ERROR_CODES``), else ""."""
     code = getattr(exc, "code", None)
     return code if isinstance(code, str) and code in ERROR_CODES else ""
-
-
-class ChatError(Exception):
-    """Base of every error this package raises on purpose; ``code`` (one of
-    ``ERROR_CODES``, or None) lets a view say it in the reader's language."""
-
-    code: str | None = None
-
-    def __init__(self, *args: object, code: str | None = None) -> None:
-        super().__init__(*args)
-        if code is not None:
-            self.code = code
 
 
 class IllegalTransitionError(ChatError):

@@ -1,0 +1,76 @@
+"""Transcript entries ↔ their file shape: ``Entry``/``Sender``/``ContactRecord``
+(clock seconds, enums) to ``EntryDoc``/``SenderDoc``/``ContactDoc`` (UTC strings,
+plain words) and back, losslessly.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from .notices import notice
+from .time_codec import format_utc, parse_utc
+from .transcript import (
+    ContactRecord,
+    Entry,
+    Kind,
+    KindName,
+    Role,
+    RoleName,
+    Sender,
+    Visibility,
+    VisibilityName,
+)
+from .transcript_schema import ContactDoc, EntryDoc, EventName, SenderDoc
+
+
+def sender_to_doc(sender: Sender) -> SenderDoc:
+    return {"role": cast(RoleName, str(sender.role)), "name": sender.name, "id": sender.id}
+
+
+def entry_to_doc(entry: Entry, event: EventName | None = None) -> EntryDoc:
+    doc: EntryDoc = {
+        "index": entry.index,
+        "time": format_utc(entry.time),
+        "kind": cast(KindName, str(entry.kind)),
+        "sender": sender_to_doc(entry.sender),
+        "text": entry.text,
+        "url": entry.url,
+        "visibility": cast(VisibilityName, str(entry.visibility)),
+        "client_id": entry.client_id,
+    }
+    if event is not None:
+        doc["event"] = event
+    if entry.code is not None:
+        doc["code"] = entry.code
+        doc["params"] = dict(entry.params or {})
+    return doc
+
+
+def entry_from_doc(doc: EntryDoc) -> Entry:
+    sender = doc["sender"]
+    return Entry(
+        index=doc["index"],
+        time=parse_utc(doc["time"]),
+        kind=Kind(doc["kind"]),
+        sender=Sender(Role(sender["role"]), sender["name"], sender.get("id", "")),
+        text=doc["text"],
+        url=doc.get("url"),
+        visibility=Visibility(doc.get("visibility", "all")),
+        client_id=doc.get("client_id"),
+        code=doc.get("code"),
+        params=dict(doc.get("params") or {}) if doc.get("code") else None,
+    )
+
+
+def contact_from_doc(doc: ContactDoc) -> ContactRecord:
+    return ContactRecord(
+        name=doc["name"],
+        phones=tuple(doc.get("phones", ())),
+        emails=tuple(doc.get("emails", ())),
+        id=doc.get("id", "contact"),
+    )
+
+
+def left_notice_text(contact_name: str) -> str:
+    """The notice ``ChatSession.contact_left`` appends (how an export finds ``left_at``)."""
+    return notice("left", name=contact_name).text
