@@ -17,7 +17,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ..backends.base import Backend
+from ..model.backend import Backend
 from ..model.clock import ClockState, VirtualClock
 from ..model.errors import ChatError, error_code_of
 from ..model.session import ChatSession
