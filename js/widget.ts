@@ -1,17 +1,18 @@
 import type { RenderProps } from "@anywidget/types";
-import { containKeys } from "./a11y";
-import { kernelAlive, liveView, watchAttention } from "./attention";
-import { mountChatView } from "./chatView";
-import { makeCtx } from "./context";
-import type { ReplayView } from "./replayBar";
-import { h, setAttr } from "./dom";
-import { errorText } from "./labels";
-import { timerColour } from "./timer";
-import type { EntriesMessage, WidgetModel } from "./types";
+import { containKeys } from "./core/a11y";
+import { kernelAlive, liveView, watchAttention } from "./core/attention";
+import { mountChatView } from "./parts/chatView";
+import type { ReplayView } from "./parts/replayBar";
+import { h, setAttr } from "./core/dom";
+import { errorText } from "./core/labels";
+import { timerColour } from "./core/timer";
+import { connectSync } from "./core/sync";
+import type { WidgetModel } from "./core/types";
 
 /** anywidget entry point of ChatWidget: one chat. All state lives in the model. */
 function render({ model, el }: RenderProps<WidgetModel>): () => void {
-  const ctx = makeCtx(model);
+  const sync = connectSync(model, () => view); // messages come after render
+  const ctx = sync.ctx(() => model.get("state") ?? { session_id: null, state: "waiting" });
   const view = mountChatView(ctx, {
     replay: () => {
       const r = model.get("replay");
@@ -34,17 +35,9 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
       // a fresh view (or another chat): ask for the transcript from what we have
       sessionId = s.session_id;
       view.resetTranscript();
-      if (sessionId !== null) model.send({ type: "snapshot", from_index: 0 });
+      if (sessionId !== null) sync.snapshot(null);
     }
     view.update();
-  }
-
-  function onMessage(msg: unknown): void {
-    const m = msg as EntriesMessage;
-    if (m && m.type === "entries") {
-      const gap = view.applyDelta(m.first_index, m.entries);
-      if (gap !== null) model.send({ type: "snapshot", from_index: gap });
-    }
   }
 
   let frame = 0;
@@ -55,7 +48,6 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
 
   const events = ["change:state", "change:clock", "change:locale", "change:error", "change:error_code", "change:virtual_clock", "change:replay"];
   for (const ev of events) model.on(ev, update);
-  model.on("msg:custom", onMessage);
   update();
   frame = requestAnimationFrame(loop);
   // F13: flash the browser tab while a reply is pending and the page is not looked at
@@ -74,7 +66,7 @@ function render({ model, el }: RenderProps<WidgetModel>): () => void {
     cancelAnimationFrame(frame);
     view.destroy?.();
     for (const ev of events) model.off(ev, update);
-    model.off("msg:custom", onMessage);
+    sync.close();
     root.remove();
   };
 }

@@ -1,18 +1,17 @@
 import type { RenderProps } from "@anywidget/types";
-import { containKeys } from "./a11y";
-import { kernelAlive, liveView, watchAttention } from "./attention";
-import { clockNow } from "./clock";
-import { mountClockControls } from "./clockControls";
-import type { Ctx } from "./context";
-import { h, setText } from "./dom";
-import { errorText, labelsFor } from "./labels";
-import { timerColour, type TimerColour } from "./timer";
+import { containKeys } from "./core/a11y";
+import { kernelAlive, liveView, watchAttention } from "./core/attention";
+import { mountClockControls } from "./parts/clockControls";
+import { h, setText } from "./core/dom";
+import { errorText, labelsFor } from "./core/labels";
+import { connectSync } from "./core/sync";
+import { timerColour, type TimerColour } from "./core/timer";
 import { mountChatHost, type ChatHost } from "./workspace/chatHost";
 import { mountConsultedPanel } from "./workspace/consultedPanel";
 import { mountDialog } from "./workspace/dialog";
 import { mountInteractionBar } from "./workspace/interactionBar";
 import { mountSidePanel } from "./workspace/sidePanel";
-import type { WorkspaceEntries, WorkspaceModel } from "./workspace/types";
+import type { WorkspaceModel } from "./workspace/types";
 
 const RANK: Record<TimerColour, number> = { idle: 0, green: 1, yellow: 2, red: 3 };
 
@@ -20,30 +19,19 @@ const RANK: Record<TimerColour, number> = { idle: 0, green: 1, yellow: 2, red: 3
 function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
   const labels = () => labelsFor(model.get("locale"));
   const me = () => model.get("agent")?.id ?? "";
-  const wsCtx: Ctx = {
-    state: () => ({ session_id: null, state: "workspace" }),
-    labels,
-    clock: () => model.get("clock"),
-    virtualClock: () => Boolean(model.get("virtual_clock")),
-    now: () => clockNow(model.get("clock"), Date.now()),
-    act: (name, args = {}) => model.send({ type: "action", name, args }),
-  };
   const hosts = new Map<string, ChatHost>();
+  // a delta for a chat without a pane yet is dropped: its pane asks for a snapshot when made
+  const sync = connectSync(model, (sid) => (sid === null ? undefined : hosts.get(sid)));
+  const wsCtx = sync.ctx(() => ({ session_id: null, state: "workspace" }));
   let selected: string | null = null;
 
   const clockStrip = mountClockControls(wsCtx);
   const error = h("div", { class: "cw-error", "data-testid": "workspace-error", role: "alert", hidden: true });
-  const dialog = mountDialog(labels, () => model.get("directory") ?? {}, me, (sid, name, args) =>
-    model.send({ type: "action", session_id: sid, name, args }),
-  );
-  const consulted = mountConsultedPanel(labels, () => model.get("consultations") ?? [], (name, args) =>
-    model.send({ type: "action", name, args }),
-  );
+  const dialog = mountDialog(labels, () => model.get("directory") ?? {}, me, (sid, name, args) => sync.act(name, args, sid));
+  const consulted = mountConsultedPanel(labels, () => model.get("consultations") ?? [], (name, args) => sync.act(name, args));
   const bar = mountInteractionBar(labels, (sid) => select(sid));
   const panes = h("div", { class: "cw-ws-panes" });
-  const side = mountSidePanel(labels, () => model.get("directory") ?? {}, () => model.get("im") ?? {}, me, (name, args) =>
-    model.send({ type: "action", name, args }),
-  );
+  const side = mountSidePanel(labels, () => model.get("directory") ?? {}, () => model.get("im") ?? {}, me, (name, args) => sync.act(name, args));
   const main = h("div", { class: "cw-ws-main" }, h("div", { class: "cw-ws-barwrap" }, bar.el, bar.preview), consulted.el, panes);
   const root = h("div", { class: "chat-widget cw-workspace", "data-testid": "workspace", role: "region", tabindex: "-1" },
     clockStrip.el, error, h("div", { class: "cw-ws-layout" }, main, side.el), dialog.el);
@@ -85,11 +73,11 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
     }
     for (const sid of order) {
       if (!hosts.has(sid)) {
-        const host = mountChatHost(model, sid, (s, mode) => dialog.open(s, mode));
+        const host = mountChatHost(model, sync, sid, (s, mode) => dialog.open(s, mode));
         host.show(false);
         hosts.set(sid, host);
         panes.append(host.pane);
-        model.send({ type: "snapshot", session_id: sid, from_index: 0 });
+        sync.snapshot(sid);
       }
     }
     if (selected === null || !hosts.has(selected)) selected = order[0] ?? null;
@@ -101,15 +89,6 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
     side.update();
     consulted.update();
     dialog.update();
-  }
-
-  function onMessage(msg: unknown): void {
-    const m = msg as WorkspaceEntries;
-    if (!m || m.type !== "entries") return;
-    const host = hosts.get(m.session_id);
-    if (!host) return; // a snapshot is asked for when its pane is created
-    const gap = host.applyDelta(m.first_index, m.entries);
-    if (gap !== null) model.send({ type: "snapshot", session_id: m.session_id, from_index: gap });
   }
 
   let frame = 0;
@@ -148,7 +127,6 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
 
   const events = ["change:chats", "change:order", "change:clock", "change:locale", "change:error", "change:error_code", "change:virtual_clock", "change:directory", "change:im", "change:agent", "change:consultations"];
   for (const ev of events) model.on(ev, update);
-  model.on("msg:custom", onMessage);
   update();
   frame = requestAnimationFrame(loop);
 
@@ -158,7 +136,7 @@ function render({ model, el }: RenderProps<WorkspaceModel>): () => void {
     cancelAnimationFrame(frame);
     for (const host of hosts.values()) host.destroy();
     for (const ev of events) model.off(ev, update);
-    model.off("msg:custom", onMessage);
+    sync.close();
     root.remove();
   };
 }

@@ -1,9 +1,8 @@
 import type { AnyModel } from "@anywidget/types";
-import { mountChatView, type ChatView } from "../chatView";
-import { clockNow } from "../clock";
-import { h } from "../dom";
-import { labelsFor } from "../labels";
-import type { EntryView } from "../types";
+import { mountChatView, type ChatView } from "../parts/chatView";
+import { h } from "../core/dom";
+import type { Sync } from "../core/sync";
+import type { EntryView } from "../core/types";
 import { mountCollabPanel, type CollabPanel } from "./collabPanel";
 import type { WorkspaceChat, WorkspaceModel, WsCtx } from "./types";
 
@@ -28,18 +27,11 @@ export interface ChatHost {
 
 export function mountChatHost(
   model: AnyModel<WorkspaceModel>,
+  sync: Sync,
   sid: string,
   openDialog: (sid: string, mode: "transfer" | "conference" | "consult") => void,
 ): ChatHost {
-  const ctx = {
-    state: (): WorkspaceChat => model.get("chats")?.[sid] ?? { session_id: sid, state: "waiting" },
-    labels: () => labelsFor(model.get("locale")),
-    clock: () => model.get("clock"),
-    virtualClock: () => Boolean(model.get("virtual_clock")),
-    now: () => clockNow(model.get("clock"), Date.now()),
-    act: (name: string, args: Record<string, unknown> = {}) =>
-      model.send({ type: "action", session_id: sid, name, args }),
-  };
+  const ctx = sync.ctx((): WorkspaceChat => model.get("chats")?.[sid] ?? { session_id: sid, state: "waiting" }, sid);
   const view = mountChatView(ctx, { clockControls: false });
   const collab = mountCollabPanel(ctx, (mode) => openDialog(sid, mode));
   const pane = h("div", { class: "cw-ws-pane", "data-testid": "chat-pane", "data-session-id": sid, role: "tabpanel" }, collab.el, view.el);

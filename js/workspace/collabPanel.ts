@@ -1,8 +1,8 @@
-import type { Part } from "../context";
-import { h, setText } from "../dom";
-import { icon, type IconName } from "../icons";
-import { fillTemplate, type LabelKey } from "../labels";
-import { formatDuration } from "../timer";
+import type { Part } from "../core/context";
+import { h, setText } from "../core/dom";
+import { icon, type IconName } from "../core/icons";
+import { fillTemplate, type LabelKey } from "../core/labels";
+import { formatDuration } from "../core/timer";
 import type { ConsultationView, WsCtx } from "./types";
 
 export interface CollabPanel extends Part {}
@@ -27,7 +27,7 @@ export function consultStateLabel(c: ConsultationView): LabelKey {
 }
 
 /** Who is in the chat, and transfer (F5), conference (F6) and consultation (F7) for it. */
-/** An SVG icon (js/icons.ts, the one icon set) and a text; redrawn only when either changes. */
+/** An SVG icon (js/core/icons.ts, the one icon set) and a text; redrawn only when either changes. */
 export function withIcon(el: HTMLElement, name: IconName, text: string): void {
   const key = `${name}|${text}`;
   if (el.dataset.iconText === key) return;

@@ -1,7 +1,7 @@
-import { h, setAttr, setHidden, setProp, setText } from "../dom";
-import type { Labels, LabelKey } from "../labels";
-import { formatClockTime, formatDuration } from "../timer";
-import { isoTime } from "../transcript";
+import { h, setAttr, setHidden, setProp, setText } from "../core/dom";
+import type { Labels, LabelKey } from "../core/labels";
+import { formatClockTime, formatDuration } from "../core/timer";
+import { isoTime } from "../parts/transcript";
 import type { IncomingConsultationView } from "./types";
 
 const STATE: Record<IncomingConsultationView["state"], LabelKey> = {

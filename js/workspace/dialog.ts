@@ -1,5 +1,5 @@
-import { h, setText } from "../dom";
-import type { Labels, LabelKey } from "../labels";
+import { h, setText } from "../core/dom";
+import type { Labels, LabelKey } from "../core/labels";
 import type { DirectoryView } from "./types";
 
 export type DialogMode = "transfer" | "conference" | "consult";

@@ -1,6 +1,6 @@
-import { h, setText } from "../dom";
-import { entryText, type Labels } from "../labels";
-import { formatDuration, timerColour } from "../timer";
+import { h, setText } from "../core/dom";
+import { entryText, type Labels } from "../core/labels";
+import { formatDuration, timerColour } from "../core/timer";
 import type { ChatHost } from "./chatHost";
 
 const PREVIEW_LINES = 3;

@@ -1,7 +1,7 @@
-import { icon } from "../icons";
-import { h, setText } from "../dom";
-import type { Labels, LabelKey } from "../labels";
-import { formatClockTime } from "../timer";
+import { icon } from "../core/icons";
+import { h, setText } from "../core/dom";
+import type { Labels, LabelKey } from "../core/labels";
+import { formatClockTime } from "../core/timer";
 import type { DirectoryView, ImView } from "./types";
 
 const PRESENCE: Record<string, LabelKey> = {

@@ -1,6 +1,6 @@
 /** Shapes synced by src/chat_widget/widget/workspace.py (model/collaboration.py, directory.py, team_im.py). */
-import type { Ctx } from "../context";
-import type { ClockState, EntryView, ViewState } from "../types";
+import type { Ctx } from "../core/context";
+import type { ClockState, EntryView, ViewState } from "../core/types";
 
 export interface ParticipantView {
   id: string;
@@ -98,13 +98,6 @@ export interface WorkspaceModel {
   error: string;
   /** The error's code when Python knows it (shown in the locale), else "". */
   error_code?: string;
-}
-
-export interface WorkspaceEntries {
-  type: "entries";
-  session_id: string;
-  first_index: number;
-  entries: EntryView[];
 }
 
 /** A chat's Ctx inside the workspace: its state carries who is in the chat. */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { containKeys, isTextField, replaySliderKey, widgetOwnsKey } from "../../js/a11y";
-import { mountChatView, type ChatView } from "../../js/chatView";
-import { h } from "../../js/dom";
+import { containKeys, isTextField, replaySliderKey, widgetOwnsKey } from "../../js/core/a11y";
+import { mountChatView, type ChatView } from "../../js/parts/chatView";
+import { h } from "../../js/core/dom";
 import { fakeCtx, key, type FakeCtx } from "./fakeCtx";
 
 describe("replay slider keys", () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { mountChatView, type ChatView } from "../../js/chatView";
-import { TypingDebounce } from "../../js/typingDebounce";
-import type { EntryView } from "../../js/types";
+import { mountChatView, type ChatView } from "../../js/parts/chatView";
+import { TypingDebounce } from "../../js/parts/typingDebounce";
+import type { EntryView } from "../../js/core/types";
 import { fakeCtx, key, type FakeCtx } from "./fakeCtx";
 
 let ctx: FakeCtx;

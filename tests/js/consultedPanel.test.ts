@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DE, EN, type Labels } from "../../js/labels";
+import { DE, EN, type Labels } from "../../js/core/labels";
 import { consultCountdown, mountConsultedPanel, type ConsultedPanel } from "../../js/workspace/consultedPanel";
 import type { IncomingConsultationView } from "../../js/workspace/types";
 

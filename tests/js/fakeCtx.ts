@@ -1,6 +1,6 @@
-import type { Ctx } from "../../js/context";
-import { labelsFor } from "../../js/labels";
-import type { ViewState } from "../../js/types";
+import type { Ctx } from "../../js/core/context";
+import { labelsFor } from "../../js/core/labels";
+import type { ViewState } from "../../js/core/types";
 
 export interface FakeCtx extends Ctx {
   actions: { name: string; args: Record<string, unknown> }[];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DE, EN, labelsFor } from "../../js/labels";
+import { DE, EN, labelsFor } from "../../js/core/labels";
 
 describe("labels", () => {
   it("German and English have the same complete key set with non-empty texts", () => {

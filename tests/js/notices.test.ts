@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Ctx } from "../../js/context";
-import { DE, EN, NOTICES_DE, NOTICES_EN, entryText, errorText, fillTemplate, labelsFor } from "../../js/labels";
-import { mountTranscript, renderEntry } from "../../js/transcript";
-import type { EntryView } from "../../js/types";
+import type { Ctx } from "../../js/core/context";
+import { DE, EN, NOTICES_DE, NOTICES_EN, entryText, errorText, fillTemplate, labelsFor } from "../../js/core/labels";
+import { mountTranscript, renderEntry } from "../../js/parts/transcript";
+import type { EntryView } from "../../js/core/types";
 
 const notice = (i: number, c: string | undefined, p: Record<string, string>, x: string): EntryView => ({
   i, t: 0, k: "notice", r: "system", n: "System", x, u: null, v: "all", c, p,
@@ -75,7 +75,7 @@ describe("notices in the reader's language", () => {
 
 describe("default disposition codes in the locale", () => {
   it("shows German labels with locale de and keeps the stored code values", async () => {
-    const { mountWrapUp } = await import("../../js/wrapUp");
+    const { mountWrapUp } = await import("../../js/parts/wrapUp");
     const { fakeCtx } = await import("./fakeCtx");
     const ctx = fakeCtx({ disposition_codes: ["Resolved", "Follow-up needed", "Custom code"] });
     ctx.locale = "de";

@@ -1,8 +1,8 @@
 /** Issue 12, "Smaller things seen": each test fails on the code before its fix. */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { attentionController, kernelAlive, liveView } from "../../js/attention";
-import { mountChatView, type ChatView } from "../../js/chatView";
-import type { EntryView } from "../../js/types";
+import { attentionController, kernelAlive, liveView } from "../../js/core/attention";
+import { mountChatView, type ChatView } from "../../js/parts/chatView";
+import type { EntryView } from "../../js/core/types";
 import { fakeCtx, type FakeCtx } from "./fakeCtx";
 
 let ctx: FakeCtx;
@@ -175,7 +175,7 @@ describe("8. Replay: nobody is '(You)'", () => {
 describe("6. A transfer asks before the chat leaves", () => {
   it("the first Confirm asks (naming the receiver), the second transfers; conference stays one click", async () => {
     const { mountDialog } = await import("../../js/workspace/dialog");
-    const { labelsFor } = await import("../../js/labels");
+    const { labelsFor } = await import("../../js/core/labels");
     const acts: { sid: string; name: string; args: Record<string, unknown> }[] = [];
     const dir = { agents: [{ id: "lena", name: "Lena Hoffmann", skills: [], presence: "available" as const }], queues: [], externals: [] };
     const d = mountDialog(() => labelsFor("en"), () => dir, () => "me", (sid, name, args) => acts.push({ sid, name, args }));
@@ -212,7 +212,7 @@ describe("4/8. Workspace: one icon set; no empty directory headings", () => {
   it("collaboration buttons carry SVG icons, no Unicode glyphs; empty sections have no heading", async () => {
     const { mountSidePanel } = await import("../../js/workspace/sidePanel");
     const { mountCollabPanel } = await import("../../js/workspace/collabPanel");
-    const { labelsFor } = await import("../../js/labels");
+    const { labelsFor } = await import("../../js/core/labels");
     const L = labelsFor("en");
     const side = mountSidePanel(() => L, () => ({ agents: [{ id: "lena", name: "Lena Hoffmann", skills: [], presence: "available" }], queues: [], externals: [] }), () => ({}), () => "me", () => undefined);
     side.update();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { clockNow } from "../../js/clock";
-import { formatDuration, nextColourChange, timerColour } from "../../js/timer";
-import type { ViewState } from "../../js/types";
+import { clockNow } from "../../js/core/clock";
+import { formatDuration, nextColourChange, timerColour } from "../../js/core/timer";
+import type { ViewState } from "../../js/core/types";
 
 const state = (since: number | null): ViewState => ({
   session_id: "c",

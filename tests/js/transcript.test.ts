@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { Ctx } from "../../js/context";
-import { labelsFor } from "../../js/labels";
-import { isHttpUrl, splitParts } from "../../js/linkify";
-import { renderEntry } from "../../js/transcript";
-import { TranscriptStore } from "../../js/transcriptStore";
-import type { EntryView, ViewState } from "../../js/types";
+import type { Ctx } from "../../js/core/context";
+import { labelsFor } from "../../js/core/labels";
+import { isHttpUrl, splitParts } from "../../js/parts/linkify";
+import { renderEntry } from "../../js/parts/transcript";
+import { TranscriptStore } from "../../js/core/transcriptStore";
+import type { EntryView, ViewState } from "../../js/core/types";
 
 const entry = (i: number, x: string, r: EntryView["r"] = "contact"): EntryView => ({
   i, t: 0, k: "message", r, n: "Maria", x, u: null, v: "all",

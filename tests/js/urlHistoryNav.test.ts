@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { UrlHistoryNav } from "../../js/urlHistoryNav";
+import { UrlHistoryNav } from "../../js/parts/urlHistoryNav";
 
 describe("UrlHistoryNav", () => {
   const urls = ["https://a.example", "https://b.example", "https://c.example"];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkPushUrl } from "../../js/urlRules";
+import { checkPushUrl } from "../../js/parts/urlRules";
 
 // the same cases as tests/model/test_urls.py: the view refuses what Python refuses
 const HOSTILE = [

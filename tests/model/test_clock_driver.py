@@ -44,7 +44,7 @@ async def test_driver_follows_wall_clock_at_rate_and_respects_pause() -> None:
 
 
 def view_now(state: ClockState, wall_ms: float) -> float:
-    """What the view computes (js/clock.ts clockNow), in clock seconds."""
+    """What the view computes (js/core/clock.ts clockNow), in clock seconds."""
     if state.paused:
         return state.clock_ms / 1000.0
     return (state.clock_ms + max(0.0, wall_ms - state.wall_anchor_ms) * state.rate) / 1000.0

@@ -1,5 +1,5 @@
 """System notices are stored language-neutral (code + params) with their English text from
-one table; the widget's template tables (js/labels.ts) have the same codes and placeholders."""
+one table; the widget's template tables (js/core/labels.ts) have the same codes and placeholders."""
 
 from __future__ import annotations
 
@@ -26,13 +26,13 @@ from chat_widget.model.errors import ERROR_CODES
 from chat_widget.model.session import DEFAULT_DISPOSITION_CODES, ChatSession, SessionConfig
 from chat_widget.widget.sync import entry_to_view
 
-LABELS_TS = Path(__file__).resolve().parents[2] / "js" / "labels.ts"
+LABELS_TS = Path(__file__).resolve().parents[2] / "js" / "core" / "labels.ts"
 
 
 def _js_table(name: str) -> dict[str, str]:
     source = LABELS_TS.read_text(encoding="utf-8")
     body = re.search(rf"export const {name}: NoticeTable = \{{(.*?)\n\}};", source, re.S)
-    assert body is not None, f"{name} not found in js/labels.ts"
+    assert body is not None, f"{name} not found in js/core/labels.ts"
     return dict(re.findall(r'^\s+(\w+): "((?:[^"\\]|\\.)*)",$', body.group(1), re.M))
 
 

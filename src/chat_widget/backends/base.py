@@ -1,36 +1,21 @@
-"""What every backend offers the widgets: a desk, a clock, and command handling."""
+"""The model's backend interface (``model.backend``) plus the wall-clock driver every
+backend shares: backends subclass this ``Backend``; widgets use the interface only."""
 
 from __future__ import annotations
 
 import asyncio
-from abc import ABC, abstractmethod
 
 from ..clock_driver import ClockDriver
-from ..model import commands as cmd
-from ..model.clock import VirtualClock
-from ..model.desk import AgentDesk
-from ..model.session import ChatSession
+from ..model import backend
+from ..model.backend import Replay
+
+__all__ = ["Backend", "Replay"]
 
 
-class Backend(ABC):
+class Backend(backend.Backend):
     """A backend serves one agent (``desk``) and many chats."""
 
-    desk: AgentDesk
-    clock: VirtualClock
     driver: ClockDriver | None = None
-
-    @abstractmethod
-    def handle(self, command: cmd.Command) -> None:
-        """Perform a command a session produced."""
-
-    @property
-    def virtual_clock(self) -> bool:
-        """True when trainers may pause/step/speed the clock (the mock)."""
-        return False
-
-    def first_session(self) -> ChatSession | None:
-        """The oldest chat on the desk, if any."""
-        return next(iter(self.desk.sessions.values()), None)
 
     def start_realtime(self) -> bool:
         """Let the clock run with the wall clock on the running loop (the kernel's);
@@ -47,7 +32,3 @@ class Backend(ABC):
     def stop_realtime(self) -> None:
         if self.driver is not None:
             self.driver.stop()
-
-    def close(self) -> None:
-        """Stop background work."""
-        self.stop_realtime()

@@ -6,7 +6,7 @@ import re
 
 # numbers as people write them: international (+49 ...) or national with a trunk 0
 # (040 ...), at least 7 digits; separators space, -, /, (). Invoice numbers like
-# 2026-0315 do not match. Keep in sync with js/linkify.ts.
+# 2026-0315 do not match. Keep in sync with js/parts/linkify.ts.
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d|0)[\d /()-]{4,}\d(?!\w)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 

@@ -45,7 +45,7 @@ def states_in_words(states: object) -> str:
 
 
 #: errors a person can cause from the view, by code: the widget shows each in its locale
-#: (js/labels.ts ERROR_LABELS) and the English message otherwise
+#: (js/core/labels.ts ERROR_LABELS) and the English message otherwise
 ERROR_CODES = frozenset(
     {
         "url_empty",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..backends.base import Backend
+from ..model.backend import Backend
 from ..model.clock import VirtualClock
 from ..model.desk import AgentDesk
 from ..model.session import ChatSession

@@ -15,12 +15,11 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ..backends.base import Backend
+from ..model.backend import Backend, Replay
 from ..model.clock import ClockState, VirtualClock
 from ..model.desk import AgentDesk
 from ..model.errors import ChatError, error_code_of
 from ..model.session import ChatSession, SessionState
-from ..replay import ReplayBackend
 from .actions import clock_actions, session_actions
 from .sync import DeltaBatcher, entry_to_view
 from .view_state import WAITING_STATE, session_view_state
@@ -77,14 +76,12 @@ class ChatWidget(anywidget.AnyWidget):
             raise ValueError(f"locale must be one of {LOCALES}, got {locale!r}")
         super().__init__(locale=locale, **kwargs)
         self.backend: Backend | None = source if isinstance(source, Backend) else None
+        # a replay shows one stored chat with its timeline instead of the agent's controls
+        self._replay: Replay | None = None if self.backend is None else self.backend.replay
         self.session: ChatSession | None = None
         self._desk: AgentDesk | None = None
         # follow the agent's next chat unless pinned to one (or replaying one)
-        self._follow = (
-            isinstance(source, Backend)
-            and session is None
-            and not isinstance(source, ReplayBackend)
-        )
+        self._follow = self.backend is not None and session is None and self._replay is None
         self._batcher = DeltaBatcher(self._send_entries, self._push_state)
         self._unsubscribers: list[Callable[[], None]] = []
         if isinstance(source, ChatSession):
@@ -111,9 +108,9 @@ class ChatWidget(anywidget.AnyWidget):
                 self._attach(chosen)
             else:
                 self._batcher.state()  # waiting: the connection status shows already
-            if isinstance(source, ReplayBackend):
-                self._unsubscribers.append(source.subscribe(self._on_replay_session))
-                self.replay = source.view_state()
+            if self._replay is not None:
+                self._unsubscribers.append(self._replay.subscribe(self._on_replay_session))
+                self.replay = self._replay.view_state()
         if isinstance(clock, VirtualClock):
             self._clock = clock
             self._unsubscribers.append(clock.on_change(self._on_clock))
@@ -135,8 +132,8 @@ class ChatWidget(anywidget.AnyWidget):
             return
         self._session_unsubscribe()
         self._attach(session)
-        if isinstance(self.backend, ReplayBackend):
-            self.replay = self.backend.view_state()
+        if self._replay is not None:
+            self.replay = self._replay.view_state()
 
     def _next_chat(self) -> ChatSession | None:
         """The chat to show: the current one while it is on the desk, else the oldest
@@ -199,7 +196,7 @@ class ChatWidget(anywidget.AnyWidget):
         if self.session is not None:
             state = session_view_state(self.session, self._url_history())
             state["others_offered"] = self._others_offered()
-            if isinstance(self.backend, ReplayBackend):
+            if self._replay is not None:
                 state["replaying"] = True  # nobody watching a replay is "(You)"
             self.state = state
         else:
@@ -260,8 +257,8 @@ class ChatWidget(anywidget.AnyWidget):
         if name in clocks:
             clocks[name]()
             return
-        if name.startswith("replay_") and isinstance(self.backend, ReplayBackend):
-            self.backend.perform(name, args)
+        if name.startswith("replay_") and self._replay is not None:
+            self._replay.perform(name, args)
             return
         session = self.session
         if session is None:

@@ -1,7 +1,8 @@
 """``WorkspaceWidget``: all of one agent's chats, the interaction bar, colleagues and IM.
 
 Each chat syncs like ``ChatWidget`` does: its view state (plus who is in the
-chat, ``collab``) in the ``chats`` trait, its transcript as batched
+chat, ``collab``) in the ``chats`` trait (re-sent whole only when chats come or
+go; a change of one chat travels alone as a ``chat`` message), its transcript as batched
 ``{session_id, first_index, entries}`` deltas (one ``DeltaBatcher`` per
 chat); a fresh view asks for a snapshot per chat. The directory and team IM
 (bounded to the last 100 messages per thread) are traits of their own, and so
@@ -17,7 +18,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ..backends.base import Backend
+from ..model.backend import Backend
 from ..model.clock import ClockState, VirtualClock
 from ..model.errors import ChatError, error_code_of
 from ..model.session import ChatSession
@@ -124,12 +125,23 @@ class WorkspaceWidget(anywidget.AnyWidget):
         self.clock = state.to_dict()
 
     def _push_chats(self) -> None:
+        """Send what changed: the whole ``chats`` trait only when chats came or went, else
+        each changed chat alone as a ``{type: "chat", session_id, chat}`` message (typing
+        in one chat does not re-send the others). ``chats`` is updated in place then, so
+        it stays current in Python and for a view that loads the state afresh."""
         history = list(self.desk.url_history)
         active = self.desk.active_sessions()
-        self.chats = {
+        chats = {
             s.id: {**session_view_state(s, history), "collab": self.desk.collab.view(s.id)}
             for s in active
         }
+        if list(chats) != list(self.chats):
+            self.chats = chats
+        else:
+            for sid, chat in chats.items():
+                if chat != self.chats[sid]:
+                    self.chats[sid] = chat
+                    self.send({"type": "chat", "session_id": sid, "chat": chat})
         order = [s.id for s in active]
         if order != self.order:
             self.order = order

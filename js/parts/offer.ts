@@ -1,8 +1,8 @@
-import { h, setAttr, setHidden, setText } from "./dom";
-import type { Ctx, Part } from "./context";
-import type { Labels } from "./labels";
-import { formatDuration } from "./timer";
-import type { ViewState } from "./types";
+import { h, setAttr, setHidden, setText } from "../core/dom";
+import type { Ctx, Part } from "../core/context";
+import type { Labels } from "../core/labels";
+import { formatDuration } from "../core/timer";
+import type { ViewState } from "../core/types";
 
 /** The offer's headline by kind: a new chat, a colleague's transfer or conference invitation. */
 export function offerTitle(s: ViewState, L: Labels): string {

@@ -1,5 +1,5 @@
-import { h, setText } from "./dom";
-import type { Ctx, Part } from "./context";
+import { h, setText } from "../core/dom";
+import type { Ctx, Part } from "../core/context";
 
 /** F4: "contact is typing"; hides itself when the typing deadline passes on the clock. */
 export function mountTypingIndicator(ctx: Ctx): Part {

@@ -1,7 +1,7 @@
-import { h, setAttr, setHidden, setProp, setText } from "./dom";
-import type { Ctx, Part } from "./context";
-import { icon } from "./icons";
-import type { LabelKey } from "./labels";
+import { h, setAttr, setHidden, setProp, setText } from "../core/dom";
+import type { Ctx, Part } from "../core/context";
+import { icon } from "../core/icons";
+import type { LabelKey } from "../core/labels";
 import { UrlHistoryNav } from "./urlHistoryNav";
 import { checkPushUrl, type UrlProblem } from "./urlRules";
 

@@ -1,6 +1,6 @@
-import { h, setAttr, setHidden, setProp, setText } from "./dom";
-import type { Ctx, Part } from "./context";
-import { dispositionLabel } from "./labels";
+import { h, setAttr, setHidden, setProp, setText } from "../core/dom";
+import type { Ctx, Part } from "../core/context";
+import { dispositionLabel } from "../core/labels";
 
 let wrapUpCount = 0;
 

@@ -1,8 +1,8 @@
-import { replaySliderKey } from "./a11y";
+import { replaySliderKey } from "../core/a11y";
 import { showPlayPause } from "./clockControls";
-import type { Ctx, Part } from "./context";
-import { h, setText } from "./dom";
-import { formatClockTime } from "./timer";
+import type { Ctx, Part } from "../core/context";
+import { h, setText } from "../core/dom";
+import { formatClockTime } from "../core/timer";
 
 /** What Python sends for a replay (chat_widget.replay.ReplayBackend.view_state). */
 export interface ReplayView {

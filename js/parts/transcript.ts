@@ -1,12 +1,12 @@
-import { h, setAttr, setHidden, setText } from "./dom";
-import type { Ctx, Part } from "./context";
-import { icon } from "./icons";
-import { entryText } from "./labels";
+import { h, setAttr, setHidden, setText } from "../core/dom";
+import type { Ctx, Part } from "../core/context";
+import { icon } from "../core/icons";
+import { entryText } from "../core/labels";
 import { splitParts } from "./linkify";
 import { mailtoHref } from "./partyMenu";
-import { formatClockTime } from "./timer";
-import { TranscriptStore } from "./transcriptStore";
-import type { EntryView } from "./types";
+import { formatClockTime } from "../core/timer";
+import { TranscriptStore } from "../core/transcriptStore";
+import type { EntryView } from "../core/types";
 
 const NEAR_BOTTOM_PX = 40;
 const CHUNK_SIZE = 100;

@@ -1,16 +1,16 @@
-import { FOCUS_AFTER } from "./a11y";
+import { FOCUS_AFTER } from "../core/a11y";
 import { mountClockControls } from "./clockControls";
 import { mountComposer } from "./composer";
-import type { Ctx, Part } from "./context";
-import { h, setAttr, setHidden, setText } from "./dom";
+import type { Ctx, Part } from "../core/context";
+import { h, setAttr, setHidden, setText } from "../core/dom";
 import { mountHeader } from "./header";
 import { mountOffer } from "./offer";
 import { mountPartyMenu } from "./partyMenu";
 import { mountReplayBar, type ReplayView } from "./replayBar";
 import { mountTranscript } from "./transcript";
 import { mountTypingIndicator } from "./typingIndicator";
-import type { Labels } from "./labels";
-import type { EntryView } from "./types";
+import type { Labels } from "../core/labels";
+import type { EntryView } from "../core/types";
 import { mountWrapUp } from "./wrapUp";
 
 export interface ChatView extends Part {

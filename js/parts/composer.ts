@@ -1,6 +1,6 @@
-import { h, setAttr, setHidden, setProp, setText } from "./dom";
-import type { Ctx, Part } from "./context";
-import { icon } from "./icons";
+import { h, setAttr, setHidden, setProp, setText } from "../core/dom";
+import type { Ctx, Part } from "../core/context";
+import { icon } from "../core/icons";
 import { TypingDebounce } from "./typingDebounce";
 import { mountUrlEditor } from "./urlEditor";
 

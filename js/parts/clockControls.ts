@@ -1,7 +1,7 @@
-import { h, setAttr, setHidden, setText } from "./dom";
-import type { Ctx, Part } from "./context";
-import { icon } from "./icons";
-import type { Labels } from "./labels";
+import { h, setAttr, setHidden, setText } from "../core/dom";
+import type { Ctx, Part } from "../core/context";
+import { icon } from "../core/icons";
+import type { Labels } from "../core/labels";
 
 /** Play/Pause button face (SVG icons: the ⏸ glyph is missing from many Linux fonts). */
 export function showPlayPause(button: HTMLElement, paused: boolean, L: Labels): void {

@@ -1,7 +1,7 @@
-import { h, setAttr, setHidden, setProp, setText } from "./dom";
-import type { Ctx, Part } from "./context";
-import type { LabelKey } from "./labels";
-import { formatDuration, timerColour } from "./timer";
+import { h, setAttr, setHidden, setProp, setText } from "../core/dom";
+import type { Ctx, Part } from "../core/context";
+import type { LabelKey } from "../core/labels";
+import { formatDuration, timerColour } from "../core/timer";
 
 const TIMER_LABEL: Record<string, LabelKey> = {
   idle: "timerIdle",

@@ -16,7 +16,7 @@ export interface EntryView {
   x: string; // text (always rendered as text)
   u: string | null; // pushed URL
   v: "all" | "agents";
-  c?: string; // notice code (language-neutral; js/labels.ts NOTICES_*), only when set
+  c?: string; // notice code (language-neutral; js/core/labels.ts NOTICES_*), only when set
   p?: Record<string, string>; // the notice's parameters
 }
 
@@ -61,12 +61,6 @@ export interface ViewState {
   call?: { state: string; number: string | null };
   clickable_contact_details?: boolean;
   url_history?: string[];
-}
-
-export interface EntriesMessage {
-  type: "entries";
-  first_index: number;
-  entries: EntryView[];
 }
 
 export interface WidgetModel {
