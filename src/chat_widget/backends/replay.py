@@ -39,7 +39,7 @@ from ..model.desk import AgentDesk
 from ..model.errors import ChatError
 from ..model.reply_timer import Thresholds
 from ..model.session import ChatSession, SessionConfig, SessionState
-from .base import Backend
+from .base import Backend, Replay
 
 # order of lifecycle steps that share a clock time (entries sort by index in between)
 _OFFER, _ACCEPT, _ENTRY, _TYPING, _LEFT, _END, _DONE, _FINAL = range(8)
@@ -233,6 +233,11 @@ class ReplayBackend(Backend):
             self.clock.set_rate(float(args["rate"]))
         else:
             raise ChatError(f"unknown replay action {name!r}")
+
+    @property
+    def replay(self) -> Replay:
+        """This backend is a replay (the widget shows the timeline, not the agent's controls)."""
+        return self
 
     def view_state(self) -> dict[str, Any]:
         """What the view's timeline slider needs (times in clock ms, like ``clock``)."""

@@ -3,7 +3,7 @@
 Every notice the package writes into a transcript comes from ``notice(code, **params)``,
 so the stored code and the English text cannot disagree. The English ``text`` is the
 fallback (older readers, exports, analysis); views render ``code`` + ``params`` in the
-reader's language (the widget: ``NOTICES`` in js/labels.ts, with the same codes and
+reader's language (the widget: ``NOTICES`` in js/core/labels.ts, with the same codes and
 placeholders; a test keeps the two tables in step).
 """
 
