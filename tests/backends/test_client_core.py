@@ -6,7 +6,12 @@ import json
 from typing import Any
 
 from chat_widget.backends.agent_client import AgentClient
+from chat_widget.backends.agent_client.outgoing import BUILDERS
 from chat_widget.formats import protocol as p
+from chat_widget.formats.event_transcript import transcript_from_events
+from chat_widget.formats.notices import DEFAULT_PUSH_URL_TEXT
+from chat_widget.formats.transcript_file import format_utc
+from chat_widget.model import commands as cmd
 from chat_widget.model.clock import VirtualClock
 from chat_widget.model.desk import AgentDesk
 from chat_widget.model.session import ChatSession, SessionState
@@ -177,3 +182,49 @@ def test_a_refused_token_is_told_apart() -> None:
     refused = p.Error(code=p.ErrorCode.AUTH_FAILED, message="bad token")
     assert AgentClient.refusal(refused) == "server refused the agent token: bad token"
     assert AgentClient.refusal(p.Error(code=p.ErrorCode.INTERNAL, message="x")) is None
+
+
+def test_every_command_has_a_frame_builder_or_stays_local() -> None:
+    local = {cmd.Ignore, cmd.HangUp}  # the server re-offers by itself; calls are simulated
+    for kind in vars(cmd).values():
+        if not isinstance(kind, type) or not issubclass(kind, cmd.Command) or kind is cmd.Command:
+            continue
+        assert (kind in BUILDERS) != (kind in local), kind
+
+
+def test_consultation_commands_name_their_chat_and_consultation() -> None:
+    client, _ = make_client()
+    accepted(client)
+    client.handle(cmd.StartConsultation("c1", "k1", "agent", "b1", "chat"))
+    client.handle(cmd.SendConsultMessage("c1", "k1", "m-1", "can you help?"))
+    client.handle(cmd.EndConsultation("c1", "k1"))
+    frames = sent(client)
+    assert [(f["type"], f["conversation"], f["consultation"]) for f in frames] == [
+        ("StartConsultation", "c1", "k1"),
+        ("SendConsultMessage", "c1", "k1"),
+        ("EndConsultation", "c1", "k1"),
+    ]
+    assert frames[1]["id"] == "m-1" and frames[0]["targetId"] == "b1"
+
+
+def test_the_live_client_and_the_export_show_the_same_entries() -> None:
+    client, _ = make_client()
+    session = accepted(client)
+    link = "https://example.org/help"
+    frames = [
+        event(p.ParticipantJoined, 2, BOB),
+        event(p.PushUrl, 3, BOB, url=link, text=DEFAULT_PUSH_URL_TEXT.format(url=link)),
+        event(p.Notice, 4, BOB, text="Bob is away"),
+        event(p.ParticipantLeft, 5, BOB),
+    ]
+    frames[1] = frames[1].model_copy(update={"client_id": "b:1"})
+    for frame in frames:
+        client.receive_frame(frame)
+    live = [(e.kind, e.text, e.code, e.params, e.client_id, e.time) for e in session.transcript]
+    doc = transcript_from_events("c1", [f.to_json() for f in frames])
+    exported = [
+        (e["kind"], e["text"], e.get("code"), e.get("params"), e["client_id"], e["time"])
+        for e in doc["entries"]
+    ]
+    assert [entry[:5] for entry in live[-4:]] == [entry[:5] for entry in exported]
+    assert [format_utc(entry[5]) for entry in live[-4:]] == [entry[5] for entry in exported]

@@ -127,20 +127,19 @@ def _transfer_requested(f: p._Event, data: Mapping[str, Any]) -> EntryParts:
     return EntryParts("notice", asked)
 
 
-@describes("TransferDeclined")
-def _transfer_declined(f: p._Event, data: Mapping[str, Any]) -> EntryParts:
-    return EntryParts("notice", notice("transfer_not_done", reason=_get(data, "reason", "?")))
-
-
 @describes("InviteSent")
 def _invite_sent(f: p._Event, data: Mapping[str, Any]) -> EntryParts:
     invited = notice("invited_by", name=f.from_.nickname, target=_target(data))
     return EntryParts("notice", invited)
 
 
-@describes("InviteDeclined")
-def _invite_declined(f: p._Event, data: Mapping[str, Any]) -> EntryParts:
-    return EntryParts("notice", notice("invite_not_taken", reason=_get(data, "reason", "?")))
+def _not_done(code: str) -> Describe:
+    """A transfer or invitation that did not happen, with the server's reason."""
+    return lambda f, data: EntryParts("notice", notice(code, reason=_get(data, "reason", "?")))
+
+
+describes("TransferDeclined")(_not_done("transfer_not_done"))
+describes("InviteDeclined")(_not_done("invite_not_taken"))
 
 
 @describes("ConsultationState")

@@ -24,6 +24,9 @@ CALL_CONNECT_SECONDS = 3.0
 C = TypeVar("C", bound=cmd.Command)
 Frames = list[p._ClientFrame]
 Builder = Callable[["AgentClient", C], Frames]
+Consulting = (
+    cmd.StartConsultation | cmd.AnswerConsultation | cmd.SendConsultMessage | cmd.EndConsultation
+)
 BUILDERS: dict[type[cmd.Command], Builder[Any]] = {}
 NOT_DURABLE: tuple[type[p._ClientFrame], ...] = (p.StartTyping, p.StopTyping)  # not resent
 
@@ -130,50 +133,39 @@ def _leave(c: AgentClient, command: cmd.LeaveConference) -> Frames:
     return [p.LeaveConference(id=c.next_id("leave"), conversation=command.session_id)]
 
 
+def _about(frame_id: str, command: Consulting) -> dict[str, Any]:
+    """The id, chat and consultation every consultation frame names."""
+    return {
+        "id": frame_id,
+        "conversation": command.session_id,
+        "consultation": command.consultation_id,
+    }
+
+
 @builds(cmd.StartConsultation)
 def _consult(c: AgentClient, command: cmd.StartConsultation) -> Frames:
+    target_kind: Any = command.target_kind
+    medium: Any = command.medium
+    about = _about(c.next_id("consult"), command)
+    target_id = command.target_id
     return [
-        p.StartConsultation(
-            id=c.next_id("consult"),
-            conversation=command.session_id,
-            consultation=command.consultation_id,
-            target_kind=command.target_kind,  # type: ignore[arg-type]
-            target_id=command.target_id,
-            medium=command.medium,  # type: ignore[arg-type]
-        )
+        p.StartConsultation(**about, target_kind=target_kind, target_id=target_id, medium=medium)
     ]
 
 
 @builds(cmd.AnswerConsultation)
 def _answer(c: AgentClient, command: cmd.AnswerConsultation) -> Frames:
-    return [
-        p.AnswerConsultation(
-            id=c.next_id("answer"),
-            conversation=command.session_id,
-            consultation=command.consultation_id,
-            accept=command.accept,
-        )
-    ]
+    return [p.AnswerConsultation(**_about(c.next_id("answer"), command), accept=command.accept)]
 
 
 @builds(cmd.SendConsultMessage)
 def _consult_message(c: AgentClient, command: cmd.SendConsultMessage) -> Frames:
-    return [
-        p.SendConsultMessage(
-            id=command.client_id,
-            conversation=command.session_id,
-            consultation=command.consultation_id,
-            text=command.text,
-        )
-    ]
+    return [p.SendConsultMessage(**_about(command.client_id, command), text=command.text)]
 
 
 @builds(cmd.EndConsultation)
 def _end_consult(c: AgentClient, command: cmd.EndConsultation) -> Frames:
-    conv, consultation = command.session_id, command.consultation_id
-    return [
-        p.EndConsultation(id=c.next_id("endconsult"), conversation=conv, consultation=consultation)
-    ]
+    return [p.EndConsultation(**_about(c.next_id("endconsult"), command))]
 
 
 @builds(cmd.ConvertConsultation)
