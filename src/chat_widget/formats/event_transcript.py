@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from . import protocol as p
-from .notices import Notice, notice, push_url_notice, with_detail
+from .event_entries import EntryParts, entry_parts
+from .notices import Notice
 from .transcript_file import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -30,7 +32,6 @@ from .transcript_file import (
     ContactDoc,
     EntryDoc,
     EventName,
-    KindName,
     PartyDoc,
     RoleName,
     Scalar,
@@ -38,7 +39,6 @@ from .transcript_file import (
     StateName,
     TranscriptDoc,
     TypingDoc,
-    VisibilityName,
     field_path,
     format_utc,
 )
@@ -159,137 +159,85 @@ class _Builder:
         self.notes: list[str] = []
         self.present: list[str] = []  # agents in the chat now
 
-    def entry(
-        self,
-        time: float,
-        kind: KindName,
-        who: p.Participant,
-        text: str | Notice,
-        *,
-        frame: p._Event,
-        url: str | None = None,
-        visibility: VisibilityName | None = None,
-        event: EventName | None = None,
-    ) -> None:
-        said = text if isinstance(text, Notice) else None
+    def entry(self, time: float, who: p.Participant, frame: p._Event, parts: EntryParts) -> None:
+        said = parts.text if isinstance(parts.text, Notice) else None
         doc: EntryDoc = {
             "index": len(self.entries),
             "time": format_utc(time),
-            "kind": kind,
+            "kind": parts.kind,
             "sender": _sender(who),
-            "text": said.text if said else str(text),
-            "url": url,
-            "visibility": visibility or ("agents" if frame.visibility == "agents" else "all"),
+            "text": said.text if said else str(parts.text),
+            "url": parts.url,
+            "visibility": parts.visibility or ("agents" if frame.visibility == "agents" else "all"),
             "client_id": frame.client_id,
         }
-        if event is not None:
-            doc["event"] = event
+        if parts.event is not None:
+            doc["event"] = parts.event
         if said is not None:
             doc["code"], doc["params"] = said.code, dict(said.params)
         self.entries.append(doc)
 
     def add(self, f: p._Event, data: Mapping[str, Any], time: float) -> bool:
         """Map one frame; False: a known event type this mapping does not cover."""
-        who = f.from_
-        name = who.nickname
-        agent = who.type is p.ParticipantType.AGENT
         self.first_time = time if self.first_time is None else self.first_time
-        if isinstance(f, p.Message):
-            self.entry(time, "message", who, f.text, frame=f)
-        elif isinstance(f, p.PushUrl):
-            text = push_url_notice(f.text, f.url) or f.text
-            self.entry(time, "push_url", who, text, frame=f, url=f.url)
-        elif isinstance(f, p.Notice):
-            self.entry(time, "notice", who, f.text, frame=f)
-        elif isinstance(f, p.TypingStarted | p.TypingStopped):
-            self.typing.append(
-                {
-                    "time": format_utc(time),
-                    "role": ROLE_OF[who.type],
-                    "typing": isinstance(f, p.TypingStarted),
-                    "id": who.participant_id,
-                }
-            )
-        elif isinstance(f, p.ParticipantJoined):
-            event: EventName = "joined"
-            if who.type is p.ParticipantType.CLIENT:
-                self.customer = self.customer or who
-                self.offered_at = time if self.offered_at is None else self.offered_at
-            elif agent:
-                if self.accepted_at is None:
-                    self.accepted_at = time
-                    self.agent = {"id": who.participant_id, "name": name}
-                elif self.present and who.participant_id not in self.present:
-                    event = "conference"
-                self.present.append(who.participant_id)
-            self.entry(time, "notice", who, notice("joined", name=name), frame=f, event=event)
-        elif isinstance(f, p.ParticipantLeft):
-            if who.type is p.ParticipantType.CLIENT:
-                self.left_at = time if self.left_at is None else self.left_at
-                self.ended_at = time if self.ended_at is None else self.ended_at  # server: ended
-            elif agent and who.participant_id in self.present:
-                self.present.remove(who.participant_id)
-            self.entry(time, "notice", who, notice("left", name=name), frame=f, event="left")
-        elif isinstance(f, p.ChatEnded):
-            self.ended_at = time if self.ended_at is None else self.ended_at
-            self.entry(time, "notice", who, notice("ended", name=name), frame=f)
-        elif isinstance(f, p.ChatDone):
-            self.done_at = time if self.done_at is None else self.done_at
-        elif isinstance(f, p.DispositionSet):
-            self.disposition = f.code
-        elif isinstance(f, p.NoteAdded):
-            self.notes.append(f.text)
-        else:
-            return self.add_team(f, data, time)
-        return True
+        track = _TRACKS.get(f.type)
+        event = track(self, f, time) if track is not None else None
+        parts = entry_parts(f, data)
+        if parts is not None:
+            self.entry(time, f.from_, f, replace(parts, event=event or parts.event))
+        return track is not None or parts is not None
 
-    def add_team(self, f: p._Event, data: Mapping[str, Any], time: float) -> bool:
-        """The frames of several agents (transfer, conference, consultation): read from the
-        raw frame with defaults, so a field the protocol renames costs words, not the load."""
-        who, kind = f.from_, f.type
-        name = who.nickname
+    # -- what the events change besides the entries (the transcript's header) --------
+    def _joined(self, f: p._Event, time: float) -> EventName | None:
+        who = f.from_
+        if who.type is p.ParticipantType.CLIENT:
+            self.customer = self.customer or who
+            self.offered_at = time if self.offered_at is None else self.offered_at
+        elif who.type is p.ParticipantType.AGENT:
+            conference = bool(self.present) and who.participant_id not in self.present
+            if self.accepted_at is None:
+                self.accepted_at = time
+                self.agent = {"id": who.participant_id, "name": who.nickname}
+                conference = False
+            self.present.append(who.participant_id)
+            return "conference" if conference else None
+        return None
 
-        def get(key: str, default: str = "") -> str:
-            value = data.get(key)
-            return value if isinstance(value, str) else default
+    def _left(self, f: p._Event, time: float) -> None:
+        who = f.from_
+        if who.type is p.ParticipantType.CLIENT:
+            self.left_at = time if self.left_at is None else self.left_at
+            self.ended_at = time if self.ended_at is None else self.ended_at  # server: ended
+        elif who.type is p.ParticipantType.AGENT and who.participant_id in self.present:
+            self.present.remove(who.participant_id)
 
-        if kind == "ConsultMessage":
-            self.entry(time, "consult", who, get("text"), frame=f, visibility="agents")
-        elif kind == "ChatTransferred":
-            self.present = [who.participant_id]
-            previous = data.get("previous")
-            before = previous.get("nickname") if isinstance(previous, Mapping) else None
-            took = (
-                notice("took_over_from", name=name, previous=before)
-                if before
-                else notice("took_over", name=name)
-            )
-            self.entry(time, "notice", who, took, frame=f, event="transfer")
-        elif kind == "TransferRequested":
-            target = get("targetName", get("targetId"))
-            asked = with_detail(
-                "transfer_requested_by", get("note"), "note", name=name, target=target
-            )
-            self.entry(time, "notice", who, asked, frame=f)
-        elif kind == "TransferDeclined":
-            not_done = notice("transfer_not_done", reason=get("reason", "?"))
-            self.entry(time, "notice", who, not_done, frame=f)
-        elif kind == "InviteSent":
-            target = get("targetName", get("targetId"))
-            self.entry(time, "notice", who, notice("invited_by", name=name, target=target), frame=f)
-        elif kind == "InviteDeclined":
-            not_taken = notice("invite_not_taken", reason=get("reason", "?"))
-            self.entry(time, "notice", who, not_taken, frame=f)
-        elif kind == "ConsultationState":
-            status = get("status", get("state", "?"))
-            target = get("targetName", get("targetId"))
-            state = notice(
-                "consultation_status", name=target, medium=get("medium", "chat"), status=status
-            )
-            self.entry(time, "notice", who, state, frame=f, visibility="agents")
-        else:
-            return False
-        return True
+    def _ended(self, f: p._Event, time: float) -> None:
+        self.ended_at = time if self.ended_at is None else self.ended_at
+
+    def _done(self, f: p._Event, time: float) -> None:
+        self.done_at = time if self.done_at is None else self.done_at
+
+    def _disposition(self, f: p._Event, time: float) -> None:
+        assert isinstance(f, p.DispositionSet)
+        self.disposition = f.code
+
+    def _note(self, f: p._Event, time: float) -> None:
+        assert isinstance(f, p.NoteAdded)
+        self.notes.append(f.text)
+
+    def _typing(self, f: p._Event, time: float) -> None:
+        who = f.from_
+        self.typing.append(
+            {
+                "time": format_utc(time),
+                "role": ROLE_OF[who.type],
+                "typing": isinstance(f, p.TypingStarted),
+                "id": who.participant_id,
+            }
+        )
+
+    def _transferred(self, f: p._Event, time: float) -> None:
+        self.present = [f.from_.participant_id]
 
     def finish(self, contact: Mapping[str, Any] | None, created: float | None) -> TranscriptDoc:
         info = dict(contact or {})
@@ -356,3 +304,18 @@ class _Builder:
 
 def _utc(t: float | None) -> str | None:
     return None if t is None else format_utc(t)
+
+
+Track = Callable[[_Builder, p._Event, float], "EventName | None"]
+#: event type -> what it changes in the transcript's header (its entry: ``ENTRIES``)
+_TRACKS: dict[str, Track] = {
+    "ParticipantJoined": _Builder._joined,
+    "ParticipantLeft": _Builder._left,
+    "ChatEnded": _Builder._ended,
+    "ChatDone": _Builder._done,
+    "DispositionSet": _Builder._disposition,
+    "NoteAdded": _Builder._note,
+    "TypingStarted": _Builder._typing,
+    "TypingStopped": _Builder._typing,
+    "ChatTransferred": _Builder._transferred,
+}
