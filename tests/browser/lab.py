@@ -189,7 +189,13 @@ def run_code(page: Page, code: str) -> None:
           const nb = app.shell.currentWidget.content;
           nb.activeCellIndex = nb.widgets.length - 1;
           await app.commands.execute('notebook:insert-cell-below');
-          nb.activeCell.model.sharedModel.setSource(code);
+          const cell = nb.widgets[nb.widgets.length - 1];
+          cell.model.sharedModel.setSource(code);
+          // a widget that takes focus meanwhile (focus moves to the composer after
+          // Accept) makes its own cell the active one: select ours again, in the same
+          // task as run-cell, and read the outputs of this cell, not the active one
+          window.__chatWidgetLastCell = cell;
+          nb.activeCellIndex = nb.widgets.indexOf(cell);
           await app.commands.execute('notebook:run-cell');
         }""",
         code,
@@ -227,7 +233,8 @@ _SENTINEL = "<<chat-widget-cell-done>>"
 
 _OUTPUT_JS = """
 () => {
-  const cell = window.jupyterapp.shell.currentWidget.content.activeCell;
+  const nb = window.jupyterapp.shell.currentWidget.content;
+  const cell = window.__chatWidgetLastCell ?? nb.activeCell;
   const outs = cell.model.outputs.toJSON();
   const text = (v) => (Array.isArray(v) ? v.join('') : (v || ''));
   return outs.map((o) => {
