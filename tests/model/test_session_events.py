@@ -217,3 +217,24 @@ def test_a_replay_refuses_the_backend_back_doors_as_before() -> None:
         s.resume_accepted()
     with pytest.raises(ReplayError, match="hand over"):
         s.hand_over("gone")
+
+
+def test_a_hand_over_stamped_before_the_kernels_last_change_still_lands(
+    clock: VirtualClock,
+) -> None:
+    """The server's clock a few ms behind the kernel's: the ChatTransferred it stored
+    lies before the reply the kernel just timed. The chat is handed over all the same
+    (it used to raise 'timer events must not go back in time', and the live backend lost
+    the event: notebook 04 hung waiting for 'transferred')."""
+    s = AgentDesk(clock).offer("c1", ContactRecord("Maria Weber"))
+    s.accept()
+    clock.advance(1)
+    s.send("Hello")  # the reply ends the first wait
+    clock.advance(1)
+    s.receive_message("Hi")  # a new wait starts at the kernel's now
+    before = clock.now() - 0.005
+    with s.stamped(before):
+        s.hand_over(notice("transferred_to", name="Bob"))
+    assert s.state is SessionState.TRANSFERRED
+    assert s.timer.pending_since is None
+    assert s.timer.colour_at(clock.now() + 60) == "idle"

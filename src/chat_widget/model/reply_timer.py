@@ -99,23 +99,25 @@ class ReplyTimer:
         return self._times[-1] if self._times else float("-inf")
 
     def start(self, t: float) -> None:
-        """A wait starts at ``t`` (accept); no-op when one is running."""
+        """A wait starts at ``t`` (accept); no-op when one is running. A time before the
+        last change (the server's clock a few ms behind the kernel's) counts from it."""
         if self.pending_since is None:
+            t = max(t, self.last_change)
             self._set(t, t)
 
     def stop(self, t: float) -> None:
-        """A reply at ``t`` (or the chat ended): no wait any more."""
+        """A reply at ``t`` (or the chat ended or was handed over): no wait any more. A
+        time before the last change counts from it, as in ``start``."""
         if self.pending_since is not None:
-            self._set(t, None)
+            self._set(max(t, self.last_change), None)
 
     def observe(self, entry: Entry) -> None:
-        """Apply the reply rule to a transcript entry. An entry stamped before the
-        last change (the server's clock behind the kernel's) counts from that change."""
-        t = max(entry.time, self.last_change)
+        """Apply the reply rule to a transcript entry (stamped with the server's time,
+        which may lie before the last change: ``start``/``stop`` count from that)."""
         if is_reply(entry):
-            self.stop(t)
+            self.stop(entry.time)
         elif starts_wait(entry):
-            self.start(t)
+            self.start(entry.time)
 
     def pending_at(self, t: float) -> float | None:
         """Start of the wait running at time ``t``, if any."""
