@@ -168,6 +168,43 @@ def test_consultation_events_on_the_consulted_side_count_once_per_chat_and_seq()
     assert [(m.sender_name, m.text, m.at) for m in messages] == [("Bob", "?", 1_600.0)]
 
 
+def test_a_consultants_live_event_does_not_hide_the_history_of_a_chat_it_joins() -> None:
+    """Bob is consulted on Carla's chat, then invited into it. The server pushes the
+    conference offer at once but a consultation event only after its commit, so the
+    live event (seq 3) can arrive after the offer and before the chat's history (1, 2):
+    the history must still reach the new session."""
+    client, desk = make_client()
+    client.receive_frame(
+        p.ConsultationOffered(
+            conversation="c1",
+            consultation="k1",
+            contact=p.ContactInfo(nickname="Carla"),
+            from_agent=p.AgentInfo(id="b1", nickname="Bob"),
+            medium="chat",
+            expires_at=2_000_000,
+        )
+    )
+    session = offer(client, kind="conference", last_seq=3)
+    asked = p.ConsultMessage(
+        conversation="c1",
+        seq=3,
+        utc_time=1_500_003,
+        consultation="k1",
+        text="Refund?",
+        **{"from": BOB},
+    )
+    client.receive_frame(asked)  # live, before the history
+    session.accept()
+    client.receive_frame(event(p.Message, 1, text="I was charged twice"))
+    client.receive_frame(event(p.Message, 2, text="Hello?"))
+    assert [e.text for e in session.transcript if e.kind == "message"] == [
+        "I was charged twice",
+        "Hello?",
+    ]
+    assert [m.text for m in desk.collab.incoming["k1"].messages] == ["Refund?"]
+    assert client.duplicates == 0
+
+
 def test_a_server_refusal_clears_the_frame_and_says_so() -> None:
     client, _ = make_client()
     session = accepted(client)

@@ -170,14 +170,20 @@ def contact_record(c: p.ContactInfo) -> ContactRecord:
 # -- conversation events -------------------------------------------------------------
 def _event(client: AgentClient, event: p._Event) -> None:
     conv = event.conversation
+    consultation = getattr(event, "consultation", None)
+    if consultation is not None and consultation in client.desk.collab.incoming:
+        # the consulted side counts each (chat, seq) once by itself. Once this agent
+        # has a session of the chat (offered into it), its seq belongs to that session:
+        # a live consultation event (sent after its commit) can overtake the offer
+        # (pushed at once) and must not make the chat's history look seen
+        if conv not in client.desk.sessions:
+            client.last_seq[conv] = max(client.last_seq.get(conv, 0), event.seq)
+        _consultant_event(client, event)  # type: ignore[arg-type]
+        return
     if event.seq <= client.last_seq.get(conv, 0):
         client.duplicates += 1  # the server resends nothing twice; this is a guard
         return
     client.last_seq[conv] = event.seq
-    consultation = getattr(event, "consultation", None)
-    if consultation is not None and consultation in client.desk.collab.incoming:
-        _consultant_event(client, event)  # type: ignore[arg-type]
-        return
     session = client.desk.sessions.get(conv)
     if session is None or conv in client.lost:
         return
