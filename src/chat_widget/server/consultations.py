@@ -17,6 +17,7 @@ from .directory import Directory
 from .event_log import EventLog, ack_after
 from .fanout import FanOut
 from .peer import AgentPrincipal, Peer
+from .tasks import Tasks
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class Consultations:
         self.clock = clock
         self.config = config
         self.available = available  # an agent's peers if it can be consulted, else []
-        self._tasks: set[asyncio.Task[None]] = set()  # replays to the consulted agent
+        self._tasks = Tasks()  # replays to the consulted agent
 
     def _of(
         self, conversation: str, consultation: str, me: str, *, target: bool
@@ -134,11 +135,9 @@ class Consultations:
             expires_at=int((self.clock.now() + self.config.offer_timeout) * 1000),
         )
         for target_peer in peers:  # the consultant reads this chat's consultation events
-            task = asyncio.get_running_loop().create_task(
+            self._tasks.spawn(
                 self.events.attach(target_peer, conv.id, after, agents_view=True, agent=c.target_id)
             )
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
         self.fanout.publish(agent_topic(c.target_id), offer.to_json())
         if c.medium == "voice":
             self._state(conv, ConsultState.RINGING)
