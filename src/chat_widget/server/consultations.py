@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from ..model.clock import Clock, ScheduledCall
 from .config import ServerConfig
 from .conversation import SYSTEM, Conversation, ServiceError, agent_topic
 from .directory import Directory
-from .event_log import EventLog, ack_after
+from .event_log import Emitted, EventLog, ack_after
 from .fanout import FanOut
 from .peer import AgentPrincipal, Peer
 from .tasks import Tasks
@@ -91,7 +90,7 @@ class Consultations:
 
     async def start(
         self, conv: Conversation, who: AgentPrincipal, frame: p.StartConsultation
-    ) -> tuple[int, asyncio.Future[None]]:
+    ) -> Emitted:
         c = conv.consult
         if c is not None and c.state not in OVER:
             raise ServiceError(p.ErrorCode.INVALID_STATE, "a consultation is running")
@@ -208,7 +207,7 @@ class Consultations:
         *,
         client_id: str | None = None,
         sender: AgentPrincipal | None = None,
-    ) -> tuple[int, asyncio.Future[None]]:
+    ) -> Emitted:
         c = conv.consult
         assert c is not None
         c.state = state

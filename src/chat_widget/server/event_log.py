@@ -40,6 +40,7 @@ from .store import (
 
 log = logging.getLogger(__name__)
 
+Emitted = tuple[int, asyncio.Future[None]]  # an event's seq, and its write (durable when done)
 CONSULT_MODELS: frozenset[type[p._Event]] = frozenset({p.ConsultMessage, p.ConsultationState})
 
 
@@ -97,7 +98,7 @@ class EventLog:
         audience: tuple[str, ...] | None = None,
         also: tuple[str, ...] = (),
         **fields: Any,
-    ) -> tuple[int, asyncio.Future[None]]:
+    ) -> Emitted:
         """Append an event: seq now, store next, fan-out after the commit.
 
         ``audience``: the agents entitled (default: the agents in the chat) plus ``also``."""

@@ -3,19 +3,15 @@ conference invitations (F6) and leaving a conference."""
 
 from __future__ import annotations
 
-import asyncio
-
 from ..formats import protocol as p
 from .consultations import Consultations
 from .conversation import LIVE, SYSTEM, Conversation, ServiceError, agent_topic
 from .directory import Directory
-from .event_log import EventLog
+from .event_log import Emitted, EventLog
 from .fanout import FanOut
 from .peer import AgentPrincipal
 from .routing import CHAT, TRANSFER, OfferKind, Router
 from .store import ConversationState
-
-Emitted = tuple[int, asyncio.Future[None]]
 
 
 class Handovers:

@@ -6,20 +6,18 @@ queued --Accept--> active --EndChat--> ended --SetDisposition/AddNote--> --MarkD
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from ..formats import protocol as p
 from .consultations import Consultations
 from .conversation import Conversation, ServiceError
 from .directory import Directory
-from .event_log import EventLog, ack_after
+from .event_log import Emitted, EventLog, ack_after
 from .messaging import Messaging
 from .peer import AgentPrincipal, Peer
 from .routing import TRANSFER, Router
 from .store import ConversationState, client_key
 
-Emitted = tuple[int, asyncio.Future[None]]
 ACTIVE, ENDED, DONE = ConversationState.ACTIVE, ConversationState.ENDED, ConversationState.DONE
 
 

@@ -30,10 +30,10 @@ from .consultations import Consultations
 from .conversation import CUSTOMER_ID, Conversation, ServiceError, live
 from .customers import Customers
 from .directory import Directory
-from .event_log import EventLog, ack_after
+from .event_log import Emitted, EventLog, ack_after
 from .fanout import FanOut
 from .feeds import Feed
-from .handovers import Emitted, Handovers
+from .handovers import Handovers
 from .lifecycle import Lifecycle
 from .limits import FailureThrottle
 from .messaging import Messaging
