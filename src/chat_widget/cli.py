@@ -152,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 0
-    for agent in store.list_agents():
+    for agent in asyncio.run(store.list_agents()):
         print(f"{agent.id}\t{agent.name}")
     return 0
 

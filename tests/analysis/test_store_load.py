@@ -30,7 +30,6 @@ from chat_widget.analysis import (
     load_transcripts,
     waits,
 )
-from chat_widget.analysis.store import ReadOnlyStore
 from chat_widget.formats import protocol as p
 from chat_widget.formats.event_transcript import EventError, transcript_from_events
 from chat_widget.formats.transcript_file import (
@@ -42,6 +41,7 @@ from chat_widget.formats.transcript_file import (
 from chat_widget.model.clock import VirtualClock
 from chat_widget.model.reply_timer import Thresholds
 from chat_widget.server import ChatServer, ServerConfig
+from chat_widget.server.sqlite_reader import SQLiteReader
 from chat_widget.server.store import StoredEvent
 
 from ..server.helpers import Client, agent, customer
@@ -154,11 +154,10 @@ async def test_real_server_conversation_loads(tmp_path: Path) -> None:
     assert digest(db) == before  # read-only: nothing written (SQLite may add an empty WAL)
     wal = Path(f"{db}-wal")
     assert not wal.exists() or wal.stat().st_size == 0
-    reader = ReadOnlyStore(db)
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        reader.add_agent("Eve")
-    with pytest.raises(PermissionError):
-        reader.start(None)
+    reader = SQLiteReader.open_readonly(db)
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):  # opened with mode=ro
+        reader._reader.execute("INSERT INTO agents VALUES ('eve', 'Eve', 'x', 0)")
+    assert not hasattr(reader, "add_agent") and not hasattr(reader, "start")  # reads only
     await reader.close()
 
     c = frames.conversations.set_index(frames.conversations["conversation_id"].astype(str))

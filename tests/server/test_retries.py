@@ -61,7 +61,7 @@ async def test_retries_after_the_end_get_the_original_seq(server: ChatServer, or
     assert (await carla.reply(late))["code"] == "invalid_state"
     await alice.send("SendMessage", id=c_msg, conversation=conv, text="my bill")
     assert (await alice.reply(c_msg))["code"] == "forbidden"
-    stored = server.store.read_events_sync(conv)
+    stored = await server.store.read_events(conv, 0, 1_000_000)
     assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
 
 
@@ -88,7 +88,7 @@ async def test_request_chat_retry_returns_the_same_chat(
     assert again["token"] == started["token"]
     await second.expect("ParticipantJoined", seq=1)
     assert len(server.service.conversations) == 1
-    assert server.store.all_conversation_ids() == [started["conversation"]]
+    assert await server.store.conversation_ids() == [started["conversation"]]
 
     # the chat goes on on the new connection
     aid = await alice.send("Accept", conversation=started["conversation"])

@@ -26,8 +26,8 @@ async def _accepted(
     return client, conv
 
 
-def _seqs(server: ChatServer, conv: str) -> list[int]:
-    return [e.seq for e in server.store.read_events_sync(conv)]
+async def _seqs(server: ChatServer, conv: str) -> list[int]:
+    return [e.seq for e in await server.store.read_events(conv, 0, 1_000_000)]
 
 
 async def test_a_failed_write_fails_alone_burns_no_seq_and_its_retry_succeeds(
@@ -38,7 +38,7 @@ async def test_a_failed_write_fails_alone_burns_no_seq_and_its_retry_succeeds(
     carla, conv_c = await _accepted(server, alice, origin, "carla")
     dana, conv_d = await _accepted(server, alice, origin, "dana")
     # another process wrote the row Carla's next message would take
-    taken = _seqs(server, conv_c)[-1] + 1
+    taken = (await _seqs(server, conv_c))[-1] + 1
     with sqlite3.connect(server.config.db) as other:
         other.execute(
             "INSERT INTO events (conversation, seq, type, time, visibility, body)"
@@ -59,7 +59,7 @@ async def test_a_failed_write_fails_alone_burns_no_seq_and_its_retry_succeeds(
     assert ack["type"] == "Ack" and ack["seq"] == taken, ack
     message = await alice.expect("Message", conversation=conv_c, seq=taken)
     assert message["text"] == "charged twice"
-    assert _seqs(server, conv_c) == list(range(1, taken + 1))  # no gap
+    assert await _seqs(server, conv_c) == list(range(1, taken + 1))  # no gap
     # and the next message follows on
     n_id = await carla.send("SendMessage", conversation=conv_c, text="hello?")
     assert (await carla.reply(n_id))["seq"] == taken + 1
@@ -102,7 +102,7 @@ async def test_an_agent_accepting_a_chat_transferred_back_with_its_old_accept_id
     )
     c_id = await carla.send("SendMessage", conversation=conv, text="still here")
     assert (await carla.reply(c_id))["type"] == "Ack"
-    assert _seqs(server, conv) == list(range(1, len(_seqs(server, conv)) + 1))
+    assert await _seqs(server, conv) == list(range(1, len(await _seqs(server, conv)) + 1))
 
 
 async def test_a_locked_database_does_not_stop_the_server(tmp_path: Path) -> None:
@@ -130,11 +130,11 @@ async def test_a_locked_database_does_not_stop_the_server(tmp_path: Path) -> Non
             other.execute("ROLLBACK")
             other.close()
         # nothing was stored; the retry with the same id is, on the next seq
-        before = _seqs(server, conv)
+        before = await _seqs(server, conv)
         await carla.send("SendMessage", id=c_id, conversation=conv, text="hello?")
         ack = await carla.reply(c_id)
         assert ack["type"] == "Ack" and ack["seq"] == before[-1] + 1
-        assert _seqs(server, conv) == list(range(1, ack["seq"] + 1))
+        assert await _seqs(server, conv) == list(range(1, ack["seq"] + 1))
         await alice.close()
         await carla.close()
     finally:

@@ -4,12 +4,13 @@
     frames = load_store("chats.sqlite")           # every conversation of the server
     frames = load_transcripts("chats.sqlite")     # the same, through the general loader
 
-The database is opened with the SQLite URI ``mode=ro``: nothing is written,
-and it can be read while the server runs (WAL readers do not block the
-writer). Conversations and events are read with the store's own reading
-methods (``SQLiteStore.all_conversation_ids``, ``get_conversation``,
-``read_events``), so the row → ``StoredEvent`` mapping lives in one place;
-each conversation's events become a transcript with
+The database is read through the store's read-only interface
+(``server.store.StoreReader``; for SQLite ``SQLiteReader.open_readonly``, URI
+``mode=ro``): nothing is written, and it can be read while the server runs
+(WAL readers do not block the writer). The reader's coroutines run on a
+private event loop in a thread (``_ReaderLoop``), so this works in a notebook
+whose loop is already running, and with readers that really suspend (a
+PostgreSQL store). Each conversation's events become a transcript with
 ``formats.event_transcript.transcript_from_events`` (the one mapping, also
 usable by the server or a CLI), and the transcripts go through the same
 validation and column building as files (``load.load_records``).
@@ -17,11 +18,13 @@ validation and column building as files (``load.load_records``).
 
 from __future__ import annotations
 
-import sqlite3
+import asyncio
+import threading
 import warnings
 from collections import Counter
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeVar
 
 from ..formats.event_transcript import EventError, transcript_from_events
@@ -32,12 +35,11 @@ from ..formats.transcript_schema import (
     TranscriptFileError,
     validate_transcript,
 )
-from ..server.sqlite_store import SQLiteStore
-from ..server.store import StoredEvent
+from ..server.sqlite_reader import SQLiteReader
+from ..server.store import StoredEvent, StoreReader
 from .load import PROGRESS_BYTES, Errors, TranscriptFrames, _progress_bar, load_records
 
 __all__ = [
-    "ReadOnlyStore",
     "UnknownEventsWarning",
     "export_store",
     "load_store",
@@ -62,51 +64,35 @@ class UnknownEventsWarning(UserWarning):
         )
 
 
-class ReadOnlyStore(SQLiteStore):
-    """``SQLiteStore``'s reading methods on a read-only connection (URI ``mode=ro``).
+class _ReaderLoop:
+    """A private event loop in a daemon thread that runs a ``StoreReader``'s coroutines
+    for synchronous callers (a notebook's own loop is busy running the cell)."""
 
-    Writes fail (``sqlite3.OperationalError: attempt to write a readonly database``);
-    ``start`` refuses. The schema statements the store runs on opening are no-ops on
-    a database the server made."""
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="store-reader", daemon=True
+        )
+        self._thread.start()
 
-    def __init__(self, path: str | Path) -> None:
-        p = Path(path)
-        if not p.is_file():
-            raise FileNotFoundError(f"no such database: {p}")
-        try:
-            super().__init__(p)
-        except sqlite3.DatabaseError as exc:
-            raise ValueError(
-                f"{p} is not a chat-widget server database this version can read "
-                f"(or one from an older version: start the server on it once): {exc}"
-            ) from None
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
-    def _connect(self) -> sqlite3.Connection:
-        uri = Path(self.path).resolve().as_uri() + "?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout=5000")
-        return conn
+    def __enter__(self) -> _ReaderLoop:
+        return self
 
-    def start(self, loop: Any) -> None:
-        raise PermissionError("a ReadOnlyStore cannot write; use SQLiteStore")
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
 
 
-def _done(coro: Coroutine[Any, Any, T]) -> T:
-    """The result of a store read that never suspends (``SQLiteStore``'s async reads
-    run synchronously inside), without an event loop: works in a notebook, whose
-    loop is already running."""
-    try:
-        coro.send(None)
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
-    coro.close()
-    raise RuntimeError("this store's reads suspend; load_store reads SQLiteStore databases")
-
-
-def _events(store: SQLiteStore, conversation: str) -> Iterator[StoredEvent]:
+def _events(run: _ReaderLoop, store: StoreReader, conversation: str) -> Iterator[StoredEvent]:
     after = 0
     while True:
-        page = _done(store.read_events(conversation, after, EVENT_PAGE))
+        page = run.run(store.read_events(conversation, after, EVENT_PAGE))
         yield from page
         if len(page) < EVENT_PAGE:
             return
@@ -131,40 +117,55 @@ def store_records(
     source = str(db_path)
     found: list[Problem] = [] if problems is None else problems
     skipped: Counter[str] = Counter()
-    store = ReadOnlyStore(db_path)
-    try:
-        for record, conversation in enumerate(store.all_conversation_ids(), start=1):
-            info = _done(store.get_conversation(conversation))
-            events = list(_events(store, conversation))
-            try:
-                doc = transcript_from_events(
-                    conversation,
-                    events,
-                    contact=info.contact if info is not None else None,
-                    created=info.created if info is not None else None,
-                    skipped=skipped,
-                )
-                if validate:
-                    doc = validate_transcript(doc, source, record)
-            except EventError as exc:
-                problem = Problem(source, record, exc.where, f"{conversation}: {exc.message}")
-                if errors == "raise":
-                    raise TranscriptFileError([problem]) from None
-                found.append(problem)
-                continue
-            except TranscriptFileError as exc:
-                if errors == "raise":
-                    raise
-                found.extend(exc.problems)
-                continue
-            finally:
-                if bar is not None:
-                    bar.update(sum(len(e.body) for e in events))
-            yield doc, source, record
-    finally:
-        _done(store.close())
+    store: StoreReader = SQLiteReader.open_readonly(db_path)
+    with _ReaderLoop() as run:
+        try:
+            yield from _records(run, store, source, errors, found, skipped, bar, validate)
+        finally:
+            run.run(store.close())
     if skipped:
         warnings.warn(UnknownEventsWarning(source, skipped), stacklevel=2)
+
+
+def _records(
+    run: _ReaderLoop,
+    store: StoreReader,
+    source: str,
+    errors: Errors,
+    found: list[Problem],
+    skipped: Counter[str],
+    bar: Any,
+    validate: bool,
+) -> Iterator[tuple[TranscriptDoc, str, int]]:
+    """``store_records``' loop over the conversations of an open reader."""
+    for record, conversation in enumerate(run.run(store.conversation_ids()), start=1):
+        info = run.run(store.get_conversation(conversation))
+        events = list(_events(run, store, conversation))
+        try:
+            doc = transcript_from_events(
+                conversation,
+                events,
+                contact=info.contact if info is not None else None,
+                created=info.created if info is not None else None,
+                skipped=skipped,
+            )
+            if validate:
+                doc = validate_transcript(doc, source, record)
+        except EventError as exc:
+            problem = Problem(source, record, exc.where, f"{conversation}: {exc.message}")
+            if errors == "raise":
+                raise TranscriptFileError([problem]) from None
+            found.append(problem)
+            continue
+        except TranscriptFileError as exc:
+            if errors == "raise":
+                raise
+            found.extend(exc.problems)
+            continue
+        finally:
+            if bar is not None:
+                bar.update(sum(len(e.body) for e in events))
+        yield doc, source, record
 
 
 def load_store(

@@ -37,6 +37,7 @@ from .peer import CustomerPrincipal, Peer
 from .service import ChatService
 from .sqlite_store import SQLiteStore
 from .store import EventStore
+from .tasks import Tasks
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ class ChatServer:
         self.port = 0
         self._server: Server | None = None
         self._driver: ClockDriver | None = None
+        self._tasks = Tasks()  # closes the server started on its own
 
     @property
     def url(self) -> str:
@@ -272,9 +274,7 @@ class ChatServer:
                     code=p.ErrorCode.AUTH_TIMEOUT, message="no authentication frame in time"
                 ).to_json()
             )
-            asyncio.get_running_loop().create_task(
-                peer.flush_and_close(AUTH_TIMEOUT_CODE, "authentication timeout")
-            )
+            self._tasks.spawn(peer.flush_and_close(AUTH_TIMEOUT_CODE, "authentication timeout"))
 
 
 async def run_server(config: ServerConfig, **kwargs: Any) -> None:

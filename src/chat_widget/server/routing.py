@@ -2,7 +2,8 @@
 
 Sans-I/O and single-threaded: it keeps presence and offers in memory, takes
 time only from the injected clock (re-offer timeouts are clock callbacks),
-and tells the outside world through two callbacks. ``try_accept`` checks and
+and tells the outside world through callbacks. It is the one owner of who is
+in a chat (``members``): the service asks it, never keeps a copy. ``try_accept`` checks and
 takes the offer in one synchronous step, so two agents can never both own a
 chat. (With several server processes that step moves into the store as a
 compare-and-set on the conversation row; callers do not change.)
@@ -13,21 +14,31 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from ..model.clock import Clock, ScheduledCall
 
 OfferSink = Callable[[str, str, float], None]  # agent_id, conversation, expires_at
 RevokeSink = Callable[[str, str, str], None]  # agent_id, conversation, reason
-DeclineSink = Callable[[str, str, str, str], None]  # conversation, kind, target, reason
+DeclineSink = Callable[[str, "OfferKind", str, str], None]  # conversation, kind, target, reason
 
-CHAT, TRANSFER, CONFERENCE = "chat", "transfer", "conference"
+
+class OfferKind(StrEnum):
+    """What an offer hands an agent: a new chat, a transferred one, a conference seat."""
+
+    CHAT = "chat"
+    TRANSFER = "transfer"
+    CONFERENCE = "conference"
+
+
+CHAT, TRANSFER, CONFERENCE = OfferKind.CHAT, OfferKind.TRANSFER, OfferKind.CONFERENCE
 
 
 @dataclass(slots=True)
 class Handover:
     """A pending transfer (F5) or conference invitation (F6) of an owned chat."""
 
-    kind: str  # TRANSFER | CONFERENCE
+    kind: OfferKind  # TRANSFER | CONFERENCE
     from_agent: str
     target_kind: str  # "agent" | "queue"
     target_id: str
@@ -49,7 +60,7 @@ class _Offer:
     agent: str
     expires_at: float
     handle: ScheduledCall
-    kind: str = CHAT
+    kind: OfferKind = CHAT
 
 
 class Router:
@@ -90,6 +101,7 @@ class Router:
         self.handovers: dict[str, Handover] = {}
         self.transfer_waiting: deque[str] = deque()  # queue transfers waiting for an agent
         self.conference: dict[str, str] = {}  # chat -> the second agent
+        self.wrapping: dict[str, list[str]] = {}  # ended chat -> the agents who wrap it up
 
     # -- presence ----------------------------------------------------------------
     def _agent(self, agent_id: str) -> AgentPresence:
@@ -136,6 +148,10 @@ class Router:
         self.owners[conversation] = agent_id
         self._agent(agent_id).active.add(conversation)
 
+    def restore_wrap_up(self, conversation: str, agent_id: str) -> None:
+        """After a restart: ``agent_id`` wraps up this ended chat."""
+        self.wrapping[conversation] = [agent_id]
+
     def reject(self, agent_id: str, conversation: str) -> bool:
         offer = self.offers.get(conversation)
         if offer is None or offer.agent != agent_id:
@@ -144,7 +160,7 @@ class Router:
         self.dispatch()
         return True
 
-    def try_accept(self, agent_id: str, conversation: str) -> str | None:
+    def try_accept(self, agent_id: str, conversation: str) -> OfferKind | None:
         """Take the offer if it is still this agent's; atomic (no await inside).
 
         Returns the offer's kind (``chat``, ``transfer``, ``conference``) or None."""
@@ -231,7 +247,11 @@ class Router:
         return self.owners[conversation]
 
     def members(self, conversation: str) -> list[str]:
-        """Agents in the chat: the owner first, then the conference colleague."""
+        """Agents in the chat: the owner first, then the conference colleague; after
+        ``finish``, the agents who wrap it up, until ``release``."""
+        wrapping = self.wrapping.get(conversation)
+        if wrapping is not None:
+            return list(wrapping)
         out = [a for a in (self.owners.get(conversation),) if a is not None]
         other = self.conference.get(conversation)
         if other is not None:
@@ -253,7 +273,7 @@ class Router:
             return
         self._make_offer(conversation, h.target_id, h.kind)
 
-    def _make_offer(self, conversation: str, agent_id: str, kind: str) -> None:
+    def _make_offer(self, conversation: str, agent_id: str, kind: OfferKind) -> None:
         expires = self.clock.now() + self.offer_timeout
         handle = self.clock.call_at(expires, self._expiry(conversation, agent_id))
         self.offers[conversation] = _Offer(agent_id, expires, handle, kind)
@@ -261,7 +281,11 @@ class Router:
         self._send_offer(agent_id, conversation, expires)
 
     def finish(self, conversation: str) -> None:
-        """The chat ended (or was abandoned before anyone took it)."""
+        """The chat ended (or was abandoned before anyone took it): its agents are free
+        for new chats and stay its members for the wrap-up."""
+        members = self.members(conversation)
+        if members:
+            self.wrapping[conversation] = members
         self.handovers.pop(conversation, None)
         if conversation in self.transfer_waiting:
             self.transfer_waiting.remove(conversation)
@@ -277,6 +301,10 @@ class Router:
             self.waiting.remove(conversation)
         self._forget(conversation)
         self.dispatch()
+
+    def release(self, conversation: str) -> None:
+        """The chat is done: forget who wrapped it up."""
+        self.wrapping.pop(conversation, None)
 
     def owner(self, conversation: str) -> str | None:
         return self.owners.get(conversation)

@@ -1,18 +1,48 @@
-"""The event store interface: what routing and protocol code may ask of storage.
+"""The store interfaces: the only way server logic and analysis reach storage.
 
-One SQLite implementation today (``sqlite_store``); a later issue can add
-PostgreSQL behind the same interface. Writes are asynchronous and resolve
-only once durable (the server acknowledges after that); ``on_commit``
-callbacks run in submission order on the event loop, which is how fan-out
-keeps each conversation's order.
+Three faces, so that each user asks only for what it needs:
+
+- ``StoreReader``: read-only, async (analysis, exports; a read replica will do).
+- ``EventStore``: the server's store, a ``StoreReader`` plus the writes the
+  service makes while it runs. Every method is async (a coroutine or a future):
+  nothing the service calls may block the event loop on a network round trip.
+- ``StoreAdmin``: synchronous set-up (agents, skills, queues, external
+  contacts) for the CLI, notebooks and tests, outside the service.
+
+One SQLite implementation today (``sqlite_store``, ``sqlite_reader``); the
+PostgreSQL store implements the same protocols next. Writes resolve only once
+durable (the server acknowledges after that); ``on_commit`` callbacks run in
+submission order on the event loop, which is how fan-out keeps each
+conversation's order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
+
+
+class ConversationState(StrEnum):
+    """Where a conversation is: waiting for an agent, running, wrapped up, or over."""
+
+    QUEUED = "queued"
+    ACTIVE = "active"
+    ENDED = "ended"  # the customer or the agent ended it; the agent wraps up
+    DONE = "done"  # wrapped up: leaves the server's memory
+
+
+def hash_token(token: str) -> str:
+    """Tokens are stored as SHA-256 hashes; a stolen database reveals none."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def client_key(sender: str | None, client_id: str) -> str:
+    """The key of ``ConversationRecord.client_ids``: one client id per sender."""
+    return f"{sender or ''}|{client_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +68,7 @@ class ConversationRecord:
     token_hash: str
     contact: dict[str, Any]
     created: float
-    state: str = "queued"
+    state: ConversationState = ConversationState.QUEUED
     owner: str | None = None
     last_seq: int = 0
     client_ids: dict[str, int] = field(default_factory=dict)
@@ -55,7 +85,7 @@ class AgentRecord:
 class ConversationUpdate:
     """State change written in the same transaction as an event."""
 
-    state: str
+    state: ConversationState
     owner: str | None
 
 
@@ -102,8 +132,34 @@ class RolledBack(StoreError):
     """Not stored because an earlier event of the same conversation failed; retry."""
 
 
-class EventStore(Protocol):
-    """Storage for conversations, their events and agents."""
+class StoreReader(Protocol):
+    """Read-only access to a server's conversations (analysis, exports).
+
+    A PostgreSQL reader implements this with a read-only role or a replica; it
+    may suspend (network round trips), so callers always ``await``. Reads see
+    committed data only, and a reader never blocks the server's writes."""
+
+    async def conversation_ids(self) -> list[str]:
+        """Every conversation's id, oldest first (by creation time, then id)."""
+        ...
+
+    async def get_conversation(self, conversation: str) -> ConversationRecord | None:
+        """The conversation's row with its ``last_seq`` and ``client_ids``; None: unknown."""
+        ...
+
+    async def read_events(self, conversation: str, after_seq: int, limit: int) -> list[StoredEvent]:
+        """Up to ``limit`` events with seq > ``after_seq``, in seq order (page by the last seq)."""
+        ...
+
+    async def close(self) -> None:
+        """Release the connection (a writer first commits what is queued)."""
+
+
+class EventStore(StoreReader, Protocol):
+    """The server's storage for conversations, their events, agents and team IMs.
+
+    Everything is async: writes return a future that resolves once durable,
+    reads are coroutines."""
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Begin accepting writes; ``on_commit`` callbacks run on ``loop``."""
@@ -119,12 +175,6 @@ class EventStore(Protocol):
         """Write ``event`` (and ``update``) durably; resolves after the group commit."""
         ...
 
-    async def read_events(
-        self, conversation: str, after_seq: int, limit: int
-    ) -> list[StoredEvent]: ...
-
-    async def get_conversation(self, conversation: str) -> ConversationRecord | None: ...
-
     async def find_client_id(self, conversation: str, sender: str, client_id: str) -> int | None:
         """The seq of the event ``sender`` stored in ``conversation`` under ``client_id``."""
         ...
@@ -135,26 +185,16 @@ class EventStore(Protocol):
 
     async def agent_for_token(self, token: str) -> AgentRecord | None: ...
 
-    def add_agent(self, name: str) -> tuple[AgentRecord, str]:
-        """Create an agent; returns it and its token (shown once, stored hashed)."""
-        ...
-
-    def list_agents(self) -> list[AgentRecord]: ...
-
     # -- directory and team IM (issue 6) -------------------------------------------
-    def agent_skills(self) -> dict[str, tuple[str, ...]]: ...
+    async def list_agents(self) -> list[AgentRecord]: ...
 
-    def set_skills(self, agent_id: str, skills: tuple[str, ...]) -> None: ...
+    async def agent_skills(self) -> dict[str, tuple[str, ...]]: ...
 
-    def add_queue(self, queue: QueueRecord) -> None: ...
+    async def list_queues(self) -> list[QueueRecord]: ...
 
-    def list_queues(self) -> list[QueueRecord]: ...
+    async def list_externals(self) -> list[ExternalRecord]: ...
 
-    def add_external(self, external: ExternalRecord) -> None: ...
-
-    def list_externals(self) -> list[ExternalRecord]: ...
-
-    def next_im_id(self) -> int:
+    async def next_im_id(self) -> int:
         """One more than the largest stored IM id (at start-up)."""
         ...
 
@@ -172,5 +212,18 @@ class EventStore(Protocol):
         """Unread IMs per colleague for ``agent_id``."""
         ...
 
-    async def close(self) -> None:
-        """Commit what is queued, then release the database."""
+
+class StoreAdmin(Protocol):
+    """Set-up outside the service (CLI, notebooks, tests): synchronous, short writes.
+
+    The running server sees the results on its next directory read."""
+
+    def add_agent(self, name: str) -> tuple[AgentRecord, str]:
+        """Create an agent; returns it and its token (shown once, stored hashed)."""
+        ...
+
+    def set_skills(self, agent_id: str, skills: tuple[str, ...]) -> None: ...
+
+    def add_queue(self, queue: QueueRecord) -> None: ...
+
+    def add_external(self, external: ExternalRecord) -> None: ...
