@@ -144,6 +144,7 @@ export const EN = {
   errorNotNow: "That is not possible in this state of the chat.",
   callBusy: "A call is already in progress",
   sending: "sending…",
+  notDelivered: "not delivered",
   transferConfirmQuestion: "Transfer this chat to {name}? It leaves your workspace when they accept.",
   transferConfirmYes: "Yes, transfer",
 } as const;
@@ -294,6 +295,7 @@ export const DE: Labels = {
   errorNotNow: "Das ist im aktuellen Zustand des Chats nicht möglich.",
   callBusy: "Es läuft bereits ein Anruf",
   sending: "wird gesendet…",
+  notDelivered: "nicht zugestellt",
   transferConfirmQuestion: "Diesen Chat an {name} weiterleiten? Er verlässt Ihren Arbeitsbereich, sobald angenommen wird.",
   transferConfirmYes: "Ja, weiterleiten",
 };

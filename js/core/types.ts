@@ -52,6 +52,8 @@ export interface ViewState {
   contact_left?: boolean;
   /** Indices of the agent's entries not yet acknowledged (sent while disconnected). */
   pending?: number[];
+  /** indices of the agent's messages the server refused (not delivered) */
+  refused?: number[];
   /** A stored transcript is replayed: nobody watching is "(You)". */
   replaying?: boolean;
   disposition?: string | null;

@@ -64,7 +64,16 @@ export function renderEntry(e: EntryView, ctx: Ctx, onContactDetail?: (kind: "ph
     body,
   );
   if ((s.pending ?? []).includes(e.i)) setPending(el, true, L.sending);
+  if ((s.refused ?? []).includes(e.i)) setRefused(el, L.notDelivered);
   return el;
+}
+
+/** An agent's entry the server refused shows "not delivered" (data-refused="true"). */
+export function setRefused(el: HTMLElement, label: string): void {
+  el.dataset.refused = "true";
+  const mark = el.querySelector<HTMLElement>(":scope > .cw-refused");
+  if (mark) setText(mark, label);
+  else el.append(h("span", { class: "cw-refused", "data-testid": "entry-refused", role: "status" }, label));
 }
 
 /** An agent's entry not yet acknowledged shows "sending…" (data-pending="true"). */
@@ -190,7 +199,8 @@ export function mountTranscript(ctx: Ctx, onContactDetail?: (kind: "phone" | "em
       const s = ctx.state();
       // messages sent while disconnected stay "sending…" until acknowledged
       const pending = s.pending ?? [];
-      const pk = `${L.sending}|${pending.join(",")}`;
+      const refused = s.refused ?? [];
+      const pk = `${L.sending}|${pending.join(",")}|${L.notDelivered}|${refused.join(",")}`;
       if (pk !== pendingKey) {
         pendingKey = pk;
         const want = new Set(pending);
@@ -199,6 +209,10 @@ export function mountTranscript(ctx: Ctx, onContactDetail?: (kind: "phone" | "em
         for (const i of want) {
           const node = list.querySelector<HTMLElement>(`[data-testid=entry][data-index="${i}"]`);
           if (node) setPending(node, true, L.sending);
+        }
+        for (const i of refused) {
+          const node = list.querySelector<HTMLElement>(`[data-testid=entry][data-index="${i}"]`);
+          if (node) setRefused(node, L.notDelivered);
         }
       }
       // F8 setting or permissions changed (reconfigure): redraw the contact's entries'

@@ -213,6 +213,9 @@ def test_a_server_refusal_clears_the_frame_and_says_so() -> None:
     client.receive_frame(p.Error(id=frame["id"], code=p.ErrorCode.INVALID_STATE, message="not now"))
     assert client.pending == 0 and client.errors[0].message == "not now"
     assert session.transcript[-1].code == "server_refused"
+    # the message itself reads "not delivered", not delivered (nor "sending…")
+    hello = next(e for e in session.transcript if e.text == "hello")
+    assert session.pending == {} and session.refused == {frame["id"]: hello.index}
 
 
 def test_a_refused_token_is_told_apart() -> None:

@@ -143,6 +143,25 @@ describe("5. A message sent while disconnected looks pending until acknowledged"
   });
 });
 
+describe("5b. A message the server refused reads 'not delivered'", () => {
+  it("marks the entry, drawn before or after the state, in the locale", () => {
+    view.applyDelta(0, [msg(0, "Hi", "contact", "Maria Weber"), msg(1, "On it", "agent", "Agent")]);
+    ctx.set({ pending: [], refused: [1] });
+    view.update();
+    const [, mine] = qa("entry");
+    expect(mine!.dataset.refused).toBe("true");
+    expect(mine!.hasAttribute("data-pending")).toBe(false);
+    expect(mine!.querySelector("[data-testid=entry-refused]")?.textContent).toBe("not delivered");
+    ctx.locale = "de";
+    view.update();
+    expect(mine!.querySelector("[data-testid=entry-refused]")?.textContent).toBe("nicht zugestellt");
+    view.applyDelta(2, [msg(2, "Second try", "agent", "Agent")]);
+    ctx.set({ refused: [1, 2] });
+    view.update();
+    expect(qa("entry-refused")).toHaveLength(2);
+  });
+});
+
 describe("7. reconfigure(clickable_contact_details=False) redraws drawn entries", () => {
   it("numbers and addresses the contact wrote stop (and start) being actions", () => {
     view.applyDelta(0, [msg(0, "Call 040 9876543 or mail maria@example.com", "contact", "Maria Weber")]);

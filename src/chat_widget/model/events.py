@@ -97,6 +97,14 @@ class MessageDelivered(SessionEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MessageRefused(SessionEvent):
+    """The server refused the agent's message with this client id (it was not delivered
+    and will not be retried): the view marks it "not delivered" instead of "sending…"."""
+
+    client_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CallStateChanged(SessionEvent):
     """The simulated call moved on (F8)."""
 

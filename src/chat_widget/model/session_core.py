@@ -64,6 +64,8 @@ class SessionCore:
         self.contact_has_left = False
         # the agent's messages the backend holds, not yet acknowledged: client id -> index
         self.pending: dict[str, int] = {}
+        # the agent's messages the server refused (never delivered): client id -> index
+        self.refused: dict[str, int] = {}
         self.disposition: str | None = None
         self.notes: list[str] = []
         self.call_state = CallState.NONE

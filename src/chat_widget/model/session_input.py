@@ -73,6 +73,11 @@ class SessionInput(SessionCore):
         (``receive(MessageDelivered(...))``.)"""
         self.receive(ev.MessageDelivered(client_id=client_id))
 
+    def refuse(self, client_id: str) -> None:
+        """The server refused the message with this client id: it shows as not delivered.
+        (``receive(MessageRefused(...))``.)"""
+        self.receive(ev.MessageRefused(client_id=client_id))
+
     def set_call_state(self, state: CallState) -> None:
         """(``receive(CallStateChanged(...))``.)"""
         self.receive(ev.CallStateChanged(state=state))
@@ -146,6 +151,16 @@ class SessionInput(SessionCore):
             case ev.MessageDelivered():
                 if self.pending.pop(event.client_id, None) is None:
                     return None
+            case ev.MessageRefused():
+                index = self.pending.pop(event.client_id, None)
+                if index is None:
+                    index = next(
+                        (e.index for e in self.transcript if e.client_id == event.client_id),
+                        None,
+                    )
+                if index is None or event.client_id in self.refused:
+                    return None
+                self.refused[event.client_id] = index
             case ev.CallStateChanged():
                 self.call_state = CallState(event.state)
             case ev.HandedOver():

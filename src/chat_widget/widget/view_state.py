@@ -47,6 +47,7 @@ def session_view_state(session: ChatSession, url_history: list[str]) -> dict[str
         "connection": str(session.connection),
         "contact_left": session.contact_has_left,
         "pending": sorted(session.pending.values()),
+        "refused": sorted(session.refused.values()),
         "disposition": session.disposition,
         "disposition_codes": list(cfg.disposition_codes),
         "disposition_required": cfg.disposition_required,

@@ -214,8 +214,10 @@ class AgentClient:
         if frame.id is None or frame.id not in self.outbox:
             return
         conversation = self.frame_conv.get(frame.id)
-        self.acked(frame.id)  # not retried: the server has decided
         session = self.desk.sessions.get(conversation or "")
+        if session is not None and frame.id in session.pending:
+            session.refuse(frame.id)  # the message shows "not delivered", not delivered
+        self.acked(frame.id)  # not retried: the server has decided
         if session is None:
             return
         if frame.code is p.ErrorCode.OFFER_NOT_AVAILABLE and session.state is SessionState.ACCEPTED:
