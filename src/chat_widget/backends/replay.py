@@ -94,27 +94,10 @@ class ReplaySession(ChatSession):
 class ReplayDesk(AgentDesk):
     """The desk of a replay: its chats are ``ReplaySession``s."""
 
-    def offer(
-        self,
-        session_id: str,
-        contact: ContactRecord,
-        config: SessionConfig | None = None,
-        *,
-        kind: str = "chat",
-        note: str | None = None,
-        from_name: str | None = None,
-        expires_at: float | None = None,
+    def _new_session(
+        self, session_id: str, contact: ContactRecord, config: SessionConfig
     ) -> ChatSession:
-        """Like ``AgentDesk.offer`` (a replayed chat is always a plain offer)."""
-        if session_id in self.sessions:
-            raise ValueError(f"chat {session_id!r} is already on this desk")
-        session = ReplaySession(
-            session_id, contact, self.clock, agent=self.agent, config=config or self.config
-        )
-        self.sessions[session_id] = session
-        session.subscribe(lambda change, payload: self._notify("session", session))
-        self._notify("offer", session)
-        return session
+        return ReplaySession(session_id, contact, self.clock, agent=self.agent, config=config)
 
 
 TranscriptSource = TranscriptDoc | Mapping[str, Any] | str | Path

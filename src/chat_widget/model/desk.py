@@ -127,14 +127,7 @@ class AgentDesk:
         ``expires_at``: clock time the offer moves on if unanswered (the view counts down)."""
         if session_id in self.sessions:
             raise ValueError(f"chat {session_id!r} is already on this desk")
-        session = ChatSession(
-            session_id,
-            contact,
-            self.clock,
-            agent=self.agent,
-            config=config or self.config,
-            url_recorder=self.record_url,
-        )
+        session = self._new_session(session_id, contact, config or self.config)
         self.sessions[session_id] = session
         if self.connection is not Connection.CONNECTED:
             session.set_connection(self.connection)
@@ -193,6 +186,19 @@ class AgentDesk:
             self._wake()
 
     # -- internal ----------------------------------------------------------
+    def _new_session(
+        self, session_id: str, contact: ContactRecord, config: SessionConfig
+    ) -> ChatSession:
+        """The chat an offer makes (a replay's desk makes chats that replay)."""
+        return ChatSession(
+            session_id,
+            contact,
+            self.clock,
+            agent=self.agent,
+            config=config,
+            url_recorder=self.record_url,
+        )
+
     def _on_session(self, session: ChatSession) -> None:
         if self._attached:
             for command in session.take_commands():
