@@ -453,6 +453,8 @@ def _categorical(arr: Any, dtype: pd.CategoricalDtype | None = None) -> pd.Categ
         [np.asarray(c.indices.fill_null(-1).to_numpy(zero_copy_only=False)) for c in chunks]
     ).astype(np.int64)
     if dtype is None:
+        if not dictionary:  # all null: as ``pd.Categorical([None, ...])`` makes it
+            return pd.Categorical([None] * len(indices))
         cats = sorted(dictionary)
         dtype = pd.CategoricalDtype(cats)
     lookup = {v: i for i, v in enumerate(dtype.categories)}
