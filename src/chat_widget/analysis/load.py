@@ -42,6 +42,10 @@ def load_transcripts(
     errors: Errors = "raise",
     progress: bool | None = None,
     engine: Engine = "columnar",
+    start: Any = None,
+    end: Any = None,
+    agents: Iterable[str] | None = None,
+    conversations: Iterable[str] | None = None,
 ) -> TranscriptFrames:
     """Load ``.json``/``.jsonl`` files, directories of them, transcript dicts, or a
     server database (``.sqlite``/``.sqlite3``/``.db``, read-only: see ``load_store``).
@@ -54,7 +58,23 @@ def load_transcripts(
     whole columns (``analysis.columnar``); dicts, ``.json`` files and databases, and
     any input it cannot take, go record by record through pydantic as with
     ``engine="rows"``. Both give the same frames and the same problems.
+
+    A folder ``export_parquet`` wrote loads as a Parquet dataset; ``start``/``end``
+    (offered at or after ``start``, before ``end``), ``agents`` (``agent_id``) and
+    ``conversations`` (ids) are then pushed down: a month out of a year reads only
+    that month's files. With other sources they filter the loaded frames.
     """
+    filters = {"start": start, "end": end, "agents": agents, "conversations": conversations}
+    if isinstance(source, str | os.PathLike):
+        from .parquet import is_dataset, load_parquet
+
+        if is_dataset(source):
+            return load_parquet(source, **filters)
+    if any(v is not None for v in filters.values()):
+        from .parquet import select
+
+        loaded = load_transcripts(source, errors=errors, progress=progress, engine=engine)
+        return select(loaded, **filters)
     if errors not in ("raise", "skip"):
         raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
     if engine not in ("columnar", "rows"):
