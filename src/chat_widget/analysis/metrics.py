@@ -115,7 +115,8 @@ def conversation_metrics(
         qs = grouped.quantile(np.asarray(percentiles, dtype=float)).unstack()
         for q in percentiles:
             col = np.full(n, np.nan)
-            col[qs.index.to_numpy()] = qs[q].to_numpy()
+            if len(dur):  # no response at all (e.g. a filter that matched nothing)
+                col[qs.index.to_numpy()] = qs[q].to_numpy()
             out[f"response_{_pct_name(q)}_s"] = col
     maxes = np.full(n, -np.inf)
     np.maximum.at(maxes, rpos, dur)

@@ -88,6 +88,16 @@ def export_parquet(source: Any, folder: str | os.PathLike[str], *, errors: str =
             pos = df["conversation_id"].astype(str).map(position).to_numpy(dtype=np.int64)
             days = day_of_conv[pos] if len(pos) else np.array([], dtype=object)
         table = pa.Table.from_pandas(df, preserve_index=False)
+        # categoricals as plain text columns (Parquet dictionary-encodes them on its own;
+        # Arrow dictionaries of different files may not combine, other engines want text)
+        table = table.cast(
+            pa.schema(
+                [
+                    f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f
+                    for f in table.schema
+                ]
+            )
+        )
         table = table.append_column("day", pa.array(days, pa.string()))
         ds.write_dataset(
             table,
