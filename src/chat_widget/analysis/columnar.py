@@ -309,6 +309,12 @@ class _File:
     data: bytes
     table: pa.Table
     lines: np.ndarray | None = None  # 1-based line of each record (None: record i is line i+1)
+    bounds: tuple[np.ndarray, np.ndarray] | None = None  # every line's start and end
+
+    def line_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.bounds is None:
+            self.bounds = _line_bounds(self.data)
+        return self.bounds
 
     def record_lines(self) -> np.ndarray:
         if self.lines is None:
@@ -343,7 +349,7 @@ def _read(path: Path) -> _File:
     f = _File(path, data, table)
     if lines != table.num_rows:
         # blank lines between records: number the records by their lines
-        starts, _ = _line_bounds(data)
+        starts, _ = f.line_bounds()
         raw = np.frombuffer(data, dtype=np.uint8)
         ink = np.flatnonzero(~np.isin(raw, np.frombuffer(b" \t\r\n", dtype=np.uint8)))
         line_of = np.searchsorted(starts, ink, side="right")  # 1-based
@@ -364,7 +370,7 @@ def _explicit_nulls(f: _File) -> np.ndarray:
     )
     if not pc.any(pc.match_substring_regex(whole, EXPLICIT_NULL)).as_py():
         return out
-    starts, ends = _line_bounds(data)
+    starts, ends = f.line_bounds()
     offsets = np.r_[starts, ends[-1] if len(ends) else 0].astype(np.int64)
     # each line as a string (its newline belongs to the next line's gap: use starts/ends)
     lines = pa.LargeStringArray.from_buffers(
@@ -379,7 +385,7 @@ def _explicit_nulls(f: _File) -> np.ndarray:
 
 
 def _record_text(f: _File, record: int) -> str:
-    starts, ends = _line_bounds(f.data)
+    starts, ends = f.line_bounds()
     line = int(f.record_lines()[record]) - 1
     return f.data[starts[line] : ends[line]].decode("utf-8")
 
