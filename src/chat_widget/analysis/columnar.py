@@ -23,6 +23,7 @@ files load slower; they never load differently.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -304,16 +305,29 @@ def _bad(arr: Any, node: Node) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- reading
 @dataclass
+class _Scan:
+    """What the text search found: lines in the file, and whether any explicit null
+    (``EXPLICIT_NULL``) is in it."""
+
+    lines: int
+    nulls: bool
+
+
+@dataclass
 class _File:
     path: Path
-    data: bytes
+    data: pa.Buffer  # the file, memory-mapped
     table: pa.Table
+    scan: Future[_Scan] | None = None
     lines: np.ndarray | None = None  # 1-based line of each record (None: record i is line i+1)
     bounds: tuple[np.ndarray, np.ndarray] | None = None  # every line's start and end
 
+    def raw(self) -> np.ndarray:
+        return np.frombuffer(self.data, dtype=np.uint8)
+
     def line_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         if self.bounds is None:
-            self.bounds = _line_bounds(self.data)
+            self.bounds = _line_bounds(self.raw())
         return self.bounds
 
     def record_lines(self) -> np.ndarray:
@@ -321,20 +335,46 @@ class _File:
             return np.arange(1, self.table.num_rows + 1, dtype=np.int64)
         return self.lines
 
+    def text(self) -> pa.LargeStringArray:
+        """The whole file as one string (no copy)."""
+        return pa.LargeStringArray.from_buffers(
+            1, pa.py_buffer(np.array([0, self.data.size], dtype=np.int64)), self.data
+        )
 
-def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    def number_records(self, scan: _Scan) -> None:
+        """Records are lines 1, 2, ...; unless blank lines sit between them."""
+        if scan.lines == self.table.num_rows:
+            return
+        starts, _ = self.line_bounds()
+        raw = self.raw()
+        ink = np.flatnonzero(~np.isin(raw, np.frombuffer(b" \t\r\n", dtype=np.uint8)))
+        numbered = np.unique(np.searchsorted(starts, ink, side="right"))  # 1-based
+        if len(numbered) != self.table.num_rows:
+            raise Fallback("records and lines do not match")
+        self.lines = numbered.astype(np.int64)
+
+
+def _line_bounds(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (exclusive, without the newline) of every line."""
-    raw = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(raw == 10)
     starts = np.r_[0, newlines + 1]
     ends = np.r_[newlines, len(raw)]
-    if len(data) and data.endswith(b"\n"):
+    if len(raw) and raw[-1] == 10:
         starts, ends = starts[:-1], ends[:-1]
     return starts, ends
 
 
+def _scan(f: _File) -> _Scan:
+    raw = f.raw()
+    step = 1 << 22  # in slices: no temporary the size of the file
+    lines = sum(int(np.count_nonzero(raw[i : i + step] == 10)) for i in range(0, len(raw), step))
+    lines += 1 if len(raw) and raw[-1] != 10 else 0
+    nulls = bool(pc.any(pc.match_substring_regex(f.text(), EXPLICIT_NULL)).as_py())
+    return _Scan(lines, nulls)
+
+
 def _read(path: Path) -> _File:
-    data = path.read_bytes()
+    data = pa.memory_map(str(path)).read_buffer()
     try:
         table = pj.read_json(
             pa.BufferReader(data),
@@ -345,49 +385,30 @@ def _read(path: Path) -> _File:
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
         raise Fallback(str(exc)) from None
-    lines = data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
-    f = _File(path, data, table)
-    if lines != table.num_rows:
-        # blank lines between records: number the records by their lines
-        starts, _ = f.line_bounds()
-        raw = np.frombuffer(data, dtype=np.uint8)
-        ink = np.flatnonzero(~np.isin(raw, np.frombuffer(b" \t\r\n", dtype=np.uint8)))
-        line_of = np.searchsorted(starts, ink, side="right")  # 1-based
-        numbered = np.unique(line_of)
-        if len(numbered) != table.num_rows:
-            raise Fallback("records and lines do not match")
-        f.lines = numbered.astype(np.int64)
-    return f
+    return _File(path, data, table)
 
 
 def _explicit_nulls(f: _File) -> np.ndarray:
     """Records with an explicit ``null`` where the format allows only absence."""
-    n = f.table.num_rows
-    out = np.zeros(n, dtype=bool)
-    data = f.data
-    whole = pa.LargeStringArray.from_buffers(
-        1, pa.py_buffer(np.array([0, len(data)], dtype=np.int64)), pa.py_buffer(data)
-    )
-    if not pc.any(pc.match_substring_regex(whole, EXPLICIT_NULL)).as_py():
-        return out
+    out = np.zeros(f.table.num_rows, dtype=bool)
     starts, ends = f.line_bounds()
     offsets = np.r_[starts, ends[-1] if len(ends) else 0].astype(np.int64)
-    # each line as a string (its newline belongs to the next line's gap: use starts/ends)
     lines = pa.LargeStringArray.from_buffers(
-        len(starts), pa.py_buffer(np.ascontiguousarray(offsets)), pa.py_buffer(data)
+        len(starts), pa.py_buffer(np.ascontiguousarray(offsets)), f.data
     )
     hit_lines = np.flatnonzero(_np(pc.match_substring_regex(lines, EXPLICIT_NULL))) + 1
-    record_of_line = {int(line): i for i, line in enumerate(f.record_lines())}
-    for line in hit_lines:
-        if int(line) in record_of_line:
-            out[record_of_line[int(line)]] = True
+    record_lines = f.record_lines()
+    where = np.searchsorted(record_lines, hit_lines)
+    found = where < len(record_lines)
+    found[found] = record_lines[where[found]] == hit_lines[found]
+    out[where[found]] = True
     return out
 
 
 def _record_text(f: _File, record: int) -> str:
     starts, ends = f.line_bounds()
     line = int(f.record_lines()[record]) - 1
-    return f.data[starts[line] : ends[line]].decode("utf-8")
+    return bytes(memoryview(f.data)[starts[line] : ends[line]]).decode("utf-8")
 
 
 def _table_check(table: pa.Table) -> np.ndarray:
@@ -446,6 +467,10 @@ def _strings(arr: Any) -> pd.Series:
 def _categorical(arr: Any, dtype: pd.CategoricalDtype | None = None) -> pd.Categorical:
     """Dictionary-encode in Arrow; categories sorted (as ``pd.Categorical(values)``) or
     the given dtype's."""
+    if dtype is not None:  # a vocabulary (values checked against it before)
+        found = pc.index_in(arr, value_set=pa.array(list(dtype.categories), pa.string()))
+        codes = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), np.int64)
+        return pd.Categorical.from_codes(codes, dtype=dtype)
     enc = pc.dictionary_encode(arr)
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.unify_dictionaries()
@@ -657,40 +682,73 @@ def build_columnar(cols: Columnar) -> tuple[TranscriptFrames, Aux]:
     return TranscriptFrames(conv, entries, typing), aux
 
 
+class _Rescan(Exception):
+    """The text search found something the optimistic pass did not wait for."""
+
+
 def read_columnar(
     paths: list[Path], errors: str, bar: Any = None
 ) -> tuple[TranscriptFrames, Aux, list[Problem]]:
     """Read and shape-check JSON Lines files; the frames before the cross-field checks.
 
-    Raises ``TranscriptFileError`` (via the caller) for ``errors="raise"`` with the
-    first flagged record's pydantic problems; ``Fallback`` when the rows engine must
-    do it."""
+    Raises ``TranscriptFileError`` for ``errors="raise"`` with the first flagged
+    record's pydantic problems; ``Fallback`` when the rows engine must do it.
+
+    The text search (line count, explicit nulls) runs on a second thread while the
+    frames are built; only if it finds something (blank lines, a null to look at) are
+    they built again, with its answer."""
+    with ThreadPoolExecutor(1) as pool:
+        files = []
+        for path in paths:
+            f = _read(path)
+            f.scan = pool.submit(_scan, f)
+            files.append(f)
+            if bar is not None:
+                bar.update(f.data.size)
+        try:
+            return _columns(files, errors, optimistic=True)
+        except _Rescan:
+            return _columns(files, errors, optimistic=False)
+
+
+def _columns(
+    files: list[_File], errors: str, *, optimistic: bool
+) -> tuple[TranscriptFrames, Aux, list[Problem]]:
     from ..formats.transcript_schema import TranscriptFileError
 
     kept: list[tuple[str, pa.Table, np.ndarray]] = []
     problems: list[Problem] = []
-    for path in paths:
-        f = _read(path)
-        flagged = _table_check(f.table) | _explicit_nulls(f)
+    for f in files:
+        assert f.scan is not None
+        flagged = _table_check(f.table)
+        if optimistic and flagged.any():
+            raise _Rescan
+        if not optimistic:
+            scan = f.scan.result()
+            f.number_records(scan)
+            if scan.nulls:
+                flagged |= _explicit_nulls(f)
         lines = f.record_lines()
+        table = f.table
         if flagged.any():
             for record in np.flatnonzero(flagged):
                 try:
                     TRANSCRIPT_ADAPTER.validate_json(_record_text(f, int(record)))
                 except ValidationError as exc:
-                    found = problems_from_validation(exc, str(path), int(lines[record]))
+                    found = problems_from_validation(exc, str(f.path), int(lines[record]))
                     if errors == "raise":
                         raise TranscriptFileError(found) from None
                     problems.extend(found)
                     continue
-                raise Fallback(f"record {lines[record]} of {path} needs the rows engine")
-            table = f.table.filter(pa.array(~flagged))
+                raise Fallback(f"record {lines[record]} of {f.path} needs the rows engine")
+            table = table.filter(pa.array(~flagged))
             lines = lines[~flagged]
-        else:
-            table = f.table
-        kept.append((str(path), table, lines))
-        if bar is not None:
-            bar.update(len(f.data))
-        del f
+        kept.append((str(f.path), table, lines))
     frames, aux = build_columnar(_flat(kept))
+    if optimistic:
+        for f in files:
+            assert f.scan is not None
+            scan = f.scan.result()
+            if scan.nulls or scan.lines != f.table.num_rows:
+                raise _Rescan
     return frames, aux, problems
