@@ -148,3 +148,11 @@ def test_valid_but_flagged_record_falls_back(tmp_path: Path) -> None:
     rows, columns = both(path)
     assert_same(rows, columns)
     assert not columns.problems
+
+
+def test_byte_order_mark_refused_as_by_rows(tmp_path: Path) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_text("\ufeff" + json.dumps(GOOD) + "\n" + json.dumps(GOOD | {"id": "b"}) + "\n")
+    rows, columns = both(path, errors="skip")
+    assert_same(rows, columns)
+    assert [p.record for p in columns.problems] == [1]

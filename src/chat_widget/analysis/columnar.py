@@ -375,6 +375,8 @@ def _scan(f: _File) -> _Scan:
 
 def _read(path: Path) -> _File:
     data = pa.memory_map(str(path)).read_buffer()
+    if data.size >= 3 and data[0] == 0xEF and data[1] == 0xBB and data[2] == 0xBF:
+        raise Fallback("a byte order mark (the rows engine refuses it as JSON)")
     try:
         table = pj.read_json(
             pa.BufferReader(data),
