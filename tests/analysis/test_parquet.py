@@ -193,3 +193,20 @@ def test_duckdb_gives_the_same_first_response_numbers(
         " where day between '2026-03-01' and '2026-03-31'"
     ).fetchall()
     assert counts[0][0] == len(select(frames, start="2026-03-01", end="2026-04-01").entries)
+
+
+def test_exports_add_days_in_order(tmp_path: Path) -> None:
+    jan, feb = days([0], per_day=3, seed=1), days([31], per_day=3, seed=2)
+    feb = [d | {"id": "feb-" + d["id"]} for d in feb]
+    folder = tmp_path / "ds"
+    export_parquet(frames_from_transcripts(jan), folder)
+    export_parquet(frames_from_transcripts(feb), folder)
+    ids = lambda f: f.conversations["conversation_id"].astype(str).tolist()  # noqa: E731
+    both_days = load_transcripts(folder)
+    assert ids(both_days) == [d["id"] for d in jan + feb]
+    whole = frames_from_transcripts(jan + feb)  # records count per load: 1-3 twice
+    for name in ("entries", "typing"):
+        pd.testing.assert_frame_equal(getattr(both_days, name), getattr(whole, name))
+    export_parquet(frames_from_transcripts(jan), folder)  # replaced: now after February
+    assert ids(load_transcripts(folder)) == [d["id"] for d in feb + jan]
+    assert len(parquet_files(folder)) == 2

@@ -64,7 +64,8 @@ def export_parquet(source: Any, folder: str | os.PathLike[str], *, errors: str =
 
     ``source``: anything ``load_transcripts`` reads (JSON Lines file, directory, a
     server database, dicts) or loaded ``TranscriptFrames``. Days already in
-    ``folder`` that the source also has are replaced; other days stay."""
+    ``folder`` that the source also has are replaced; other days stay, and a load
+    gives their conversations first, then this export's (``position``)."""
     if isinstance(source, TranscriptFrames):
         frames = source
     else:
@@ -76,8 +77,15 @@ def export_parquet(source: Any, folder: str | os.PathLike[str], *, errors: str =
     conv = frames.conversations
     day_of_conv = conv["offered_at"].dt.strftime("%Y-%m-%d").astype(object).to_numpy()
     position = {cid: i for i, cid in enumerate(conv["conversation_id"].astype(str))}
+    # after what the folder keeps: a later export's conversations come after it
+    new_days = set(day_of_conv)
+    kept = [f for f in parquet_files(root, "conversations") if f.parent.name[4:] not in new_days]
+    first = 0
+    if kept:
+        before = ds.dataset([str(f) for f in kept], format="parquet").to_table(columns=["position"])
+        first = int(pc.max(before.column("position")).as_py()) + 1 if before.num_rows else 0
     tables = {
-        "conversations": conv.assign(position=np.arange(len(conv), dtype=np.int64)),
+        "conversations": conv.assign(position=np.arange(first, first + len(conv), dtype=np.int64)),
         "entries": frames.entries,
         "typing": frames.typing,
     }
@@ -214,7 +222,9 @@ def _frames(
     s = pa.string()
     # the order of the load that was exported
     if conv_t is not None:
-        conv_t = conv_t.take(pc.sort_indices(conv_t.column("position")))
+        position = conv_t.column("position").to_numpy()
+        if np.any(position[1:] < position[:-1]):
+            conv_t = conv_t.take(pa.array(np.argsort(position, kind="stable")))
     ids: list[str] = [] if conv_t is None else conv_t.column("conversation_id").to_pylist()
     categories = pd.Index(ids, dtype=object)
 
@@ -223,6 +233,8 @@ def _frames(
             return None, np.zeros(0, np.int64)
         found = pc.index_in(_col(t, "conversation_id", s), value_set=pa.array(ids, s))
         where = np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.int64)
+        if not np.any(where[1:] < where[:-1]):  # read in order already (one export)
+            return t, where
         order = np.argsort(where, kind="stable")
         return t.take(pa.array(order)), where[order]
 
