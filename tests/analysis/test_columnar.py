@@ -4,11 +4,14 @@ frames, column for column, and the same problems, for every kind of input and ba
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chat_widget.analysis import columnar as col
 from chat_widget.analysis import export_store, generate_day, load_store, load_transcripts
@@ -156,3 +159,110 @@ def test_byte_order_mark_refused_as_by_rows(tmp_path: Path) -> None:
     rows, columns = both(path, errors="skip")
     assert_same(rows, columns)
     assert [p.record for p in columns.problems] == [1]
+
+
+# -------------------------------------------------------------------------- differential
+VALUES = st.sampled_from(
+    [
+        None, "", "x", "y" * 501, 0, -1, 3, 1.5, 0.0, 90_000.0, True, [], [None], ["a"], {},
+        {"a": None}, {"a": "b"}, {"a": {"b": 1}}, "2026-02-30T09:00:00Z", "2026-01-05T09:00:00",
+        "2026-01-05T07:00:00Z", "2027-01-05T09:00:00+01:00", "agent", "contact", "message",
+        "push_url", "notice", "all", "agents", "joined", "transfer", "done",
+        "chat_widget.transcript",
+    ]
+)  # fmt: skip
+TOP = st.sampled_from(
+    [
+        "format", "version", "id", "state", "agent", "contact", "parties", "offered_at",
+        "accepted_at", "left_at", "ended_at", "done_at", "disposition", "notes", "thresholds",
+        "entries", "typing", "attributes", "colour",
+    ]
+)  # fmt: skip
+ENTRY_KEYS = st.sampled_from(
+    [
+        "index", "time", "kind", "sender", "text", "url", "visibility", "client_id", "event",
+        "code", "params", "colour",
+    ]
+)  # fmt: skip
+INNER = st.sampled_from(["role", "name", "id", "phones", "emails", "yellow_after", "red_after"])
+MUTATION = st.one_of(
+    st.tuples(st.just("top"), TOP, VALUES),
+    st.tuples(st.just("drop"), TOP, st.none()),
+    st.tuples(st.just("entry"), ENTRY_KEYS, VALUES),
+    st.tuples(st.just("drop_entry"), ENTRY_KEYS, st.none()),
+    st.tuples(st.just("sender"), INNER, VALUES),
+    st.tuples(st.just("contact"), INNER, VALUES),
+    st.tuples(st.just("agent"), INNER, VALUES),
+    st.tuples(st.just("thresholds"), INNER, VALUES),
+    st.tuples(st.just("typing"), st.sampled_from(["time", "role", "typing", "id", "x"]), VALUES),
+)
+
+
+def mutate(doc: dict[str, Any], where: str, key: str, value: Any, at: int) -> None:
+    """Change one field (a change that no longer fits the shape is left out)."""
+    if where == "top":
+        doc[key] = value
+        return
+    if where == "drop":
+        doc.pop(key, None)
+        return
+    if where == "typing":
+        typing = doc.get("typing")
+        if not typing:
+            typing = [{"time": doc.get("offered_at"), "role": "contact", "typing": True}]
+        if isinstance(typing, list) and isinstance(typing[at % len(typing)], dict):
+            typing[at % len(typing)][key] = value
+            doc["typing"] = typing
+        return
+    if where in ("entry", "drop_entry", "sender"):
+        entries = doc.get("entries")
+        if not isinstance(entries, list) or not entries:
+            return
+        item = entries[at % len(entries)]
+        if not isinstance(item, dict):
+            return
+        if where == "entry":
+            item[key] = value
+        elif where == "drop_entry":
+            item.pop(key, None)
+        elif isinstance(item.get("sender"), dict):
+            item["sender"][key] = value
+        return
+    target = doc.get(where)
+    if isinstance(target, dict):
+        target[key] = value
+    else:
+        doc[where] = {key: value}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(MUTATION, st.integers(min_value=0, max_value=40), st.integers(0, 5)),
+        max_size=4,
+    )
+)
+def test_engines_agree_on_any_mutation(changes: list[Any]) -> None:  # type: ignore[no-untyped-def]
+    """Random breakage of a generated day: both engines load the same frames and name the
+    same problems (the columnar checks never flag too little)."""
+    from chat_widget.analysis import generate
+
+    docs = [json.loads(json.dumps(d)) for d in generate(conversations=6, seed=9)]
+    for (where, key, value), at, record in changes:
+        mutate(docs[record], where, key, value, at)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "day.jsonl"
+        path.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+        try:
+            rows = load_transcripts(path, engine="rows", errors="skip")
+        except (OverflowError, ValueError) as exc:  # not the format's concern: same in both
+            with pytest.raises(type(exc)):
+                load_transcripts(path, errors="skip")
+            return
+        assert_same(rows, load_transcripts(path, errors="skip"))
+        if rows.problems:
+            with pytest.raises(TranscriptFileError) as a:
+                load_transcripts(path, engine="rows")
+            with pytest.raises(TranscriptFileError) as b:
+                load_transcripts(path)
+            assert a.value.problems == b.value.problems
