@@ -319,6 +319,7 @@ class _File:
     data: pa.Buffer  # the file, memory-mapped
     table: pa.Table
     scan: Future[_Scan] | None = None
+    check: Future[np.ndarray] | None = None  # ``_table_check`` of the table
     lines: np.ndarray | None = None  # 1-based line of each record (None: record i is line i+1)
     bounds: tuple[np.ndarray, np.ndarray] | None = None  # every line's start and end
 
@@ -466,7 +467,7 @@ def _strings(arr: Any) -> pd.Series:
     return pd.Series(arr.to_pandas(types_mapper=_str_mapper), copy=False).reset_index(drop=True)
 
 
-def _categorical(arr: Any, dtype: pd.CategoricalDtype | None = None) -> pd.Categorical:
+def _categorical(arr: Any, dtype: pd.CategoricalDtype | None = None) -> Any:
     """Dictionary-encode in Arrow; categories sorted (as ``pd.Categorical(values)``) or
     the given dtype's."""
     if dtype is not None:  # a vocabulary (values checked against it before)
@@ -481,21 +482,19 @@ def _categorical(arr: Any, dtype: pd.CategoricalDtype | None = None) -> pd.Categ
         chunks = [enc]
     if not chunks:
         return pd.Categorical([], dtype=dtype)
-    dictionary = chunks[0].dictionary.to_pylist()
+    dictionary = chunks[0].dictionary
     indices = np.concatenate(
         [np.asarray(c.indices.fill_null(-1).to_numpy(zero_copy_only=False)) for c in chunks]
     ).astype(np.int64)
-    if dtype is None:
-        if not dictionary:  # all null: as ``pd.Categorical([None, ...])`` makes it
-            return pd.Categorical([None] * len(indices))
-        cats = sorted(dictionary)
-        dtype = pd.CategoricalDtype(cats)
-    lookup = {v: i for i, v in enumerate(dtype.categories)}
-    remap = np.array([lookup.get(v, -2) for v in dictionary] + [-1], dtype=np.int64)
-    codes = remap[indices]
-    if (codes == -2).any():  # a value outside the vocabulary (checked before; defensive)
-        raise Fallback("value outside the vocabulary")
-    return pd.Categorical.from_codes(codes, dtype=dtype)
+    if len(dictionary) == 0:  # all null: as ``pd.Categorical([None, ...])`` makes it
+        return pd.Categorical([None] * len(indices))
+    # sorted as pandas sorts them (UTF-8 byte order is code point order)
+    order = np.asarray(pc.sort_indices(dictionary).to_numpy(), dtype=np.int64)
+    remap = np.empty(len(dictionary) + 1, dtype=np.int64)
+    remap[order] = np.arange(len(dictionary))
+    remap[-1] = -1
+    cats = pd.Index(np.asarray(dictionary.take(pa.array(order)).to_pylist(), dtype=object))
+    return pd.Categorical.from_codes(remap[indices], dtype=pd.CategoricalDtype(cats))
 
 
 def _state(table: pa.Table) -> Any:
@@ -662,7 +661,9 @@ def build_columnar(cols: Columnar) -> tuple[TranscriptFrames, Aux]:
     typ_conv = cols.typing_conv
     typing = pd.DataFrame(
         {
-            "conversation_id": pd.Categorical(
+            "conversation_id": pd.Categorical.from_codes(typ_conv, categories=categories)
+            if unique_ids
+            else pd.Categorical(
                 np.asarray(ids, dtype=object)[typ_conv] if len(typ_conv) else [],
                 categories=categories,
             ),
@@ -696,14 +697,16 @@ def read_columnar(
     Raises ``TranscriptFileError`` for ``errors="raise"`` with the first flagged
     record's pydantic problems; ``Fallback`` when the rows engine must do it.
 
-    The text search (line count, explicit nulls) runs on a second thread while the
-    frames are built; only if it finds something (blank lines, a null to look at) are
-    they built again, with its answer."""
-    with ThreadPoolExecutor(1) as pool:
+    The shape checks and the text search (line count, explicit nulls) run on two
+    more threads while the frames are built; only if they find something (a flagged
+    record, blank lines, a null to look at) are the frames built again, with their
+    answers."""
+    with ThreadPoolExecutor(2) as pool:
         files = []
         for path in paths:
             f = _read(path)
             f.scan = pool.submit(_scan, f)
+            f.check = pool.submit(_table_check, f.table)
             files.append(f)
             if bar is not None:
                 bar.update(f.data.size)
@@ -721,11 +724,11 @@ def _columns(
     kept: list[tuple[str, pa.Table, np.ndarray]] = []
     problems: list[Problem] = []
     for f in files:
-        assert f.scan is not None
-        flagged = _table_check(f.table)
-        if optimistic and flagged.any():
-            raise _Rescan
-        if not optimistic:
+        assert f.scan is not None and f.check is not None
+        if optimistic:  # checked meanwhile, on the other threads (looked at below)
+            flagged = np.zeros(f.table.num_rows, dtype=bool)
+        else:
+            flagged = f.check.result()
             scan = f.scan.result()
             f.number_records(scan)
             if scan.nulls:
@@ -746,11 +749,19 @@ def _columns(
             table = table.filter(pa.array(~flagged))
             lines = lines[~flagged]
         kept.append((str(f.path), table, lines))
-    frames, aux = build_columnar(_flat(kept))
+    if optimistic:
+        # the checks have not answered yet: a bad record may still be in the tables
+        try:
+            with np.errstate(all="ignore"):
+                frames, aux = build_columnar(_flat(kept))
+        except Exception as exc:  # whatever a bad record breaks, the careful pass sorts out
+            raise _Rescan from exc
+    else:
+        frames, aux = build_columnar(_flat(kept))
     if optimistic:
         for f in files:
-            assert f.scan is not None
+            assert f.scan is not None and f.check is not None
             scan = f.scan.result()
-            if scan.nulls or scan.lines != f.table.num_rows:
+            if f.check.result().any() or scan.nulls or scan.lines != f.table.num_rows:
                 raise _Rescan
     return frames, aux, problems
