@@ -93,11 +93,12 @@ def conversation_metrics(
     kind, event = ent["kind"], ent["event"]
     out = pd.DataFrame(
         {
-            "conversation_id": conv["conversation_id"].to_numpy(),
-            "agent_id": conv["agent_id"].to_numpy(),
-            "agent_name": conv["agent_name"].to_numpy(),
-            "state": conv["state"].to_numpy(),
-            "offered_at": conv["offered_at"].to_numpy(),
+            # the columns' own arrays: no object arrays of strings or Timestamps
+            "conversation_id": conv["conversation_id"].array,
+            "agent_id": conv["agent_id"].array,
+            "agent_name": conv["agent_name"].array,
+            "state": conv["state"].array,
+            "offered_at": conv["offered_at"].array,
             "time_to_accept_s": _seconds(accepted, offered),
             "first_response_s": _seconds(first_reply, accepted),
             "first_response_from_offer_s": _seconds(first_reply, offered),
