@@ -4,6 +4,7 @@
     frames = load_transcripts("day.jsonl")
     conversation_metrics(frames)
     frames = load_store("chats.sqlite")   # the server's database, read-only
+    export_parquet(frames, "chats.parquet")  # day-partitioned Parquet; load_transcripts reads it
 
 Needs the ``analysis`` extra (pandas, matplotlib, tqdm). Definitions of every
 metric: ``docs/metrics.md``; the file format: ``docs/transcript-format.md``.
