@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from chat_widget.analysis import (
@@ -20,9 +22,12 @@ from chat_widget.analysis import (
 from chat_widget.analysis.plots import (
     agent_comparison,
     conversation_timeline,
+    red_by_agent_hour,
+    red_time_heatmap,
     response_time_distribution,
 )
 from chat_widget.formats.transcript_file import validate_transcript
+from tests.analysis.docs import T0
 
 
 def test_generated_transcripts_are_valid_and_seeded() -> None:
@@ -82,8 +87,43 @@ def test_plots_display_as_images_in_a_fresh_kernel(tmp_path: Path) -> None:
             response_time_distribution(responses(frames)),
             agent_comparison(responses(frames)),
             conversation_timeline(frames, str(frames.conversations["conversation_id"].iloc[0])),
+            red_time_heatmap(frames),
         ):
             data, _ = shell.display_formatter.format(fig)
             assert data["image/png"].startswith(b"\x89PNG"), sorted(data)
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_red_time_heatmap_counts_every_red_second_in_its_hour(tmp_path: Path) -> None:
+    from chat_widget.analysis import waits
+    from chat_widget.analysis.load import frames_from_transcripts
+    from tests.analysis.docs import entry, make_doc
+
+    # T0 is 08:00 UTC. The wait from accept (+1 s) lasts to the reply at +3800 s: red
+    # from +61 s, so 3539 s of red in hour 08 and 200 s in hour 09. The wait from
+    # +7080 s (09:58) to the reply at +7260 s (10:01) is red from 09:59: 60 s in 09,
+    # 60 s in 10.
+    doc = make_doc(
+        "c",
+        accepted=1,
+        ended=9000,
+        entries=[
+            entry(3540, "contact"),
+            entry(3800, "agent"),
+            entry(7080, "contact"),
+            entry(7260, "agent"),
+        ],
+    )
+    frames = frames_from_transcripts([doc])
+    w = waits(frames)
+    table = red_by_agent_hour(frames, w)
+    assert table.to_numpy().sum() == w["red_s"].sum()
+    assert pd.Timestamp(T0, unit="s", tz="UTC").hour == 8
+    row = table.loc["a1"]
+    assert (row[8], row[9], row[10]) == (3539, 200 + 60, 60)
+    day = load_transcripts(generate_day(tmp_path / "d.jsonl", conversations=60, seed=4))
+    dw = waits(day)
+    assert np.isclose(red_by_agent_hour(day, dw).to_numpy().sum(), dw["red_s"].sum())
+    fig = red_time_heatmap(day, wait_table=dw)
+    assert fig._repr_png_().startswith(b"\x89PNG")

@@ -4,6 +4,7 @@
     frames = load_transcripts("day.jsonl")
     conversation_metrics(frames)
     frames = load_store("chats.sqlite")   # the server's database, read-only
+    export_parquet(frames, "chats.parquet")  # day-partitioned Parquet; load_transcripts reads it
 
 Needs the ``analysis`` extra (pandas, matplotlib, tqdm). Definitions of every
 metric: ``docs/metrics.md``; the file format: ``docs/transcript-format.md``.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from .load import TranscriptFrames, frames_from_transcripts, load_transcripts
 from .metrics import agent_metrics, conversation_metrics, responses, summary
+from .parquet import export_parquet, load_parquet, parquet_files
 from .store import UnknownEventsWarning, export_store, load_store
 from .synthetic import AgentSpec, SyntheticConfig, generate, generate_day
 from .waits import colour_at, timeline, waits
@@ -25,12 +27,15 @@ __all__ = [
     "agent_metrics",
     "colour_at",
     "conversation_metrics",
+    "export_parquet",
     "export_store",
     "frames_from_transcripts",
     "generate",
     "generate_day",
+    "load_parquet",
     "load_store",
     "load_transcripts",
+    "parquet_files",
     "responses",
     "summary",
     "timeline",

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..formats.transcript_schema import LIFECYCLE, LIFECYCLE_ORDER, Problem
-from .columns import Aux, TranscriptFrames
+from .columns import Aux, TranscriptFrames, present
 
 
 def check_columns(frames: TranscriptFrames, aux: Aux) -> tuple[TranscriptFrames, list[Problem]]:
@@ -24,9 +24,9 @@ def check_columns(frames: TranscriptFrames, aux: Aux) -> tuple[TranscriptFrames,
     ns: dict[str, np.ndarray] = {}
     for key in LIFECYCLE:
         col = conv[key]
-        bad = col.isna().to_numpy() & pd.notna(pd.Series(raw[key], dtype=object)).to_numpy()
+        bad = col.isna().to_numpy() & present(raw[key])
         for pos in np.flatnonzero(bad):
-            found.append((int(pos), key, f"no such date or time: {raw[key][pos]!r}"))
+            found.append((int(pos), key, f"no such date or time: {raw[key][int(pos)]!r}"))
         ns[key] = col.to_numpy(dtype="datetime64[ns]").view("int64")
     nat = np.iinfo(np.int64).min
     for earlier, later in LIFECYCLE_ORDER:
@@ -72,7 +72,7 @@ def check_columns(frames: TranscriptFrames, aux: Aux) -> tuple[TranscriptFrames,
                 (
                     int(conv_pos[row]),
                     f"entries[{position[row]}].time",
-                    f"no such date or time: {raw_time[row]!r}",
+                    f"no such date or time: {raw_time[int(row)]!r}",
                 )
             )
         # compare with the last valid time before, within the conversation
@@ -107,7 +107,7 @@ def check_columns(frames: TranscriptFrames, aux: Aux) -> tuple[TranscriptFrames,
                 (
                     int(typ_pos[row]),
                     f"typing[{run[row]}].time",
-                    f"no such date or time: {typ_raw[row]!r}",
+                    f"no such date or time: {typ_raw[int(row)]!r}",
                 )
             )
 

@@ -6,7 +6,7 @@ become categoricals over the format's own vocabularies.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,11 +177,19 @@ def utc_times(values: list[Any] | pd.Series) -> pd.Series:
 class Aux:
     """Raw strings and positions kept aside for the checks (bad dates are NaT after parsing)."""
 
-    raw_lifecycle: dict[str, list[Any]]
+    raw_lifecycle: dict[str, Sequence[Any]]
     entry_conv: np.ndarray
-    raw_time: list[Any]
+    raw_time: Sequence[Any]
     typing_conv: np.ndarray
-    raw_typing_time: list[Any]
+    raw_typing_time: Sequence[Any]
+
+
+def present(raw: Sequence[Any]) -> np.ndarray:
+    """Which raw values are given (not None): a list's, or an Arrow column's (``valid``)."""
+    valid = getattr(raw, "valid", None)
+    if valid is not None:
+        return np.asarray(valid(), dtype=bool)
+    return pd.notna(pd.Series(raw, dtype=object)).to_numpy()
 
 
 def build_frames(cols: Columns) -> tuple[TranscriptFrames, Aux]:

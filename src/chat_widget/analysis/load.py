@@ -29,6 +29,7 @@ from .columns import Columns, TranscriptFrames, build_frames, bulk_objects
 __all__ = ["TranscriptFrames", "bulk_objects", "frames_from_transcripts", "load_transcripts"]
 
 Errors = Literal["raise", "skip"]
+Engine = Literal["columnar", "rows"]
 Source = str | os.PathLike[str] | Mapping[str, Any]
 
 PROGRESS_BYTES = 20_000_000  # show a progress bar from this input size on (progress=None)
@@ -40,6 +41,11 @@ def load_transcripts(
     *,
     errors: Errors = "raise",
     progress: bool | None = None,
+    engine: Engine = "columnar",
+    start: Any = None,
+    end: Any = None,
+    agents: Iterable[str] | None = None,
+    conversations: Iterable[str] | None = None,
 ) -> TranscriptFrames:
     """Load ``.json``/``.jsonl`` files, directories of them, transcript dicts, or a
     server database (``.sqlite``/``.sqlite3``/``.db``, read-only: see ``load_store``).
@@ -47,13 +53,47 @@ def load_transcripts(
     ``errors="raise"`` raises ``TranscriptFileError`` (file, record, field) at the
     first bad record; ``errors="skip"`` loads the valid records and lists the
     others in ``.problems``. ``progress``: a tqdm bar (default: for inputs over 20 MB).
+
+    ``engine="columnar"`` (default) reads JSON Lines files with pyarrow and checks
+    whole columns (``analysis.columnar``); dicts, ``.json`` files and databases, and
+    any input it cannot take, go record by record through pydantic as with
+    ``engine="rows"``. Both give the same frames and the same problems.
+
+    A folder ``export_parquet`` wrote loads as a Parquet dataset; ``start``/``end``
+    (offered at or after ``start``, before ``end``), ``agents`` (``agent_id``) and
+    ``conversations`` (ids) are then pushed down: a month out of a year reads only
+    that month's files. With other sources they filter the loaded frames.
     """
+    filters = {"start": start, "end": end, "agents": agents, "conversations": conversations}
+    if isinstance(source, str | os.PathLike):
+        from .parquet import is_dataset, load_parquet
+
+        if is_dataset(source):
+            return load_parquet(source, **filters)
+    if any(v is not None for v in filters.values()):
+        from .parquet import select
+
+        loaded = load_transcripts(source, errors=errors, progress=progress, engine=engine)
+        return select(loaded, **filters)
     if errors not in ("raise", "skip"):
         raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
+    if engine not in ("columnar", "rows"):
+        raise ValueError(f"engine must be 'columnar' or 'rows', got {engine!r}")
     items = _expand(source)
     total = sum(os.path.getsize(p) for p in items if isinstance(p, Path))
     show = progress if progress is not None else total >= PROGRESS_BYTES
     problems: list[Problem] = []
+    if engine == "columnar" and items and all(_is_jsonl(p) for p in items):
+        from .columnar import Fallback
+
+        bar = _progress_bar(total, show)
+        try:
+            return _load_columnar([p for p in items if isinstance(p, Path)], errors, bar)
+        except Fallback:
+            pass
+        finally:
+            if bar is not None:
+                bar.close()
     bar = _progress_bar(total, show)
     try:
         return load_records(
@@ -79,6 +119,23 @@ def load_records(
         for data, source, number in records:
             _add_record(cols, found_all, data, source, number, errors)
         built, aux = build_frames(cols)
+    frames, found = check_columns(built, aux)
+    found_all.extend(found)
+    found_all.sort(key=lambda p: (p.source, p.record))
+    if found_all and errors == "raise":
+        raise TranscriptFileError(found_all)
+    frames.problems = found_all
+    return frames
+
+
+def _is_jsonl(item: Path | Mapping[str, Any]) -> bool:
+    return isinstance(item, Path) and item.suffix == ".jsonl"
+
+
+def _load_columnar(paths: list[Path], errors: Errors, bar: Any) -> TranscriptFrames:
+    from .columnar import read_columnar
+
+    built, aux, found_all = read_columnar(paths, errors, bar)
     frames, found = check_columns(built, aux)
     found_all.extend(found)
     found_all.sort(key=lambda p: (p.source, p.record))

@@ -25,6 +25,16 @@ def _seconds(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
     return np.where(ok, (later - earlier) / NS, np.nan)
 
 
+def _is(column: pd.Series, value: str) -> np.ndarray:
+    """``column == value`` for a categorical column, on its codes (no strings built)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        if value not in categories:
+            return np.zeros(len(column), dtype=bool)
+        return np.asarray(column.cat.codes.to_numpy() == categories.get_loc(value))
+    return np.asarray((column == value).to_numpy(), dtype=bool)
+
+
 def _pct_name(q: float) -> str:
     return f"p{round(q * 100):d}"
 
@@ -80,15 +90,15 @@ def conversation_metrics(
     def count(mask: np.ndarray) -> np.ndarray:
         return np.bincount(cpos[ok & mask], minlength=n).astype(np.int32)
 
-    kind = ent["kind"].to_numpy()
-    event = ent["event"].to_numpy()
+    kind, event = ent["kind"], ent["event"]
     out = pd.DataFrame(
         {
-            "conversation_id": conv["conversation_id"].to_numpy(),
-            "agent_id": conv["agent_id"].to_numpy(),
-            "agent_name": conv["agent_name"].to_numpy(),
-            "state": conv["state"].to_numpy(),
-            "offered_at": conv["offered_at"].to_numpy(),
+            # the columns' own arrays: no object arrays of strings or Timestamps
+            "conversation_id": conv["conversation_id"].array,
+            "agent_id": conv["agent_id"].array,
+            "agent_name": conv["agent_name"].array,
+            "state": conv["state"].array,
+            "offered_at": conv["offered_at"].array,
             "time_to_accept_s": _seconds(accepted, offered),
             "first_response_s": _seconds(first_reply, accepted),
             "first_response_from_offer_s": _seconds(first_reply, offered),
@@ -115,7 +125,8 @@ def conversation_metrics(
         qs = grouped.quantile(np.asarray(percentiles, dtype=float)).unstack()
         for q in percentiles:
             col = np.full(n, np.nan)
-            col[qs.index.to_numpy()] = qs[q].to_numpy()
+            if len(dur):  # no response at all (e.g. a filter that matched nothing)
+                col[qs.index.to_numpy()] = qs[q].to_numpy()
             out[f"response_{_pct_name(q)}_s"] = col
     maxes = np.full(n, -np.inf)
     np.maximum.at(maxes, rpos, dur)
@@ -126,9 +137,9 @@ def conversation_metrics(
     for colour in ("green", "yellow", "red"):
         out[f"{colour}_s"] = np.bincount(wpos, weights=w[f"{colour}_s"].to_numpy(), minlength=n)
     out["waits"] = np.bincount(wpos, minlength=n).astype(np.int32)
-    out["pushed_urls"] = count(kind == "push_url")
-    out["transfers"] = count(event == "transfer")
-    out["conferences"] = count(event == "conference")
+    out["pushed_urls"] = count(_is(kind, "push_url"))
+    out["transfers"] = count(_is(event, "transfer"))
+    out["conferences"] = count(_is(event, "conference"))
     out["contact_messages"] = count(start)
     out["agent_messages"] = count(reply)
     out["abandoned"] = (left != NAT) & (accepted == NAT)

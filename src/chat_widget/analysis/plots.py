@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from ..model.reply_timer import Thresholds
 from .load import TranscriptFrames
-from .waits import timeline
+from .waits import timeline, waits
 
 
 class PlotFigure(Figure):
@@ -136,4 +136,51 @@ def conversation_timeline(
     ax.set_xlabel(f"seconds since offer ({origin:%Y-%m-%d %H:%M:%S} UTC)")
     ax.set_title(f"Conversation {conversation_id}: reply indicator over time")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    return fig
+
+
+def red_by_agent_hour(
+    frames: TranscriptFrames, wait_table: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Seconds the reply indicator showed red, per agent (rows, ``agent_id``) and hour of
+    the day (columns 0-23, UTC), each second in the hour it happened: a wait is red for
+    its last ``red_s`` seconds, split at the hour boundaries. The agent is the
+    conversation's (who accepted it)."""
+    w = waits(frames) if wait_table is None else wait_table
+    red = w[w["red_s"] > 0]
+    agents = frames.conversations["agent_id"].astype(str)
+    ids = sorted(set(agents) - {""})
+    out = np.zeros((len(ids), 24))
+    if len(red):
+        end = red["start"] + pd.to_timedelta(red["duration_s"], unit="s")
+        stop = end.to_numpy(dtype="datetime64[ns]").view("int64") / 1e9
+        begin = stop - red["red_s"].to_numpy()
+        row = pd.Index(ids).get_indexer(pd.Index(red["agent_id"].astype(str)))
+        keep = row >= 0
+        begin, stop, row = begin[keep], stop[keep], row[keep]
+        while len(begin):
+            hour_end = (np.floor(begin / 3600) + 1) * 3600
+            part = np.minimum(stop, hour_end) - begin
+            np.add.at(out, (row, (np.floor(begin / 3600) % 24).astype(int)), part)
+            more = stop > hour_end
+            begin, stop, row = hour_end[more], stop[more], row[more]
+    return pd.DataFrame(out, index=pd.Index(ids, name="agent_id"), columns=range(24))
+
+
+def red_time_heatmap(frames: TranscriptFrames, *, wait_table: pd.DataFrame | None = None) -> Figure:
+    """Heatmap of time in red (minutes) per agent and hour of the day (UTC): where and
+    when customers waited past the red threshold."""
+    table = red_by_agent_hour(frames, wait_table)
+    conv = frames.conversations
+    names = dict(zip(conv["agent_id"].astype(str), conv["agent_name"].astype(str), strict=True))
+    labels = [names.get(a, a) for a in table.index]
+    minutes = table.to_numpy() / 60
+    fig = PlotFigure(figsize=(10, 0.45 * max(len(labels), 2) + 1.6), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(minutes, aspect="auto", cmap="Reds", vmin=0, interpolation="nearest")
+    ax.set_yticks(np.arange(len(labels)), labels)
+    ax.set_xticks(np.arange(24), [f"{h:02d}" for h in range(24)], fontsize=8)
+    ax.set_xlabel("hour of the day (UTC)")
+    ax.set_title("Time in red per agent and hour (minutes)")
+    fig.colorbar(image, ax=ax, label="minutes in red")
     return fig

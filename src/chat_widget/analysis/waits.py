@@ -65,11 +65,22 @@ def ns(values: pd.Series) -> np.ndarray:
     return values.to_numpy(dtype="datetime64[ns]").view("int64")
 
 
+def utc_ns(values: np.ndarray) -> pd.DatetimeIndex:
+    """int64 nanoseconds (``NAT`` → NaT) → a UTC ``DatetimeIndex`` (no parsing)."""
+    return pd.DatetimeIndex(np.asarray(values, dtype=np.int64).view("datetime64[ns]")).tz_localize(
+        "UTC"
+    )
+
+
 def conversation_positions(frames: TranscriptFrames, column: pd.Series) -> np.ndarray:
     """Row of ``frames.conversations`` for each value of a ``conversation_id`` column
     (-1 where the conversation is not in the frame, e.g. after filtering)."""
     ids = pd.Index(frames.conversations["conversation_id"].astype(str))
     if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        if len(categories) == len(ids) and (categories.astype(str) == ids).all():
+            # the loaders' layout: categories are the conversations, in order
+            return np.asarray(column.cat.codes.to_numpy(), dtype=np.int64)
         lookup = ids.get_indexer(column.cat.categories.astype(str))
         codes = column.cat.codes.to_numpy()
         return np.where(codes >= 0, lookup[codes], -1).astype(np.int64)
@@ -198,8 +209,8 @@ def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.
             ),
             "wait_no": wait_no.astype(np.int32),
             "first": first_of_conv[s],
-            "start": pd.to_datetime(w_start, utc=True).as_unit("ns"),
-            "end": pd.to_datetime(np.where(has_end, w_end, NAT), utc=True).as_unit("ns"),
+            "start": utc_ns(w_start),
+            "end": utc_ns(np.where(has_end, w_end, NAT)),
             "duration_s": duration / NS,
             "ended_by": pd.Categorical.from_codes(ended_by, dtype=ENDED_BY),
             "responder_id": pd.Categorical.from_codes(

@@ -314,7 +314,9 @@ class MockTeam:
         self.conference[sid] = c.id
 
         def greet() -> None:
-            if self.conference.get(sid) == c.id:
+            # the chat may have ended (or left this desk) since the colleague joined
+            session = self.desk.sessions.get(sid)
+            if self.conference.get(sid) == c.id and session is not None and session.active:
                 self.say_in_chat(sid, c.conference_greeting)
 
         self._later(sid, "greet", REPLY_SECONDS, greet)
