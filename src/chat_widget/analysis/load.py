@@ -24,7 +24,7 @@ from ..formats.transcript_schema import (
     problems_from_validation,
 )
 from .column_checks import check_columns
-from .columns import Columns, TranscriptFrames, build_frames, bulk_objects
+from .columns import Aux, Columns, TranscriptFrames, build_frames, bulk_objects
 
 __all__ = ["TranscriptFrames", "bulk_objects", "frames_from_transcripts", "load_transcripts"]
 
@@ -84,7 +84,7 @@ def load_transcripts(
     show = progress if progress is not None else total >= PROGRESS_BYTES
     problems: list[Problem] = []
     if engine == "columnar" and items and all(_is_jsonl(p) for p in items):
-        from .columnar import Fallback
+        from .columnar_shapes import Fallback
 
         bar = _progress_bar(total, show)
         try:
@@ -119,13 +119,7 @@ def load_records(
         for data, source, number in records:
             _add_record(cols, found_all, data, source, number, errors)
         built, aux = build_frames(cols)
-    frames, found = check_columns(built, aux)
-    found_all.extend(found)
-    found_all.sort(key=lambda p: (p.source, p.record))
-    if found_all and errors == "raise":
-        raise TranscriptFileError(found_all)
-    frames.problems = found_all
-    return frames
+    return _checked(built, aux, found_all, errors)
 
 
 def _is_jsonl(item: Path | Mapping[str, Any]) -> bool:
@@ -136,6 +130,14 @@ def _load_columnar(paths: list[Path], errors: Errors, bar: Any) -> TranscriptFra
     from .columnar import read_columnar
 
     built, aux, found_all = read_columnar(paths, errors, bar)
+    return _checked(built, aux, found_all, errors)
+
+
+def _checked(
+    built: TranscriptFrames, aux: Aux, found_all: list[Problem], errors: Errors
+) -> TranscriptFrames:
+    """Both engines end here: the cross-field rules on whole columns, then every
+    problem in file and record order (raised, or kept in ``.problems``)."""
     frames, found = check_columns(built, aux)
     found_all.extend(found)
     found_all.sort(key=lambda p: (p.source, p.record))

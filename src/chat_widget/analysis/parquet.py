@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from ..formats.transcript_schema import LIFECYCLE
-from .columnar import _categorical, _strings
+from .columnar_frames import categorical_column, string_column
 from .columns import (
     EVENT_DTYPE,
     KIND_DTYPE,
@@ -243,19 +243,19 @@ def _frames(
     conv = pd.DataFrame(
         {
             "conversation_id": pd.Series(ids, dtype=object).astype("category"),
-            "state": _categorical(_col(conv_t, "state", s), STATE_DTYPE),
-            "agent_id": _categorical(_col(conv_t, "agent_id", s)),
-            "agent_name": _categorical(_col(conv_t, "agent_name", s)),
-            "contact_id": _strings(_col(conv_t, "contact_id", s)),
-            "contact_name": _strings(_col(conv_t, "contact_name", s)),
+            "state": categorical_column(_col(conv_t, "state", s), STATE_DTYPE),
+            "agent_id": categorical_column(_col(conv_t, "agent_id", s)),
+            "agent_name": categorical_column(_col(conv_t, "agent_name", s)),
+            "contact_id": string_column(_col(conv_t, "contact_id", s)),
+            "contact_name": string_column(_col(conv_t, "contact_name", s)),
             **{key: _times(conv_t, key) for key in LIFECYCLE},
-            "disposition": _categorical(_col(conv_t, "disposition", s)),
-            "notes": _strings(_col(conv_t, "notes", s)),
+            "disposition": categorical_column(_col(conv_t, "disposition", s)),
+            "notes": string_column(_col(conv_t, "notes", s)),
             "n_notes": _np(conv_t, "n_notes", pa.int32(), np.int32),
             "yellow_after": _np(conv_t, "yellow_after", pa.float64(), float),
             "red_after": _np(conv_t, "red_after", pa.float64(), float),
             "n_entries": _np(conv_t, "n_entries", pa.int32(), np.int32),
-            "source": _categorical(_col(conv_t, "source", s)),
+            "source": categorical_column(_col(conv_t, "source", s)),
             "record": _np(conv_t, "record", pa.int64(), np.int64),
         }
     )
@@ -264,23 +264,23 @@ def _frames(
             "conversation_id": pd.Categorical.from_codes(entry_conv, categories=categories),
             "index": _np(ent_t, "index", pa.int64(), np.int64),
             "time": _times(ent_t, "time"),
-            "kind": _categorical(_col(ent_t, "kind", s), KIND_DTYPE),
-            "sender_role": _categorical(_col(ent_t, "sender_role", s), ROLE_DTYPE),
-            "sender_name": _categorical(_col(ent_t, "sender_name", s)),
-            "sender_id": _categorical(_col(ent_t, "sender_id", s)),
-            "text": _strings(_col(ent_t, "text", s)),
-            "url": _strings(_col(ent_t, "url", s)),
-            "visibility": _categorical(_col(ent_t, "visibility", s), VISIBILITY_DTYPE),
-            "event": _categorical(_col(ent_t, "event", s), EVENT_DTYPE),
+            "kind": categorical_column(_col(ent_t, "kind", s), KIND_DTYPE),
+            "sender_role": categorical_column(_col(ent_t, "sender_role", s), ROLE_DTYPE),
+            "sender_name": categorical_column(_col(ent_t, "sender_name", s)),
+            "sender_id": categorical_column(_col(ent_t, "sender_id", s)),
+            "text": string_column(_col(ent_t, "text", s)),
+            "url": string_column(_col(ent_t, "url", s)),
+            "visibility": categorical_column(_col(ent_t, "visibility", s), VISIBILITY_DTYPE),
+            "event": categorical_column(_col(ent_t, "event", s), EVENT_DTYPE),
         }
     )
     typing = pd.DataFrame(
         {
             "conversation_id": pd.Categorical.from_codes(typing_conv, categories=categories),
             "time": _times(typ_t, "time"),
-            "role": _categorical(_col(typ_t, "role", s), ROLE_DTYPE),
+            "role": categorical_column(_col(typ_t, "role", s), ROLE_DTYPE),
             "typing": _np(typ_t, "typing", pa.bool_(), bool),
-            "sender_id": _strings(_col(typ_t, "sender_id", s)),
+            "sender_id": string_column(_col(typ_t, "sender_id", s)),
         }
     )
     return TranscriptFrames(conv, entries, typing)

@@ -1,0 +1,283 @@
+"""Arrow columns of checked transcript files → the pandas frames of ``columns``
+(the columnar engine's last step, see ``columnar``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..formats.transcript_schema import (
+    LIFECYCLE,
+)
+from .columnar_shapes import mask_array
+from .columns import (
+    EVENT_DTYPE,
+    KIND_DTYPE,
+    ROLE_DTYPE,
+    STATE_DTYPE,
+    VISIBILITY_DTYPE,
+    Aux,
+    TranscriptFrames,
+    utc_times,
+)
+
+STR_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' "str"
+
+
+# ----------------------------------------------------------------------------- frames
+class RawStrings(Sequence[Any]):
+    """An Arrow string column as the checks read it: item by item (for messages only)."""
+
+    def __init__(self, arr: Any) -> None:
+        self.arr = arr
+
+    def __len__(self) -> int:
+        return len(self.arr)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.arr[int(i)].as_py()
+
+    def valid(self) -> np.ndarray:
+        return mask_array(self.arr.is_valid())
+
+
+def _times(arr: Any) -> pd.Series:
+    """ISO strings → ``datetime64[ns, UTC]`` by Arrow's parser; any string it refuses
+    sends the column to pandas' parser (as the rows engine), which makes it NaT."""
+    try:
+        ts = pc.cast(arr, pa.timestamp("ns", "UTC"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return utc_times(pd.Series(arr.to_pandas(types_mapper=_str_mapper), dtype=object))
+    return pd.Series(ts.to_pandas(), copy=False).dt.as_unit("ns").reset_index(drop=True)
+
+
+def _str_mapper(t: pa.DataType) -> Any:
+    return STR_DTYPE if pa.types.is_string(t) or pa.types.is_large_string(t) else None
+
+
+def string_column(arr: Any) -> pd.Series:
+    return pd.Series(arr.to_pandas(types_mapper=_str_mapper), copy=False).reset_index(drop=True)
+
+
+def categorical_column(arr: Any, dtype: pd.CategoricalDtype | None = None) -> Any:
+    """Dictionary-encode in Arrow; categories sorted (as ``pd.Categorical(values)``) or
+    the given dtype's."""
+    if dtype is not None:  # a vocabulary (values checked against it before)
+        found = pc.index_in(arr, value_set=pa.array(list(dtype.categories), pa.string()))
+        codes = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), np.int64)
+        return pd.Categorical.from_codes(codes, dtype=dtype)
+    enc = pc.dictionary_encode(arr)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.unify_dictionaries()
+        chunks = enc.chunks
+    else:
+        chunks = [enc]
+    if not chunks:
+        return pd.Categorical([], dtype=dtype)
+    dictionary = chunks[0].dictionary
+    indices = np.concatenate(
+        [np.asarray(c.indices.fill_null(-1).to_numpy(zero_copy_only=False)) for c in chunks]
+    ).astype(np.int64)
+    if len(dictionary) == 0:  # all null: as ``pd.Categorical([None, ...])`` makes it
+        return pd.Categorical([None] * len(indices))
+    # sorted as pandas sorts them (UTF-8 byte order is code point order)
+    order = np.asarray(pc.sort_indices(dictionary).to_numpy(), dtype=np.int64)
+    remap = np.empty(len(dictionary) + 1, dtype=np.int64)
+    remap[order] = np.arange(len(dictionary))
+    remap[-1] = -1
+    cats = pd.Index(np.asarray(dictionary.take(pa.array(order)).to_pylist(), dtype=object))
+    return pd.Categorical.from_codes(remap[indices], dtype=pd.CategoricalDtype(cats))
+
+
+def _state(table: pa.Table) -> Any:
+    state = table.column("state")
+    derived = pa.scalar("offered")
+    for key, name in (
+        ("accepted_at", "accepted"),
+        ("left_at", "contact_left"),
+        ("ended_at", "ended"),
+        ("done_at", "done"),
+    ):
+        derived = pc.if_else(table.column(key).is_valid(), name, derived)
+    # the rows engine derives from the first lifecycle time that is truthy
+    return pc.coalesce(state, derived)
+
+
+@dataclass
+class Columnar:
+    conv: dict[str, Any]
+    ent: dict[str, Any]
+    typ: dict[str, Any]
+    entry_conv: np.ndarray
+    typing_conv: np.ndarray
+
+
+def flatten_files(files: list[tuple[str, pa.Table, np.ndarray]]) -> Columnar:
+    convs: dict[str, list[Any]] = {}
+    ents: dict[str, list[Any]] = {}
+    typs: dict[str, list[Any]] = {}
+    entry_conv: list[np.ndarray] = []
+    typing_conv: list[np.ndarray] = []
+    base = 0
+    for source, t, lines in files:
+        n = t.num_rows
+        agent, contact = t.column("agent"), t.column("contact")
+        notes = t.column("notes")
+        limits = t.column("thresholds")
+        entries = t.column("entries")
+        n_entries = pc.fill_null(pc.list_value_length(entries), 0)
+        typing = t.column("typing")
+        n_typing = pc.fill_null(pc.list_value_length(typing), 0)
+        parts = {
+            "conversation_id": t.column("id"),
+            "state": _state(t),
+            "agent_id": pc.struct_field(agent, ["id"]),
+            "agent_name": pc.struct_field(agent, ["name"]),
+            "contact_id": pc.fill_null(pc.struct_field(contact, ["id"]), "contact"),
+            "contact_name": pc.struct_field(contact, ["name"]),
+            **{key: t.column(key) for key in LIFECYCLE},
+            "disposition": t.column("disposition"),
+            "notes": pc.fill_null(pc.binary_join(notes, "\n"), ""),
+            "n_notes": pc.fill_null(pc.list_value_length(notes), 0),
+            "yellow_after": pc.struct_field(limits, ["yellow_after"]),
+            "red_after": pc.struct_field(limits, ["red_after"]),
+            "n_entries": n_entries,
+            "source": pa.array([source] * n, pa.string()),
+            "record": pa.array(lines, pa.int64()),
+        }
+        for k, v in parts.items():
+            convs.setdefault(k, []).append(v)
+        e = pc.list_flatten(entries)
+        sender = pc.struct_field(e, ["sender"])
+        eparts = {
+            "index": pc.struct_field(e, ["index"]),
+            "time": pc.struct_field(e, ["time"]),
+            "kind": pc.struct_field(e, ["kind"]),
+            "sender_role": pc.struct_field(sender, ["role"]),
+            "sender_name": pc.struct_field(sender, ["name"]),
+            "sender_id": pc.fill_null(pc.struct_field(sender, ["id"]), ""),
+            "text": pc.struct_field(e, ["text"]),
+            "url": pc.struct_field(e, ["url"]),
+            "visibility": pc.fill_null(pc.struct_field(e, ["visibility"]), "all"),
+            "event": pc.struct_field(e, ["event"]),
+        }
+        for k, v in eparts.items():
+            ents.setdefault(k, []).append(v)
+        counts = n_entries.to_numpy(zero_copy_only=False)
+        entry_conv.append(np.repeat(np.arange(base, base + n), counts))
+        ty = pc.list_flatten(typing)
+        tparts = {
+            "time": pc.struct_field(ty, ["time"]),
+            "role": pc.struct_field(ty, ["role"]),
+            "typing": pc.struct_field(ty, ["typing"]),
+            "id": pc.fill_null(pc.struct_field(ty, ["id"]), ""),
+        }
+        for k, v in tparts.items():
+            typs.setdefault(k, []).append(v)
+        typing_conv.append(
+            np.repeat(np.arange(base, base + n), n_typing.to_numpy(zero_copy_only=False))
+        )
+        base += n
+
+    def chunked(parts: list[Any]) -> pa.ChunkedArray:
+        chunks: list[pa.Array] = []
+        for p in parts:
+            chunks.extend(p.chunks if isinstance(p, pa.ChunkedArray) else [p])
+        chunks = [c.cast(pa.string()) if pa.types.is_null(c.type) else c for c in chunks]
+        return pa.chunked_array(chunks) if chunks else pa.chunked_array([], pa.string())
+
+    return Columnar(
+        {k: chunked(v) for k, v in convs.items()},
+        {k: chunked(v) for k, v in ents.items()},
+        {k: chunked(v) for k, v in typs.items()},
+        np.concatenate(entry_conv) if entry_conv else np.zeros(0, np.int64),
+        np.concatenate(typing_conv) if typing_conv else np.zeros(0, np.int64),
+    )
+
+
+def _ints(arr: Any, dtype: Any) -> np.ndarray:
+    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=dtype)
+
+
+def _floats(arr: Any) -> np.ndarray:
+    return np.asarray(pc.fill_null(arr.cast(pa.float64()), np.nan).to_numpy(), dtype=float)
+
+
+def build_columnar(cols: Columnar) -> tuple[TranscriptFrames, Aux]:
+    """The frames ``columns.build_frames`` makes, from Arrow columns."""
+    c, e, t = cols.conv, cols.ent, cols.typ
+    ids = c["conversation_id"].to_pylist()
+    categories = pd.Index(ids, dtype=object)
+    unique_ids = categories.is_unique
+    if not unique_ids:
+        categories = categories.drop_duplicates()
+    conv = pd.DataFrame(
+        {
+            "conversation_id": pd.Series(ids, dtype=object).astype("category"),
+            "state": categorical_column(c["state"], STATE_DTYPE),
+            "agent_id": categorical_column(c["agent_id"]),
+            "agent_name": categorical_column(c["agent_name"]),
+            "contact_id": string_column(c["contact_id"]),
+            "contact_name": string_column(c["contact_name"]),
+            **{key: _times(c[key]) for key in LIFECYCLE},
+            "disposition": categorical_column(c["disposition"]),
+            "notes": string_column(c["notes"]),
+            "n_notes": _ints(c["n_notes"], np.int32),
+            "yellow_after": _floats(c["yellow_after"]),
+            "red_after": _floats(c["red_after"]),
+            "n_entries": _ints(c["n_entries"], np.int32),
+            "source": categorical_column(c["source"]),
+            "record": _ints(c["record"], np.int64),
+        }
+    )
+    entry_conv = cols.entry_conv
+    if unique_ids:
+        conv_col = pd.Categorical.from_codes(entry_conv, categories=categories)
+    else:
+        conv_col = pd.Categorical(np.asarray(ids, dtype=object)[entry_conv], categories=categories)
+    entries = pd.DataFrame(
+        {
+            "conversation_id": conv_col,
+            "index": _ints(e["index"], np.int64),
+            "time": _times(e["time"]),
+            "kind": categorical_column(e["kind"], KIND_DTYPE),
+            "sender_role": categorical_column(e["sender_role"], ROLE_DTYPE),
+            "sender_name": categorical_column(e["sender_name"]),
+            "sender_id": categorical_column(e["sender_id"]),
+            "text": string_column(e["text"]),
+            "url": string_column(e["url"]),
+            "visibility": categorical_column(e["visibility"], VISIBILITY_DTYPE),
+            "event": categorical_column(e["event"], EVENT_DTYPE),
+        }
+    )
+    typ_conv = cols.typing_conv
+    typing = pd.DataFrame(
+        {
+            "conversation_id": pd.Categorical.from_codes(typ_conv, categories=categories)
+            if unique_ids
+            else pd.Categorical(
+                np.asarray(ids, dtype=object)[typ_conv] if len(typ_conv) else [],
+                categories=categories,
+            ),
+            "time": _times(t["time"]),
+            "role": categorical_column(t["role"], ROLE_DTYPE),
+            "typing": np.asarray(
+                t["typing"].cast(pa.bool_()).to_numpy(zero_copy_only=False), dtype=bool
+            ),
+            "sender_id": string_column(t["id"]),
+        }
+    )
+    aux = Aux(
+        {key: RawStrings(c[key]) for key in LIFECYCLE},
+        entry_conv,
+        RawStrings(e["time"]),
+        typ_conv,
+        RawStrings(t["time"]),
+    )
+    return TranscriptFrames(conv, entries, typing), aux
