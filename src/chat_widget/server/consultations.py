@@ -94,17 +94,16 @@ class Consultations:
         c = conv.consult
         if c is not None and c.state not in OVER:
             raise ServiceError(p.ErrorCode.INVALID_STATE, "a consultation is running")
-        await self.directory.refresh()
         if frame.target_kind == "external":
             if frame.medium != "voice":
                 raise ServiceError(
                     p.ErrorCode.INVALID_STATE, "external contacts can be consulted by voice only"
                 )
-            name = self.directory.external(frame.target_id).name
+            name = (await self.directory.find_external(frame.target_id)).name
         else:
             if frame.target_id == who.agent.id:
                 raise ServiceError(p.ErrorCode.INVALID_STATE, "that is you")
-            name = self.directory.agent(frame.target_id).name
+            name = (await self.directory.find_agent(frame.target_id)).name
         c = conv.consult = Consult(
             frame.consultation,
             who.agent.id,

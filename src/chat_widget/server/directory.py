@@ -1,9 +1,9 @@
 """The team directory: colleagues, queues and external contacts, read from the store.
 
 The service needs names in synchronous places (router callbacks, fan-out), so
-the directory keeps the store's lists in memory and is refreshed (async)
-where an agent authenticates or names a target: agents and queues added
-while the server runs are seen from the next such frame on.
+the directory keeps the store's lists in memory, refreshed (async) where an
+agent authenticates and when a frame names a target it does not know yet:
+agents and queues added while the server runs are seen from that frame on.
 """
 
 from __future__ import annotations
@@ -30,6 +30,25 @@ class Directory:
         self.skills = await self.store.agent_skills()
         self.queues = {q.id: q for q in await self.store.list_queues()}
         self.externals = {x.id: x for x in await self.store.list_externals()}
+
+    async def find_agent(self, agent_id: str) -> AgentRecord:
+        """The agent a frame names; the store is read again only when it is not known
+        yet (added while the server runs), not on every frame."""
+        if agent_id not in self.agents:
+            await self.refresh()
+        return self.agent(agent_id)
+
+    async def find_queue(self, queue_id: str) -> QueueRecord:
+        """The queue a frame names (read again only when unknown, as ``find_agent``)."""
+        if queue_id not in self.queues:
+            await self.refresh()
+        return self.queue(queue_id)
+
+    async def find_external(self, external_id: str) -> ExternalRecord:
+        """The external contact a frame names (read again only when unknown)."""
+        if external_id not in self.externals:
+            await self.refresh()
+        return self.external(external_id)
 
     def name(self, agent_id: str) -> str:
         a = self.agents.get(agent_id)

@@ -86,11 +86,10 @@ class Handovers:
         self, conv: Conversation, who: AgentPrincipal, frame: p.RequestTransfer
     ) -> Emitted:
         skill = ""
-        await self.directory.refresh()
         if frame.target_kind == "agent":
-            name = self.directory.agent(frame.target_id).name
+            name = (await self.directory.find_agent(frame.target_id)).name
         else:
-            queue = self.directory.queue(frame.target_id)
+            queue = await self.directory.find_queue(frame.target_id)
             name, skill = queue.name, queue.skill
         h = self.router.handovers.get(conv.id)
         if h is not None or conv.id in self.router.conference:
@@ -136,8 +135,7 @@ class Handovers:
     async def invite(
         self, conv: Conversation, who: AgentPrincipal, frame: p.InviteToConference
     ) -> Emitted:
-        await self.directory.refresh()
-        target = self.directory.agent(frame.target_id)
+        target = await self.directory.find_agent(frame.target_id)
         seq, fut = self.events.emit(
             conv,
             p.InviteSent,

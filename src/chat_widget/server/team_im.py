@@ -80,8 +80,7 @@ class TeamIm:
         if key in self.client_ids:
             peer.push(p.Ack(id=frame.id).to_json())
             return
-        await self.directory.refresh()
-        recipient = self.directory.agent(frame.to).id
+        recipient = (await self.directory.find_agent(frame.to)).id
         if recipient == me:
             raise ServiceError(p.ErrorCode.INVALID_STATE, "that is you")
         text = frame.text.strip() or frame.text
