@@ -21,7 +21,7 @@ from ..model.desk import AgentDesk
 from ..model.errors import ChatError, error_code_of
 from ..model.session import ChatSession, SessionState
 from .actions import clock_actions, session_actions
-from .sync import DeltaBatcher, entry_to_view
+from .sync import DeltaBatcher, snapshot_chunks
 from .view_state import WAITING_STATE, session_view_state
 
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
@@ -228,11 +228,9 @@ class ChatWidget(anywidget.AnyWidget):
     def _send_snapshot(self, from_index: int) -> None:
         if self.session is None:
             return
-        entries = self.session.transcript[max(0, from_index) :]
-        size = self._batcher.chunk_size
-        for start in range(0, len(entries), size):
-            chunk = entries[start : start + size]
-            self._send_entries(chunk[0].index, [entry_to_view(e) for e in chunk])
+        chunks = snapshot_chunks(self.session.transcript, from_index, self._batcher.chunk_size)
+        for first_index, entries in chunks:
+            self._send_entries(first_index, entries)
 
     def perform(self, name: str, args: dict[str, Any]) -> None:
         """Run a view action on the session; errors show in the view, nothing is lost."""

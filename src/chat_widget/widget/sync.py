@@ -13,7 +13,7 @@ is about wall time); tests pass a ``Pacer`` they move by hand instead.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from ..formats.transcript import Entry
@@ -36,6 +36,17 @@ def entry_to_view(entry: Entry) -> dict[str, Any]:
         view["c"] = entry.code
         view["p"] = dict(entry.params or {})
     return view
+
+
+def snapshot_chunks(
+    transcript: Sequence[Entry], from_index: int, size: int
+) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """A view's snapshot request, answered: the transcript from ``from_index`` as
+    ``(first_index, entries)`` chunks of at most ``size`` (one comm message each)."""
+    entries = transcript[max(0, from_index) :]
+    for start in range(0, len(entries), size):
+        chunk = entries[start : start + size]
+        yield chunk[0].index, [entry_to_view(e) for e in chunk]
 
 
 class Handle(Protocol):

@@ -30,7 +30,7 @@ from .actions import (
     session_actions,
 )
 from .chat import LOCALES, STATIC
-from .sync import DeltaBatcher, entry_to_view
+from .sync import DeltaBatcher, snapshot_chunks
 from .view_state import session_view_state
 
 
@@ -152,16 +152,14 @@ class WorkspaceWidget(anywidget.AnyWidget):
         session = self.desk.sessions.get(sid)
         if session is None:
             return
-        entries = session.transcript[max(0, from_index) :]
-        size = self._batchers[sid].chunk_size
-        for start in range(0, len(entries), size):
-            chunk = entries[start : start + size]
+        chunks = snapshot_chunks(session.transcript, from_index, self._batchers[sid].chunk_size)
+        for first_index, entries in chunks:
             self.send(
                 {
                     "type": "entries",
                     "session_id": sid,
-                    "first_index": chunk[0].index,
-                    "entries": [entry_to_view(e) for e in chunk],
+                    "first_index": first_index,
+                    "entries": entries,
                 }
             )
 
