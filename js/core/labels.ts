@@ -360,6 +360,13 @@ export const NOTICES_EN: NoticeTable = {
   called: "{name} called {number}",
   call_ended: "Call to {number} ended",
   emailed: "{name} opened an e-mail to {address}",
+  monitor_silent: "{name} is monitoring this chat",
+  monitor_coach: "{name} is coaching you in this chat (the contact does not see it)",
+  monitor_barge_in: "{name} (supervisor) joined the chat",
+  monitor_stopped: "{name} stopped monitoring this chat",
+  flag_raised: "{name} asked for help",
+  flag_raised_note: "{name} asked for help: {note}",
+  flag_lowered: "{name} lowered the help flag",
   push_url: "Please click the link your agent sent: {url}",
 };
 
@@ -412,6 +419,13 @@ export const NOTICES_DE: NoticeTable = {
   called: "{name} hat {number} angerufen",
   call_ended: "Anruf bei {number} beendet",
   emailed: "{name} hat eine E-Mail an {address} geöffnet",
+  monitor_silent: "{name} hört diesen Chat mit",
+  monitor_coach: "{name} coacht Sie in diesem Chat (für den Kontakt nicht sichtbar)",
+  monitor_barge_in: "{name} (Supervisor) ist dem Chat beigetreten",
+  monitor_stopped: "{name} hört diesen Chat nicht mehr mit",
+  flag_raised: "{name} bittet um Hilfe",
+  flag_raised_note: "{name} bittet um Hilfe: {note}",
+  flag_lowered: "{name} hat die Hilfe-Anfrage zurückgenommen",
   push_url: "Bitte klicken Sie auf den Link, den Ihre Beratung gesendet hat: {url}",
 };
 

@@ -183,7 +183,13 @@ def test_frames_have_proper_dtypes(tmp_path: Path) -> None:
     assert str(c["accepted_at"].dtype) == "datetime64[ns, UTC]"
     for col in ("conversation_id", "kind", "sender_role", "sender_id", "visibility", "event"):
         assert isinstance(e[col].dtype, __import__("pandas").CategoricalDtype), col
-    assert list(e["kind"].cat.categories) == ["message", "notice", "push_url", "consult"]
+    assert list(e["kind"].cat.categories) == [
+        "message",
+        "notice",
+        "push_url",
+        "consult",
+        "coaching",
+    ]
 
 
 GMS = {

@@ -148,3 +148,27 @@ def _consultation_state(f: p._Event, data: Mapping[str, Any]) -> EntryParts:
     medium = _get(data, "medium", "chat")
     state = notice("consultation_status", name=_target(data), medium=medium, status=status)
     return EntryParts("notice", state, visibility="agents")
+
+
+# -- supervision (issue 14): agents-only, never for the contact ----------------------
+@describes("CoachMessage")
+def _coaching(f: p._Event, data: Mapping[str, Any]) -> EntryParts:
+    return EntryParts("coaching", _text(data), visibility="agents", event="coaching")
+
+
+@describes("MonitoringChanged")
+def _monitoring(f: p._Event, data: Mapping[str, Any]) -> EntryParts:
+    mode = _get(data, "mode", "silent")
+    code = "monitor_stopped" if mode == "stopped" else f"monitor_{mode}"
+    event: EventName = "monitor_stop" if mode == "stopped" else "monitor"
+    return EntryParts("notice", notice(code, name=f.from_.nickname), None, "agents", event)
+
+
+@describes("HelpFlagChanged")
+def _help_flag(f: p._Event, data: Mapping[str, Any]) -> EntryParts:
+    name = f.from_.nickname
+    if data.get("raised"):
+        said = with_detail("flag_raised", _get(data, "text"), "note", name=name)
+        return EntryParts("notice", said, visibility="agents", event="flag_raised")
+    lowered = notice("flag_lowered", name=name)
+    return EntryParts("notice", lowered, visibility="agents", event="flag_lowered")

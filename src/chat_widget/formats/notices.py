@@ -71,6 +71,14 @@ NOTICES: dict[str, str] = {
     "called": "{name} called {number}",
     "call_ended": "Call to {number} ended",
     "emailed": "{name} opened an e-mail to {address}",
+    # supervision (agents only, issue 14): what the agent and the export read
+    "monitor_silent": "{name} is monitoring this chat",
+    "monitor_coach": "{name} is coaching you in this chat (the contact does not see it)",
+    "monitor_barge_in": "{name} (supervisor) joined the chat",
+    "monitor_stopped": "{name} stopped monitoring this chat",
+    "flag_raised": "{name} asked for help",
+    "flag_raised_note": "{name} asked for help: {note}",
+    "flag_lowered": "{name} lowered the help flag",
     # not a notice: the default text of a pushed link (F18), ``DEFAULT_PUSH_URL_TEXT``
     "push_url": "Please click the link your agent sent: {url}",
 }

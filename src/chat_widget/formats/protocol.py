@@ -67,6 +67,7 @@ class ParticipantType(StrEnum):
     AGENT = "Agent"
     EXTERNAL = "External"
     SYSTEM = "System"
+    SUPERVISOR = "Supervisor"  # a supervisor who barged in, monitors or coaches (issue 14)
 
 
 class _Frame(BaseModel):
@@ -270,6 +271,65 @@ class MarkImRead(_ClientFrame):
     colleague: TargetId
 
 
+# -- supervision (issue 14) --------------------------------------------------------
+MonitorMode = Literal["silent", "coach", "barge_in"]
+MAX_FLAG_LENGTH = 500
+
+
+class Monitor(_ClientFrame):
+    """Supervisor: start monitoring a chat of the team, or switch mode while monitoring.
+
+    ``silent``: nobody notices (the agent sees it only if the server announces
+    monitoring); ``coach``: the supervisor's ``SendCoaching`` reaches only the agents in
+    the chat; ``barge_in``: the supervisor joins the chat (``ParticipantJoined``) and
+    may ``SendMessage`` to everyone. Going from barge-in to another mode leaves the chat
+    (``ParticipantLeft``)."""
+
+    type: Literal["Monitor"] = "Monitor"
+    conversation: ConversationId
+    mode: MonitorMode = "silent"
+
+
+class StopMonitoring(_ClientFrame):
+    """Supervisor: stop monitoring (leaving the chat first if barged in)."""
+
+    type: Literal["StopMonitoring"] = "StopMonitoring"
+    conversation: ConversationId
+
+
+class MonitorNext(_ClientFrame):
+    """Supervisor: monitor (silently) the next chat ``agent`` accepts; ``cancel`` undoes."""
+
+    type: Literal["MonitorNext"] = "MonitorNext"
+    agent: TargetId
+    cancel: bool = False
+
+
+class SendCoaching(_ClientFrame):
+    """A coaching line: from a supervisor who coaches or barged in, to the agents in the
+    chat; or an agent's answer to the coach. Stored agents-only, never to the customer,
+    and no reply for the reply timer."""
+
+    type: Literal["SendCoaching"] = "SendCoaching"
+    conversation: ConversationId
+    text: Text
+
+
+class RaiseFlag(_ClientFrame):
+    """An agent in the chat asks a supervisor for help, with an optional line."""
+
+    type: Literal["RaiseFlag"] = "RaiseFlag"
+    conversation: ConversationId
+    text: Annotated[str, Field(max_length=MAX_FLAG_LENGTH)] | None = None
+
+
+class LowerFlag(_ClientFrame):
+    """The agent (or a supervisor of the team) lowers the chat's help flag."""
+
+    type: Literal["LowerFlag"] = "LowerFlag"
+    conversation: ConversationId
+
+
 class Ping(_ClientFrame):
     """Application heartbeat (browsers cannot see websocket pings)."""
 
@@ -302,6 +362,12 @@ ClientFrame = Annotated[
     | EndConsultation
     | SendIm
     | MarkImRead
+    | Monitor
+    | StopMonitoring
+    | MonitorNext
+    | SendCoaching
+    | RaiseFlag
+    | LowerFlag
     | Ping,
     Field(discriminator="type"),
 ]
@@ -376,11 +442,13 @@ class DirectoryInfo(_Shape):
 class AuthOk(_ServerFrame):
     """``conversations``: chats this agent is in (owner or conference) or consults on;
     ``directory``: colleagues with presence, queues, external contacts; ``imUnread``:
-    unread team IMs per colleague."""
+    unread team IMs per colleague. ``role``: ``supervisor`` tokens get ``TeamState``
+    next and every event of their team's chats (issue 14)."""
 
     type: Literal["AuthOk"] = "AuthOk"
     id: str
     agent: AgentInfo
+    role: Literal["agent", "supervisor"] = "agent"
     conversations: list[ConversationInfo] = Field(default_factory=list)
     directory: DirectoryInfo = Field(default_factory=DirectoryInfo)
     im_unread: dict[str, int] = Field(default_factory=dict)
@@ -485,6 +553,59 @@ class OfferRevoked(_ServerFrame):
     type: Literal["OfferRevoked"] = "OfferRevoked"
     conversation: str
     reason: str
+
+
+class HelpFlagInfo(_Shape):
+    """A raised help flag: who raised it, when (server ms), with what line."""
+
+    agent: str
+    text: str | None = None
+    raised_at: int
+
+
+class SupervisedChat(_Shape):
+    """One chat as a supervisor's dashboard shows it (issue 14).
+
+    ``state``: queued, active, ended or done (done: the row goes). ``owner``: None while
+    queued. ``members``: agent ids in the chat (owner first). ``created``/``acceptedAt``:
+    server ms. ``monitors``: supervisor id -> mode, for every supervisor monitoring it."""
+
+    conversation: str
+    contact: ContactInfo
+    state: str
+    owner: AgentInfo | None = None
+    members: list[str] = Field(default_factory=list)
+    created: int
+    accepted_at: int | None = None
+    last_seq: int = 0
+    flag: HelpFlagInfo | None = None
+    monitors: dict[str, MonitorMode] = Field(default_factory=dict)
+
+
+class TeamAgent(_Shape):
+    id: str
+    nickname: str
+    presence: Literal["ready", "not_ready", "away", "offline"] = "offline"
+    skills: list[str] = Field(default_factory=list)
+
+
+class TeamState(_ServerFrame):
+    """Supervisors, after ``AuthOk``: the team's agents and every open chat of the team.
+    ``announceMonitoring``: whether agents see that they are monitored silently."""
+
+    type: Literal["TeamState"] = "TeamState"
+    agents: list[TeamAgent] = Field(default_factory=list)
+    chats: list[SupervisedChat] = Field(default_factory=list)
+    announce_monitoring: bool = False
+
+
+class TeamChatChanged(_ServerFrame):
+    """Supervisors: a chat of the team was created or changed (state, owner, members,
+    flag, monitoring). Its events arrive as usual (supervisors read every event of
+    their team's chats, consultations and coaching included)."""
+
+    type: Literal["TeamChatChanged"] = "TeamChatChanged"
+    chat: SupervisedChat
 
 
 class _Event(_ServerFrame):
@@ -611,6 +732,33 @@ class ConsultMessage(_Event):
     text: str
 
 
+class MonitoringChanged(_Event):
+    """Agents-only: supervisor ``from`` now monitors the chat in ``mode`` (``stopped``:
+    no longer). Delivered to the agents in the chat only when they may know: in coach
+    and barge-in mode, or when the server announces monitoring; supervisors always."""
+
+    type: Literal["MonitoringChanged"] = "MonitoringChanged"
+    mode: Literal["silent", "coach", "barge_in", "stopped"]
+    previous: Literal["silent", "coach", "barge_in", "stopped"] = "stopped"
+
+
+class CoachMessage(_Event):
+    """Agents-only: a coaching line (``from`` a supervisor) or the agent's answer to the
+    coach. Never delivered to the customer; not a reply for the reply timer."""
+
+    type: Literal["CoachMessage"] = "CoachMessage"
+    text: str
+
+
+class HelpFlagChanged(_Event):
+    """Agents-only: the help flag of the chat went up (``raised``, with ``text``) or down
+    (``from``: the agent, or the supervisor who lowered it)."""
+
+    type: Literal["HelpFlagChanged"] = "HelpFlagChanged"
+    raised: bool
+    text: str | None = None
+
+
 #: every conversation event, spelled once: ``Event``, ``ServerFrame`` and ``EVENT_TYPES``
 #: are made from it
 AnyEvent: TypeAlias = (
@@ -632,6 +780,9 @@ AnyEvent: TypeAlias = (
     | InviteDeclined
     | ConsultationState
     | ConsultMessage
+    | MonitoringChanged
+    | CoachMessage
+    | HelpFlagChanged
 )
 Event = Annotated[AnyEvent, Field(discriminator="type")]
 
@@ -647,6 +798,8 @@ ServerFrame = Annotated[
     | PresenceChanged
     | ImMessage
     | ImRead
+    | TeamState
+    | TeamChatChanged
     | AnyEvent,
     Field(discriminator="type"),
 ]
@@ -658,6 +811,9 @@ def _frame_type(frame: type[_Frame]) -> str:
 
 
 EVENT_TYPES = frozenset(_frame_type(event) for event in get_args(AnyEvent))
+#: supervision events: never to a customer, and to an agent only by its audience (an
+#: agent who joins later does not read the coaching of the chat's earlier agents)
+SUPERVISION_EVENTS = frozenset({"MonitoringChanged", "CoachMessage", "HelpFlagChanged"})
 
 CLIENT_FRAME_ADAPTER: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
 SERVER_FRAME_ADAPTER: TypeAdapter[ServerFrame] = TypeAdapter(ServerFrame)

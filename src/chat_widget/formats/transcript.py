@@ -18,6 +18,7 @@ class Role(StrEnum):
     AGENT = "agent"
     SYSTEM = "system"
     EXTERNAL = "external"
+    SUPERVISOR = "supervisor"  # coaching, or messages after a barge-in (issue 14)
 
 
 class Kind(StrEnum):
@@ -27,6 +28,7 @@ class Kind(StrEnum):
     NOTICE = "notice"
     PUSH_URL = "push_url"
     CONSULT = "consult"  # consultation message: agents only, never shown to the contact
+    COACHING = "coaching"  # supervisor <-> agent whisper: agents only, never to the contact
 
 
 class Visibility(StrEnum):
@@ -39,8 +41,8 @@ class Visibility(StrEnum):
 # The same words as wire types for the transcript schema and the protocol. mypy needs a
 # Literal spelled out, so ``words`` ties each Literal to its enum at import: they cannot
 # drift apart, and everything else (analysis's categories) uses the tuples below.
-RoleName = Literal["contact", "agent", "system", "external"]
-KindName = Literal["message", "notice", "push_url", "consult"]
+RoleName = Literal["contact", "agent", "system", "external", "supervisor"]
+KindName = Literal["message", "notice", "push_url", "consult", "coaching"]
 VisibilityName = Literal["all", "agents"]
 
 

@@ -31,7 +31,19 @@ Seconds = Annotated[float, Field(gt=0, le=86_400)]
 StateName = Literal[
     "offered", "accepted", "contact_left", "ended", "done", "declined", "ignored", "transferred"
 ]
-EventName = Literal["joined", "left", "transfer", "conference"]
+EventName = Literal[
+    "joined",
+    "left",
+    "transfer",
+    "conference",
+    # supervision (issue 14): monitoring started or switched mode, stopped, a coaching
+    # line, the help flag raised or lowered
+    "monitor",
+    "monitor_stop",
+    "coaching",
+    "flag_raised",
+    "flag_lowered",
+]
 Scalar = str | int | float | bool | None
 
 #: the vocabularies in order, for whoever lists them (analysis's categories)

@@ -185,3 +185,72 @@ class AnswerConsultation(Command):
 
     consultation_id: str
     accept: bool = True
+
+
+# --------------------------------------------------------------------------
+# Supervision (issue 14). The agent's side: ``session_id`` is the chat's id.
+
+
+@dataclass(frozen=True, slots=True)
+class RaiseFlag(Command):
+    """Ask a supervisor for help on this chat, with an optional line."""
+
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LowerFlag(Command):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerCoach(Command):
+    """The agent's answer to the coach: agents-only, never to the contact."""
+
+    client_id: str
+    text: str
+
+
+# The supervisor's side (``SupervisorDesk``): ``session_id`` is the chat's id, or ""
+# for MonitorNext.
+
+
+@dataclass(frozen=True, slots=True)
+class Monitor(Command):
+    """Monitor the chat in ``mode``: "silent", "coach" or "barge_in" (switches too)."""
+
+    mode: str = "silent"
+
+
+@dataclass(frozen=True, slots=True)
+class StopMonitoring(Command):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorNext(Command):
+    """Monitor the next chat ``agent_id`` accepts (silently); ``cancel`` undoes it."""
+
+    agent_id: str
+    cancel: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Coach(Command):
+    """A coaching line to the agents in the chat (coach or barge-in mode)."""
+
+    client_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class BargeInMessage(Command):
+    """A message to everyone in the chat, the contact included (barge-in mode)."""
+
+    client_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorLowerFlag(Command):
+    """The supervisor lowers the chat's help flag."""

@@ -2,7 +2,8 @@
 
 A wait starts when the chat is accepted and at every contact message that
 arrives while no wait is running; a reply (a message or pushed URL from an
-agent that the contact can see) ends it. Colours: green until
+agent, or a supervisor who barged in, that the contact can see) ends it.
+Coaching (agents-only) is never a reply. Colours: green until
 ``yellow_after`` seconds, yellow until ``red_after``, then red and blinking.
 """
 
@@ -59,7 +60,7 @@ def is_reply_kind(role: Role, kind: Kind, visibility: Visibility) -> bool:
     rule a function of these three fields only.
     """
     return (
-        role is Role.AGENT
+        role in (Role.AGENT, Role.SUPERVISOR)  # a supervisor who barged in answers too
         and kind in (Kind.MESSAGE, Kind.PUSH_URL)
         and visibility is Visibility.ALL
     )
