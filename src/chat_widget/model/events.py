@@ -177,3 +177,34 @@ class FinalStateRecorded(SessionEvent):
     """How the chat ended when the file gives no time for it (declined, transferred, ...)."""
 
     state: SessionState
+
+
+# -- supervision (issue 14): agents-only, never for the contact ----------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CoachingReceived(SessionEvent):
+    """A coaching line (a ``coaching`` entry, agents-only, no reply-timer effect): from a
+    supervisor (a ``Role.SUPERVISOR`` sender), or this agent's own answer read back; a
+    repeated ``client_id`` is dropped."""
+
+    text: str
+    sender: Sender
+    client_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MonitoringSeen(SessionEvent):
+    """Supervisor ``supervisor`` now monitors the chat in ``mode`` ("silent", "coach",
+    "barge_in"), or stopped (``mode`` None); an agents-only notice says so."""
+
+    mode: str | None
+    supervisor: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HelpFlagSeen(SessionEvent):
+    """The chat's help flag went up (``raised``, with the agent's line ``text``) or down;
+    ``by``: who did it (the agent, or the supervisor who lowered it)."""
+
+    raised: bool
+    text: str | None = None
+    by: str

@@ -6,7 +6,8 @@ commands for its backend. It never does I/O and never reads the wall clock.
 
 Built in layers: ``session_core`` (state, listeners, commands, time rule),
 ``session_input`` (the backend's one input face, ``receive(event)``, and the
-older ``receive_*`` wrappers) and here the agent's actions.
+older ``receive_*`` wrappers), ``session_supervision`` (monitoring, coaching,
+the help flag: issue 14) and here the agent's actions.
 
 Lifecycle::
 
@@ -39,8 +40,9 @@ from .session_config import (
     SessionConfig,
     SessionState,
 )
+from .help_flag import HelpFlag
 from .session_core import Listener
-from .session_input import SessionInput
+from .session_supervision import SessionSupervision
 from .urls import validate_push_url
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "CallState",
     "ChatSession",
     "Connection",
+    "HelpFlag",
     "Listener",
     "MessageTooLongError",
     "SessionConfig",
@@ -56,7 +59,7 @@ __all__ = [
 ]
 
 
-class ChatSession(SessionInput):
+class ChatSession(SessionSupervision):
     """One chat between this agent and a contact.
 
     Listeners get ``(change, payload)``: ``"entries"`` with a list of new

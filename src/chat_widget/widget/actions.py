@@ -34,6 +34,10 @@ def session_actions(session: ChatSession, args: dict[str, Any]) -> dict[str, Act
         "call": lambda: session.call(str(args["number"])),
         "hang_up": session.hang_up,
         "email": lambda: session.email(str(args["address"])),
+        # supervision (issue 14)
+        "raise_flag": lambda: session.raise_flag(str(args.get("text") or "") or None),
+        "lower_flag": session.lower_flag,
+        "answer_coach": lambda: session.answer_coach(str(args["text"])),
     }
 
 

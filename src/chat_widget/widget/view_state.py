@@ -18,6 +18,7 @@ OFFER_KINDS = {"chat": "new", "transfer": "transfer", "conference": "conference"
 
 def session_view_state(session: ChatSession, url_history: list[str]) -> dict[str, Any]:
     cfg = session.config
+    flag = session.help_flag
     perms = session.agent.permissions
     return {
         "session_id": session.id,
@@ -55,4 +56,13 @@ def session_view_state(session: ChatSession, url_history: list[str]) -> dict[str
         "call": {"state": str(session.call_state), "number": session.call_number},
         "clickable_contact_details": cfg.clickable_contact_details,
         "url_history": list(url_history),
+        # supervision (issue 14): what the agent may know of its supervisor, and its flag
+        "monitored": (
+            None
+            if session.monitored is None
+            else {"mode": session.monitored, "by": session.monitored_by}
+        ),
+        "help_flag": (
+            None if flag is None else {"text": flag.text, "raised_at_ms": flag.raised_at * 1000.0}
+        ),
     }
