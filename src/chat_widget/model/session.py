@@ -31,6 +31,7 @@ from ..formats.transcript import (
 )
 from . import commands as cmd
 from .errors import ChatError, IllegalTransitionError
+from .help_flag import HelpFlag
 from .session_config import (
     DEFAULT_DISPOSITION_CODES,
     MAX_MESSAGE_LENGTH,
@@ -40,7 +41,6 @@ from .session_config import (
     SessionConfig,
     SessionState,
 )
-from .help_flag import HelpFlag
 from .session_core import Listener
 from .session_supervision import SessionSupervision
 from .urls import validate_push_url

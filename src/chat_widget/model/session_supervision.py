@@ -50,9 +50,7 @@ class SessionSupervision(SessionInput):
         """Ask a supervisor for help on this chat, with an optional line."""
         self._require("raise the help flag on", *_FLAG_STATES)
         if self.help_flag is not None:
-            raise ChatError(
-                f"the help flag of chat {self.id!r} is raised already", code="not_now"
-            )
+            raise ChatError(f"the help flag of chat {self.id!r} is raised already", code="not_now")
         line = None if text is None else str(text).strip() or None
         if line is not None and len(line) > MAX_FLAG_LENGTH:
             raise ChatError(
@@ -131,7 +129,7 @@ class SessionSupervision(SessionInput):
     def _on_monitoring(self, event: ev.MonitoringSeen) -> Entry:
         mode = event.mode
         if mode is not None and mode not in MONITOR_MODES:
-            raise ValueError(f"monitoring mode must be one of {MONITOR_MODES} or None, got {mode!r}")
+            raise ValueError(f"monitoring mode must be one of {MONITOR_MODES} or None: {mode!r}")
         self.monitored = mode
         self.monitored_by = None if mode is None else event.supervisor
         code = "monitor_stopped" if mode is None else f"monitor_{mode}"
