@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from chat_widget.backends.agent_client import AgentClient
-from chat_widget.backends.agent_client.outgoing import BUILDERS
+from chat_widget.backends.agent_client.outgoing import BUILDERS, SUPERVISOR_COMMANDS
 from chat_widget.formats import protocol as p
 from chat_widget.formats.event_transcript import transcript_from_events
 from chat_widget.formats.notices import DEFAULT_PUSH_URL_TEXT
@@ -226,10 +226,21 @@ def test_a_refused_token_is_told_apart() -> None:
 
 def test_every_command_has_a_frame_builder_or_stays_local() -> None:
     local = {cmd.Ignore, cmd.HangUp}  # the server re-offers by itself; calls are simulated
+    # a supervisor's client sends these (backends.supervisor_client), never an agent's desk
+    supervisor_side = set(SUPERVISOR_COMMANDS)
+    assert supervisor_side == {
+        cmd.Monitor,
+        cmd.StopMonitoring,
+        cmd.MonitorNext,
+        cmd.Coach,
+        cmd.BargeInMessage,
+        cmd.SupervisorLowerFlag,
+    }
     for kind in vars(cmd).values():
         if not isinstance(kind, type) or not issubclass(kind, cmd.Command) or kind is cmd.Command:
             continue
-        assert (kind in BUILDERS) != (kind in local), kind
+        homes = [kind in BUILDERS, kind in local, kind in supervisor_side]
+        assert homes.count(True) == 1, kind
 
 
 def test_consultation_commands_name_their_chat_and_consultation() -> None:

@@ -208,3 +208,33 @@ def _im_read(c: AgentClient, command: cmd.MarkImRead) -> Frames:
 def _presence(c: AgentClient, command: cmd.SetPresence) -> Frames:
     presence: Any = command.presence
     return [p.SetPresence(id=c.next_id("presence"), presence=presence)]
+
+
+# -- supervision, the agent's side (issue 14) ----------------------------------------
+@builds(cmd.RaiseFlag)
+def _raise_flag(c: AgentClient, command: cmd.RaiseFlag) -> Frames:
+    conv = command.session_id
+    return [p.RaiseFlag(id=c.next_id("flag"), conversation=conv, text=command.text)]
+
+
+_simple(cmd.LowerFlag, p.LowerFlag, "unflag")
+
+
+@builds(cmd.AnswerCoach)
+def _answer_coach(c: AgentClient, command: cmd.AnswerCoach) -> Frames:
+    """The answer shows as sending until acked (the server refuses it without a coach)."""
+    c.mark_pending(command.session_id, command.client_id)
+    conv = command.session_id
+    return [p.SendCoaching(id=command.client_id, conversation=conv, text=command.text)]
+
+
+#: commands only a supervisor's client sends (``backends.supervisor_client``): an
+#: agent's desk never makes them, so this client has no builder for them
+SUPERVISOR_COMMANDS: tuple[type[cmd.Command], ...] = (
+    cmd.Monitor,
+    cmd.StopMonitoring,
+    cmd.MonitorNext,
+    cmd.Coach,
+    cmd.BargeInMessage,
+    cmd.SupervisorLowerFlag,
+)

@@ -15,6 +15,7 @@ from ...formats import protocol as p
 from ...formats.event_entries import EntryParts, entry_parts
 from ...formats.notices import Notice, notice
 from ...formats.transcript import Entry, Kind, Role, Sender
+from ...model import events as ev
 from ...model.session import ChatSession, SessionState
 
 if TYPE_CHECKING:
@@ -57,10 +58,22 @@ class Seen:
         text = self.entry().text
         self.session.receive_notice(text)
 
+    @property
+    def supervisor(self) -> bool:
+        return self.sender.type is p.ParticipantType.SUPERVISOR
+
+    @property
+    def at(self) -> float:
+        """The server's time of the event, in clock seconds."""
+        return self.event.utc_time / 1000.0
+
     def sender_record(self) -> Sender:
         who = self.sender
-        role = Role.AGENT if who.type is p.ParticipantType.AGENT else Role.EXTERNAL
+        role = SENDER_ROLES.get(who.type, Role.EXTERNAL)
         return Sender(role, who.nickname, who.participant_id)
+
+
+SENDER_ROLES = {p.ParticipantType.AGENT: Role.AGENT, p.ParticipantType.SUPERVISOR: Role.SUPERVISOR}
 
 
 EVENTS: dict[type[p._Event], Callable[[Seen], None]] = {}
@@ -213,3 +226,36 @@ def _ended(seen: Seen) -> None:
         seen.show_notice()
     elif seen.session.state is SessionState.ACCEPTED:
         seen.session.end()  # we ended it before a restart (adopted); the server acks again
+
+
+# -- supervision (issue 14): agents-only; the server sends them by their audience ----
+# A supervisor's ParticipantJoined/ParticipantLeft (barge-in) are plain notices (the
+# handlers above: not an agent, not the customer), and its Message is a message from a
+# ``Role.SUPERVISOR`` sender, which answers the contact (it resets the reply timer).
+@event(p.MonitoringChanged)
+def _monitoring(seen: Seen) -> None:
+    e = seen.event
+    assert isinstance(e, p.MonitoringChanged)
+    mode = None if e.mode == "stopped" else e.mode
+    seen.session.receive(ev.MonitoringSeen(mode=mode, supervisor=seen.sender.nickname, at=seen.at))
+
+
+@event(p.CoachMessage)
+def _coaching(seen: Seen) -> None:
+    e, session = seen.event, seen.session
+    assert isinstance(e, p.CoachMessage)
+    if seen.mine and session.has_client_id(e.client_id):
+        return  # our own answer, echoed
+    client_id = e.client_id or f"{e.conversation}#{e.seq}"
+    coaching = ev.CoachingReceived(
+        text=e.text, sender=seen.sender_record(), client_id=client_id, at=seen.at
+    )
+    session.receive(coaching)
+
+
+@event(p.HelpFlagChanged)
+def _help_flag(seen: Seen) -> None:
+    e = seen.event
+    assert isinstance(e, p.HelpFlagChanged)
+    flag = ev.HelpFlagSeen(raised=e.raised, text=e.text, by=seen.sender.nickname, at=seen.at)
+    seen.session.receive(flag)
