@@ -26,7 +26,20 @@ from ..model.reply_timer import is_reply
 from ..model.session import CallState, ChatSession, Connection, SessionConfig, SessionState
 from .base import Backend
 from .mock_colleagues import MockColleague, MockExternal, MockTeam
-from .scenario import Leave, Pause, Say, Scenario, TypingPause, WaitForReply, load_scenario
+from .mock_supervisor import ScriptedSupervisor, handle_supervision
+from .scenario import (
+    Coach,
+    Leave,
+    Pause,
+    Say,
+    Scenario,
+    ScenarioError,
+    TypingPause,
+    WaitForReply,
+    load_scenario,
+)
+
+__all__ = ["MockBackend", "MockCustomer", "ScriptedSupervisor"]
 
 CALL_CONNECT_SECONDS = 3.0
 
@@ -42,14 +55,14 @@ class MockCustomer:
         self.finished = False
         self._pending: ScheduledCall | None = None
         self._waiting_since_index: int | None = None
-        self._red_hooked: set[float] = set()
+        self._hooked: set[tuple[str, float]] = set()  # (colour, wait start) hooks set
 
     # -- driven from code ---------------------------------------------------
     def say(self, text: str) -> None:
         """The customer sends ``text`` now."""
         if self.session.state is SessionState.ACCEPTED:
             self.session.receive(ev.MessageReceived(text=text))
-            self._hook_red()
+            self._hook_timer()
 
     def start_typing(self) -> None:
         if self.session.state is SessionState.ACCEPTED:
@@ -74,7 +87,7 @@ class MockCustomer:
 
     # -- script -------------------------------------------------------------
     def begin(self) -> None:
-        self._hook_red()
+        self._hook_timer()
         self._schedule(0.0, self._run_step)
 
     def on_agent_reply(self) -> None:
@@ -121,6 +134,17 @@ class MockCustomer:
             self._schedule(step.pause, self._next)
         elif isinstance(step, Leave):
             self.leave(step.leave if isinstance(step.leave, str) else None)
+        elif isinstance(step, Coach):
+            self._schedule(step.delay, lambda: self._coached(step.coach))
+
+    def _coached(self, text: str) -> None:
+        self._coach(text)
+        self._next()
+
+    def _coach(self, text: str) -> None:
+        supervisor = self.backend.supervisor
+        assert supervisor is not None  # MockBackend refuses coaching scenarios without one
+        supervisor.coach(self.session, text)
 
     def _typing_paused(self) -> None:
         self.stop_typing()
@@ -144,20 +168,28 @@ class MockCustomer:
                 return e.index
         return 0
 
-    def _hook_red(self) -> None:
-        """Impatient customers complain once per wait when the timer turns red."""
-        text = self.scenario.when_red
+    def _hook_timer(self) -> None:
+        """The scenario's ``when_yellow``/``when_red`` hooks, once per wait, at the exact
+        clock time the reply timer turns that colour (if the agent has not replied)."""
         since = self.session.timer.pending_since
-        if text is None or since is None or since in self._red_hooked:
+        if since is None:
             return
-        self._red_hooked.add(since)
-        red_at = since + self.session.config.thresholds.red_after
+        limits = self.session.config.thresholds
+        for colour, after in (("yellow", limits.yellow_after), ("red", limits.red_after)):
+            hook = self.scenario.hook(colour)  # type: ignore[arg-type]
+            if hook is None or (colour, since) in self._hooked:
+                continue
+            self._hooked.add((colour, since))
 
-        def complain() -> None:
-            if self.session.timer.pending_since == since and self.session.active:
-                self.session.receive(ev.MessageReceived(text=text))
+            def fire(say: str | None = hook.say, coach: str | None = hook.coach) -> None:
+                if self.session.timer.pending_since != since or not self.session.active:
+                    return
+                if say is not None:
+                    self.session.receive(ev.MessageReceived(text=say))
+                if coach is not None:
+                    self._coach(coach)
 
-        self.backend.clock.call_at(red_at, complain)
+            self.backend.clock.call_at(since + after, fire)
 
 
 class MockBackend(Backend):
@@ -169,6 +201,13 @@ class MockBackend(Backend):
 
     ``scenario``: a built-in name (``billing``, ``impatient``, ``leaver``), a
     YAML/JSON file, a dict, or a list of them for several chats.
+
+    ``supervisor``: a name (``"Tess"``) or a ``ScriptedSupervisor`` who speaks the
+    scenarios' coaching lines (``coach:`` steps, ``when_yellow``/``when_red`` hooks
+    with ``coach``, ``on_flag``) and answers the agent's help flag. A scenario with
+    coaching lines needs one: without it the backend raises ``ScenarioError`` naming
+    the scenario and the step (there is no default supervisor, so nobody coaches a
+    trainee by surprise). The agent's answers to the coach: ``supervisor.answers``.
     """
 
     def __init__(
@@ -182,9 +221,22 @@ class MockBackend(Backend):
         colleagues: list[MockColleague] | None = None,
         queues: list[Queue] | None = None,
         externals: list[MockExternal] | None = None,
+        supervisor: str | ScriptedSupervisor | None = None,
     ) -> None:
         scenarios = scenario if isinstance(scenario, list) else [scenario]
         self.scenarios = [load_scenario(s) for s in scenarios]
+        self.supervisor = (
+            ScriptedSupervisor(supervisor) if isinstance(supervisor, str) else supervisor
+        )
+        if self.supervisor is None:
+            for sc in self.scenarios:
+                places = sc.coaching_places()
+                if places:
+                    raise ScenarioError(
+                        f"scenario {sc.name!r}: {places[0]} has a supervisor coach, but the "
+                        'MockBackend has no supervisor; pass supervisor="Tess" (a name) '
+                        "or a ScriptedSupervisor"
+                    )
         self.clock = clock or VirtualClock()
         self.desk = AgentDesk(self.clock, agent=agent, config=config)
         self.desk.on_commands(self._perform_commands)
@@ -269,6 +321,9 @@ class MockBackend(Backend):
         if customer is None:
             return
         session = customer.session
+        sv = self.supervisor
+        if handle_supervision(command, session, customer.scenario, sv, self.clock.call_later):
+            return
         if isinstance(command, cmd.Accept):
             session.receive(ev.NoticeReceived(text=notice("joined", name=session.agent.name)))
             customer.begin()

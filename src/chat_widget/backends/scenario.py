@@ -10,6 +10,11 @@ naming the file, the step and the field. Schema (see README "Scenarios")::
                               # optional: how the chat reaches the agent (new, transfer,
                               # conference), and seconds until an unanswered offer moves on
     when_red: "Hello? Anyone there?"   # optional: said once per wait that turns red
+    # supervision (issue 14; needs ``MockBackend(..., supervisor="Tess")``):
+    when_yellow: {coach: "Answer her now"}  # hooks: {say: ..., coach: ...}, once per wait
+    on_flag: {coach: "I'm here - offer the voucher", after: 5}
+                              # the agent raised the help flag: after 5 s the supervisor
+                              # lowers it and coaches
     steps:
       - say: "Hi, my invoice is wrong"   # typing first (default 2 s), then the message
         typing: 3
@@ -17,6 +22,8 @@ naming the file, the step and the field. Schema (see README "Scenarios")::
       - wait_for_reply: 60                # until the agent replies (or 60 s pass); true = forever
       - typing_pause: 4                   # types, then stops without sending
       - pause: 5
+      - coach: "Apologise first"          # the supervisor coaches the agent, right
+        delay: 0                          # after the previous step (plus delay)
       - leave: "Thanks, bye"              # optional last words; true = just leave
 """
 
@@ -28,7 +35,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..formats.transcript import ContactRecord
 from ..model.errors import ChatError
@@ -80,14 +94,44 @@ class Leave(_Strict):
     leave: Literal[True] | str
 
 
-Step = Say | WaitForReply | TypingPause | Pause | Leave
+class Coach(_Strict):
+    """The mock's supervisor coaches the agent (coach mode, issue 14)."""
+
+    coach: str = Field(min_length=1, max_length=4000)
+    delay: Seconds = 0.0
+
+
+Step = Say | WaitForReply | TypingPause | Pause | Leave | Coach
 _STEP_TYPES: dict[str, type[BaseModel]] = {
     "say": Say,
     "wait_for_reply": WaitForReply,
     "typing_pause": TypingPause,
     "pause": Pause,
     "leave": Leave,
+    "coach": Coach,
 }
+
+
+class Hook(_Strict):
+    """What happens once per wait when the reply timer reaches a colour: the customer
+    says something, the supervisor coaches, or both (customer first)."""
+
+    say: str | None = Field(default=None, min_length=1, max_length=4000)
+    coach: str | None = Field(default=None, min_length=1, max_length=4000)
+
+    @model_validator(mode="after")
+    def _something(self) -> Hook:
+        if self.say is None and self.coach is None:
+            raise ValueError("a hook needs say, coach or both")
+        return self
+
+
+class OnFlag(_Strict):
+    """The supervisor's answer to the agent's help flag: ``after`` seconds later it
+    lowers the flag and coaches ``coach``."""
+
+    coach: str = Field(min_length=1, max_length=4000)
+    after: Seconds = 5.0
 
 
 class OfferSpec(_Strict):
@@ -107,8 +151,26 @@ class Scenario(_Strict):
     contact: ContactSpec
     offer_after: Seconds = 0.0
     offer: OfferSpec = OfferSpec()
-    when_red: str | None = None
+    when_yellow: str | Hook | None = None  # a plain string: the customer says it
+    when_red: str | Hook | None = None
+    on_flag: OnFlag | None = None
     steps: list[Step] = Field(min_length=1)
+
+    def hook(self, colour: Literal["yellow", "red"]) -> Hook | None:
+        """The hook for a wait reaching ``colour``, as a ``Hook`` (strings: said)."""
+        hook = self.when_yellow if colour == "yellow" else self.when_red
+        return Hook(say=hook) if isinstance(hook, str) else hook
+
+    def coaching_places(self) -> list[str]:
+        """Where the scenario has its supervisor coach ("step 3", "when_red", ...)."""
+        places = [f"step {n}" for n, s in enumerate(self.steps, start=1) if isinstance(s, Coach)]
+        for colour in ("yellow", "red"):
+            hook = self.hook(colour)
+            if hook is not None and hook.coach is not None:
+                places.append(f"when_{colour}")
+        if self.on_flag is not None:
+            places.append("on_flag")
+        return places
 
 
 class ScenarioError(ChatError, ValueError):
