@@ -10,8 +10,8 @@ export interface ClockState {
 export interface EntryView {
   i: number; // index
   t: number; // clock ms
-  k: "message" | "notice" | "push_url" | "consult";
-  r: "contact" | "agent" | "system" | "external";
+  k: "message" | "notice" | "push_url" | "consult" | "coaching";
+  r: "contact" | "agent" | "system" | "external" | "supervisor";
   n: string; // sender name
   x: string; // text (always rendered as text)
   u: string | null; // pushed URL
@@ -63,6 +63,11 @@ export interface ViewState {
   call?: { state: string; number: string | null };
   clickable_contact_details?: boolean;
   url_history?: string[];
+  /** Supervision (issue 14): the mode a supervisor monitors in, as far as this agent may
+   *  know ("silent", "coach", "barge_in"), and by whom; null when nobody is. */
+  monitored?: { mode: "silent" | "coach" | "barge_in"; by: string | null } | null;
+  /** The agent's raised help flag, with its optional line; null when down. */
+  help_flag?: { text: string | null; raised_at_ms: number } | null;
 }
 
 export interface WidgetModel {

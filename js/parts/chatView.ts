@@ -7,6 +7,7 @@ import { mountHeader } from "./header";
 import { mountOffer } from "./offer";
 import { mountPartyMenu } from "./partyMenu";
 import { mountReplayBar, type ReplayView } from "./replayBar";
+import { mountSupervision } from "./supervision";
 import { mountTranscript } from "./transcript";
 import { mountTypingIndicator } from "./typingIndicator";
 import type { Labels } from "../core/labels";
@@ -47,14 +48,20 @@ export function mountChatView(ctx: Ctx, options: ChatViewOptions = {}): ChatView
   const offer = mountOffer(ctx);
   const composer = mountComposer(ctx);
   const wrapUp = mountWrapUp(ctx);
+  // supervision (issue 14): indicator and flag in the header, the flag's line under it,
+  // the answer-the-coach field above the composer (supervision.update draws all three)
+  const supervision = mountSupervision(ctx);
+  const coachBar: Part = { el: supervision.coachBar, update: () => undefined };
   const clockStrip = options.clockControls === false ? [] : [mountClockControls(ctx)];
   const parts: Part[] = [
     ...clockStrip,
     ...(options.replay ? [mountReplayBar(ctx, replay)] : []),
     offer,
-    mountHeader(ctx, party.el, party.callEl),
+    mountHeader(ctx, party.el, party.callEl, [supervision.indicator, supervision.flagButton]),
+    supervision,
     transcript,
     mountTypingIndicator(ctx),
+    coachBar,
     composer,
     wrapUp,
   ];
@@ -93,7 +100,8 @@ export function mountChatView(ctx: Ctx, options: ChatViewOptions = {}): ChatView
       setText(moreOffers, moreOffersText(more, ctx.labels()));
       for (const p of all) p.update();
       const replaying = replay() !== null;
-      for (const p of [offer, party, composer, wrapUp]) p.el.inert = replaying;
+      for (const p of [offer, party, composer, wrapUp, supervision, coachBar]) p.el.inert = replaying;
+      supervision.flagButton.inert = replaying;
       for (const p of clockStrip) if (replaying) setHidden(p.el, true);
       moveFocus(s.state);
     },

@@ -17,8 +17,9 @@ const STATUS_LABEL: Record<string, LabelKey> = {
   contact_left: "contactLeft",
 };
 
-/** Contact name, reply-reminder timer (F2), chat time, connection status (F12). */
-export function mountHeader(ctx: Ctx, partyMenu: HTMLElement, callBox?: HTMLElement): Part {
+/** Contact name, reply-reminder timer (F2), chat time, connection status (F12);
+ *  `extras` (supervision: the monitored indicator, the help flag) sit before Party Action. */
+export function mountHeader(ctx: Ctx, partyMenu: HTMLElement, callBox?: HTMLElement, extras: HTMLElement[] = []): Part {
   const name = h("h3", { class: "cw-contact-name", "data-testid": "contact-name" });
   const timer = h("span", {
     class: "cw-timer",
@@ -38,6 +39,7 @@ export function mountHeader(ctx: Ctx, partyMenu: HTMLElement, callBox?: HTMLElem
     elapsedLabel,
     elapsed,
     h("span", { class: "cw-spacer" }),
+    ...extras,
     // F12: the connection status stays next to Party Action (they never wrap apart)
     h("span", { class: "cw-party-group" }, partyMenu, status),
     ...(callBox ? [callBox] : []),

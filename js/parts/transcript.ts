@@ -1,7 +1,7 @@
 import { h, setAttr, setHidden, setText } from "../core/dom";
 import type { Ctx, Part } from "../core/context";
 import { icon } from "../core/icons";
-import { entryText } from "../core/labels";
+import { entryText, type Labels } from "../core/labels";
 import { splitParts } from "./linkify";
 import { mailtoHref } from "./partyMenu";
 import { formatClockTime } from "../core/timer";
@@ -60,12 +60,18 @@ export function renderEntry(e: EntryView, ctx: Ctx, onContactDetail?: (kind: "ph
       "data-code": e.c || undefined,
       role: "article",
     },
-    h("span", { class: "cw-meta" }, h("time", { datetime: isoTime(e.t) }, formatClockTime(e.t)), " ", e.k === "notice" ? "" : h("span", { class: "cw-sender" }, ...who)),
+    h("span", { class: "cw-meta" }, h("time", { datetime: isoTime(e.t) }, formatClockTime(e.t)), " ", e.k === "notice" ? "" : h("span", { class: "cw-sender" }, ...who), e.k === "coaching" ? coachingLabel(L) : null),
     body,
   );
   if ((s.pending ?? []).includes(e.i)) setPending(el, true, L.sending);
   if ((s.refused ?? []).includes(e.i)) setRefused(el, L.notDelivered);
   return el;
+}
+
+/** Issue 14: a coaching entry says it is a whisper between agent and supervisor, never
+ *  seen by the contact (the label redraws on a locale switch). */
+function coachingLabel(L: Labels): HTMLElement {
+  return h("span", { class: "cw-coaching-label", "data-testid": "coaching-label", title: L.coachingHidden }, L.coaching);
 }
 
 /** An agent's entry the server refused shows "not delivered" (data-refused="true"). */
@@ -156,7 +162,8 @@ export function mountTranscript(ctx: Ctx, onContactDetail?: (kind: "phone" | "em
       const e = appended[j]!;
       if (e.r !== "agent" || e.n !== ctx.state().agent?.name) {
         const text = entryText(e, ctx.labels());
-        live.textContent = (e.k === "notice" ? text : `${e.n}: ${text}`).slice(0, 300);
+        const said = e.k === "notice" ? text : `${e.n}: ${text}`;
+        live.textContent = (e.k === "coaching" ? `${ctx.labels().coaching} – ${said}` : said).slice(0, 300);
         break;
       }
     }
@@ -191,6 +198,10 @@ export function mountTranscript(ctx: Ctx, onContactDetail?: (kind: "phone" | "em
       if (L !== drawnLabels) {
         // notices are stored as a code: a locale switch redraws them in the new language
         drawnLabels = L;
+        for (const label of list.querySelectorAll<HTMLElement>(".cw-coaching-label")) {
+          setText(label, L.coaching);
+          label.title = L.coachingHidden;
+        }
         for (const old of list.querySelectorAll<HTMLElement>("[data-code]")) {
           const e = store.entries[Number(old.dataset.index)];
           if (e) old.replaceWith(renderEntry(e, ctx, onContactDetail));
