@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.backends.test_client_core import CARLA, ME, accepted, event, make_client, sent
 
 from chat_widget.formats import protocol as p
+from chat_widget.formats.event_transcript import transcript_from_events
 from chat_widget.formats.transcript import Kind, Role, Visibility
 from chat_widget.model.reply_timer import TimerColour
 
@@ -128,3 +129,32 @@ def test_supervision_events_keep_the_seq_guard() -> None:
     client.receive_frame(event(p.CoachMessage, 2, TESS, text="one"))
     assert [e.text for e in session.transcript if e.kind is Kind.COACHING] == ["one"]
     assert client.duplicates == 1
+
+
+def test_the_live_client_and_the_export_show_the_same_supervision_entries() -> None:
+    client, _ = make_client()
+    session = accepted(client)
+    frames = [
+        event(p.MonitoringChanged, 2, TESS, mode="coach"),
+        event(p.CoachMessage, 3, TESS, text="Apologise first", client_id="s1:coach:1"),
+        event(p.HelpFlagChanged, 4, ME, raised=True, text="refund?"),
+        event(p.HelpFlagChanged, 5, TESS, raised=False),
+        event(p.MonitoringChanged, 6, TESS, mode="barge_in", previous="coach"),
+        event(p.ParticipantJoined, 7, TESS),
+        event(p.Message, 8, TESS, text="Hello, I'm Tess", client_id="s1:msg:1"),
+        event(p.MonitoringChanged, 9, TESS, mode="stopped", previous="barge_in"),
+    ]
+    for frame in frames:
+        client.receive_frame(frame)
+    live = [
+        (e.kind, e.text, e.code, e.visibility, e.client_id)
+        for e in session.transcript[-len(frames) :]
+    ]
+    doc = transcript_from_events("c1", [f.to_json() for f in frames])
+    exported = [
+        (e["kind"], e["text"], e.get("code"), e["visibility"], e["client_id"])
+        for e in doc["entries"]
+    ]
+    assert live == exported
+    roles = {e["sender"]["role"] for e in doc["entries"] if e["kind"] in ("coaching", "message")}
+    assert roles == {"supervisor"}
