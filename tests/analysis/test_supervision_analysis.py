@@ -392,3 +392,23 @@ def test_synthetic_supervised_share_is_opt_in(tmp_path: Path) -> None:
     # the same frames with both engines
     path = write_transcripts(tmp_path / "sup.jsonl", day)
     assert_same(load_transcripts(path, engine="rows"), load_transcripts(path))
+
+
+def test_session_entries_get_the_supervision_events() -> None:
+    from chat_widget.formats.entry_docs import entry_from_doc, entry_to_doc
+    from chat_widget.formats.notices import notice
+    from chat_widget.formats.transcript import Entry, Kind, Role, Sender, Visibility
+
+    tess = Sender(Role.SUPERVISOR, "Tess", "tess")
+    said = notice("monitor_coach", name="Tess")
+    entries = [
+        Entry(0, T0, Kind.COACHING, tess, "Apologise first", visibility=Visibility.AGENTS),
+        Entry(
+            1, T0 + 1, Kind.NOTICE, tess, said.text, visibility=Visibility.AGENTS,
+            code=said.code, params=dict(said.params),
+        ),
+        Entry(2, T0 + 2, Kind.MESSAGE, tess, "Hello, I am Tess"),
+    ]  # fmt: skip
+    docs = [entry_to_doc(e) for e in entries]
+    assert [d.get("event") for d in docs] == ["coaching", "monitor", None]
+    assert [entry_from_doc(d) for d in docs] == entries
