@@ -112,6 +112,7 @@ CROSS_CASES = [
     (bad(time="2026-02-30T09:00:00Z"), "entries[0].time", "no such date"),
     (bad({"accepted_at": "2025-01-01T00:00:00Z"}), "accepted_at", "is before offered_at"),
     (bad(kind="push_url"), "entries[0].url", "needs the URL"),
+    (bad(kind="coaching"), "entries[0].visibility", "for agents only"),
     (bad({"thresholds": {"yellow_after": 60, "red_after": 30}}), "thresholds", "yellow_after <"),
 ]
 

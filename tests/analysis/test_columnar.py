@@ -100,6 +100,8 @@ BAD_RECORDS: list[tuple[str, Any, bool]] = [
     ("thresholds order", bad({"thresholds": {"yellow_after": 60, "red_after": 30}}), True),
     ("threshold range", bad({"thresholds": {"yellow_after": 0, "red_after": 30}}), True),
     ("push_url without url", bad(kind="push_url"), True),
+    ("coaching for all", bad(kind="coaching", visibility="all"), True),
+    ("unknown event", bad(kind="notice", event="monitor_start"), True),
     ("explicit null state", bad({"state": None}), True),
     ("explicit null visibility", bad(visibility=None), True),
     ("explicit null sender id", bad(sender={"role": "contact", "name": "C", "id": None}), True),
@@ -167,7 +169,8 @@ VALUES = st.sampled_from(
         None, "", "x", "y" * 501, 0, -1, 3, 1.5, 0.0, 90_000.0, True, [], [None], ["a"], {},
         {"a": None}, {"a": "b"}, {"a": {"b": 1}}, "2026-02-30T09:00:00Z", "2026-01-05T09:00:00",
         "2026-01-05T07:00:00Z", "2027-01-05T09:00:00+01:00", "agent", "contact", "message",
-        "push_url", "notice", "all", "agents", "joined", "transfer", "done",
+        "push_url", "notice", "all", "agents", "joined", "transfer", "done", "coaching",
+        "supervisor", "monitor", "flag_raised",
         "chat_widget.transcript",
     ]
 )  # fmt: skip

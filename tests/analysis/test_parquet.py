@@ -154,7 +154,7 @@ first_reply as (
   select c.conversation_id, c.agent_id,
          (epoch_ns(min(e.time)) - epoch_ns(c.accepted_at)) / 1e9 as first_response_s
   from c join e on e.conversation_id = c.conversation_id
-  where e.sender_role = 'agent' and e.kind in ('message', 'push_url')
+  where e.sender_role in ('agent', 'supervisor') and e.kind in ('message', 'push_url')
     and e.visibility = 'all' and e.time >= c.accepted_at
     and (c.ended_at is null or e.time <= c.ended_at)
     and (c.left_at is null or e.time <= c.left_at)

@@ -3,6 +3,7 @@
     from chat_widget.analysis import load_transcripts, conversation_metrics
     frames = load_transcripts("day.jsonl")
     conversation_metrics(frames)
+    supervision_metrics(frames)            # flags, coaching, barge-ins (issue 14)
     frames = load_store("chats.sqlite")   # the server's database, read-only
     export_parquet(frames, "chats.parquet")  # day-partitioned Parquet; load_transcripts reads it
 
@@ -16,6 +17,12 @@ from .load import TranscriptFrames, frames_from_transcripts, load_transcripts
 from .metrics import agent_metrics, conversation_metrics, responses, summary
 from .parquet import export_parquet, load_parquet, parquet_files
 from .store import UnknownEventsWarning, export_store, load_store
+from .supervision import (
+    flag_answers,
+    supervision_by_agent,
+    supervision_events,
+    supervision_metrics,
+)
 from .synthetic import AgentSpec, SyntheticConfig, generate, generate_day
 from .waits import colour_at, timeline, waits
 
@@ -29,6 +36,7 @@ __all__ = [
     "conversation_metrics",
     "export_parquet",
     "export_store",
+    "flag_answers",
     "frames_from_transcripts",
     "generate",
     "generate_day",
@@ -38,6 +46,9 @@ __all__ = [
     "parquet_files",
     "responses",
     "summary",
+    "supervision_by_agent",
+    "supervision_events",
+    "supervision_metrics",
     "timeline",
     "waits",
 ]

@@ -7,7 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..formats.transcript_schema import LIFECYCLE, LIFECYCLE_ORDER, Problem
+from ..formats.transcript_schema import (
+    AGENTS_ONLY_KINDS,
+    AGENTS_ONLY_MESSAGE,
+    LIFECYCLE,
+    LIFECYCLE_ORDER,
+    Problem,
+)
 from .columns import Aux, TranscriptFrames, present
 
 
@@ -48,7 +54,8 @@ def check_columns(frames: TranscriptFrames, aux: Aux) -> tuple[TranscriptFrames,
             )
         )
 
-    # entries: indices 0, 1, 2, ...; valid times that never go back; push_url has a URL
+    # entries: indices 0, 1, 2, ...; valid times that never go back; push_url has a URL;
+    # coaching is for agents only
     conv_pos, raw_time = aux.entry_conv, aux.raw_time
     if len(entries):
         starts = np.zeros(n_conv, dtype=np.int64)
@@ -98,6 +105,16 @@ def check_columns(frames: TranscriptFrames, aux: Aux) -> tuple[TranscriptFrames,
                     "a push_url entry needs the URL",
                 )
             )
+        shown = (entries["visibility"] != "agents").to_numpy()
+        for kind in AGENTS_ONLY_KINDS:
+            for row in np.flatnonzero((entries["kind"] == kind).to_numpy() & shown):
+                found.append(
+                    (
+                        int(conv_pos[row]),
+                        f"entries[{position[row]}].visibility",
+                        AGENTS_ONLY_MESSAGE.format(kind=kind),
+                    )
+                )
     typ_pos, typ_raw = aux.typing_conv, aux.raw_typing_time
     if len(typing):
         tstarts = np.r_[0, np.flatnonzero(typ_pos[1:] != typ_pos[:-1]) + 1]

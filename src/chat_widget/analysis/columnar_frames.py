@@ -166,6 +166,7 @@ def flatten_files(files: list[tuple[str, pa.Table, np.ndarray]]) -> Columnar:
             "url": pc.struct_field(e, ["url"]),
             "visibility": pc.fill_null(pc.struct_field(e, ["visibility"]), "all"),
             "event": pc.struct_field(e, ["event"]),
+            "code": pc.struct_field(e, ["code"]),
         }
         for k, v in eparts.items():
             ents.setdefault(k, []).append(v)
@@ -254,6 +255,7 @@ def build_columnar(cols: Columnar) -> tuple[TranscriptFrames, Aux]:
             "url": string_column(e["url"]),
             "visibility": categorical_column(e["visibility"], VISIBILITY_DTYPE),
             "event": categorical_column(e["event"], EVENT_DTYPE),
+            "code": categorical_column(e["code"]),
         }
     )
     typ_conv = cols.typing_conv

@@ -35,6 +35,7 @@ ENTRY_COLUMNS = [
     "url",
     "visibility",
     "event",
+    "code",
 ]
 
 
@@ -119,7 +120,7 @@ class Columns:
         c["source"].append(source)
         c["record"].append(record)
         e = self.ent
-        index, time, kind, role, name, sid, text, url, vis, event = (
+        index, time, kind, role, name, sid, text, url, vis, event, code = (
             e["index"].append,
             e["time"].append,
             e["kind"].append,
@@ -130,6 +131,7 @@ class Columns:
             e["url"].append,
             e["visibility"].append,
             e["event"].append,
+            e["code"].append,
         )
         for entry in entries:
             sender = entry["sender"]
@@ -143,6 +145,7 @@ class Columns:
             url(entry.get("url"))
             vis(entry.get("visibility", "all"))
             event(entry.get("event"))
+            code(entry.get("code"))
         self.entry_conv.extend([pos] * len(entries))
         for typing in doc.get("typing", ()):
             self.typ["conv"].append(pos)
@@ -237,6 +240,7 @@ def build_frames(cols: Columns) -> tuple[TranscriptFrames, Aux]:
             "url": pd.Series(e["url"], dtype="str"),
             "visibility": pd.Categorical(e["visibility"], dtype=VISIBILITY_DTYPE),
             "event": pd.Categorical(e["event"], dtype=EVENT_DTYPE),
+            "code": pd.Categorical(e["code"]),
         }
     )
     t = cols.typ

@@ -15,9 +15,19 @@ import pandas as pd
 
 from ..model.reply_timer import Thresholds
 from .load import TranscriptFrames
+from .supervision import supervision_by_agent, supervision_metrics
 from .waits import NAT, NS, conversation_positions, entry_flags, ns, stop_times, waits
 
 DEFAULT_PERCENTILES = (0.5, 0.9)
+
+__all__ = [
+    "agent_metrics",
+    "conversation_metrics",
+    "responses",
+    "summary",
+    "supervision_by_agent",  # supervision metrics live in ``supervision`` (one job)
+    "supervision_metrics",
+]
 
 
 def _seconds(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:

@@ -49,6 +49,8 @@ FIXED = (STATE_DTYPE, KIND_DTYPE, ROLE_DTYPE, VISIBILITY_DTYPE, EVENT_DTYPE)  # 
 MARKER = "chat_widget_dataset.json"
 DATASET_FORMAT = {"format": "chat_widget.parquet", "version": 1}
 TABLES = ("conversations", "entries", "typing")
+#: columns added since version 1, per table: null where a file (an older export) lacks them
+ADDED: dict[str, dict[str, pa.DataType]] = {"entries": {"code": pa.string()}}
 DayLike = str | date | datetime | pd.Timestamp
 
 __all__ = ["export_parquet", "is_dataset", "load_parquet", "parquet_files"]
@@ -150,10 +152,19 @@ def parquet_files(
 
 
 def _read_table(files: list[Path], filter: Any = None) -> pa.Table | None:
-    """Read these files (and only these), with a row filter pushed into the scan."""
+    """Read these files (and only these), with a row filter pushed into the scan; columns
+    added since (``ADDED``) are null in files that lack them."""
     if not files:
         return None
-    dataset = ds.dataset([str(f) for f in files], format="parquet")
+    names = [str(f) for f in files]
+    dataset = ds.dataset(names, format="parquet")
+    schema = dataset.schema
+    table = files[0].parent.parent.name  # <folder>/<table>/day=.../part-0.parquet
+    for name, typ in ADDED.get(table, {}).items():
+        if name not in schema.names:
+            schema = schema.append(pa.field(name, typ))
+    if schema is not dataset.schema:
+        dataset = ds.dataset(names, format="parquet", schema=schema)
     return dataset.to_table(filter=filter)
 
 
@@ -272,6 +283,7 @@ def _frames(
             "url": string_column(_col(ent_t, "url", s)),
             "visibility": categorical_column(_col(ent_t, "visibility", s), VISIBILITY_DTYPE),
             "event": categorical_column(_col(ent_t, "event", s), EVENT_DTYPE),
+            "code": categorical_column(_col(ent_t, "code", s)),
         }
     )
     typing = pd.DataFrame(

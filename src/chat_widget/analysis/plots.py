@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from ..model.reply_timer import Thresholds
 from .load import TranscriptFrames
-from .waits import timeline, waits
+from .waits import entry_flags, timeline, waits
 
 
 class PlotFigure(Figure):
@@ -114,11 +114,7 @@ def conversation_timeline(
         ax.axvspan(s, e, ymin=0.4, ymax=0.6, color=INDICATOR_COLOURS[colour], linewidth=0)
     entries = frames.conversation(conversation_id)
     t = secs(entries["time"])
-    roles = entries["sender_role"].astype(str).to_numpy()
-    kinds = entries["kind"].astype(str).to_numpy()
-    visible = entries["visibility"].astype(str).to_numpy() == "all"
-    contact = (roles == "contact") & (kinds == "message")
-    agent = (roles == "agent") & np.isin(kinds, ["message", "push_url"]) & visible
+    agent, contact = entry_flags(entries)  # the reply rule: agents and barged-in supervisors
     ax.vlines(t[contact], 0.65, 0.9, color="#333333", linewidth=1.5, label="contact message")
     ax.vlines(t[agent], 0.1, 0.35, color="#4c72b0", linewidth=1.5, label="agent reply")
     for key, label in (

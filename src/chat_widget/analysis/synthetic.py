@@ -3,7 +3,9 @@
 For demos, tests and benchmarks. Each agent has its own response-time
 distribution (log-normal: a median and a spread), so per-agent plots show
 real differences; transfers, conferences, consultations, pushed URLs,
-abandoned chats, contacts who leave and typing indicators all occur.
+abandoned chats, contacts who leave and typing indicators all occur. Supervision
+(a help flag, coaching, barge-ins: issue 14) only when asked for
+(``p_supervised``), so the default days stay as they were.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..formats.notices import Notice, notice
+from ..formats.notices import Notice, notice, with_detail
 from ..formats.time_codec import format_utc_ns
 from ..formats.transcript_io import write_transcripts
 from ..formats.transcript_schema import FORMAT_NAME, FORMAT_VERSION, parties_of
@@ -81,6 +83,13 @@ _URLS = (
     "https://example.com/contact",
 )
 _DISPOSITIONS = ("Resolved", "Follow-up needed", "Escalated", "Sale", "No action")
+_SUPERVISORS = (("s-tess", "Tess Trainer"),)
+_FLAG_NOTES = ("", "Customer wants a refund over my limit", "Angry customer")
+_COACH_LINES = (
+    "Apologise first, then offer the refund.",
+    "You may waive the fee this once.",
+    "Ask for the contract number before anything else.",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +111,12 @@ class SyntheticConfig:
     p_consult: float = 0.05
     p_follow_up: float = 0.15
     p_not_done: float = 0.03
+    #: share of accepted chats where the agent raises the help flag and a supervisor
+    #: coaches (0: none, the default, which keeps generated days as they were)
+    p_supervised: float = 0.0
+    #: of those, the share where the supervisor also barges in
+    p_barge_in: float = 0.4
+    supervisors: tuple[tuple[str, str], ...] = _SUPERVISORS
     typing: bool = True
     thresholds: Thresholds = field(default_factory=Thresholds)
     seed: int = 0
@@ -280,6 +295,8 @@ def _one(
                     current.id,
                     line(_AGENT_LINES),
                 )
+            if turn == 0 and cfg.p_supervised > 0 and rng.random() < cfg.p_supervised:
+                last = _supervise(rng, cfg, conv, (current.name, current.id), last)
             if turn == 0 and rng.random() < cfg.p_conference:
                 others = [a for a in cfg.agents if a.id != current.id]
                 if others:
@@ -365,6 +382,67 @@ def _one(
         "entries": conv.entries,
         "typing": conv.typing,
     }
+
+
+def _supervise(
+    rng: np.random.Generator,
+    cfg: SyntheticConfig,
+    conv: _Conversation,
+    agent: tuple[str, str],
+    t: float,
+) -> float:
+    """The agent raises the help flag; a supervisor coaches, perhaps barges in, and the
+    flag goes down. Returns the time of the last entry."""
+    sup_name, sup_id = cfg.supervisors[int(rng.integers(len(cfg.supervisors)))]
+    name, aid = agent
+    agents = "agents"
+
+    def monitor(at: float, mode: str) -> float:
+        code = "monitor_stopped" if mode == "stopped" else f"monitor_{mode}"
+        event = "monitor_stop" if mode == "stopped" else "monitor"
+        said = notice(code, name=sup_name)
+        return conv.add(
+            at, "notice", "supervisor", sup_name, sup_id, said, visibility=agents, event=event
+        )
+
+    note = _FLAG_NOTES[int(rng.integers(len(_FLAG_NOTES)))]
+    raised = with_detail("flag_raised", note, "note", name=name)
+    t = conv.add(
+        t + rng.uniform(1, 5), "notice", "agent", name, aid, raised,
+        visibility=agents, event="flag_raised",
+    )  # fmt: skip
+    t = monitor(t + rng.uniform(0.5, 3), "coach")
+    line = _COACH_LINES[int(rng.integers(len(_COACH_LINES)))]
+    t = conv.add(
+        t + _lognormal(rng, 8.0, 0.5), "coaching", "supervisor", sup_name, sup_id, line,
+        visibility=agents, event="coaching",
+    )  # fmt: skip
+    t = conv.add(
+        t + rng.uniform(2, 6), "coaching", "agent", name, aid, "Thanks, will do.",
+        visibility=agents, event="coaching",
+    )  # fmt: skip
+    lowered_by = (name, aid, "agent")
+    if rng.random() < cfg.p_barge_in:
+        t = monitor(t + rng.uniform(5, 20), "barge_in")
+        t = conv.add(
+            t, "notice", "supervisor", sup_name, sup_id, notice("joined", name=sup_name),
+            event="joined",
+        )  # fmt: skip
+        t = conv.add(
+            t + rng.uniform(3, 10), "message", "supervisor", sup_name, sup_id,
+            "Hello, I am the team lead; I have approved this for you.",
+        )  # fmt: skip
+        t = conv.add(
+            t + rng.uniform(3, 10), "notice", "supervisor", sup_name, sup_id,
+            notice("left", name=sup_name), event="left",
+        )  # fmt: skip
+        lowered_by = (sup_name, sup_id, "supervisor")
+    who, wid, role = lowered_by
+    t = conv.add(
+        t + rng.uniform(1, 4), "notice", role, who, wid, notice("flag_lowered", name=who),
+        visibility=agents, event="flag_lowered",
+    )  # fmt: skip
+    return monitor(t + rng.uniform(1, 10), "stopped")
 
 
 def generate_day(path: str | Path, config: SyntheticConfig | None = None, **overrides: Any) -> Path:

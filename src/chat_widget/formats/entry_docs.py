@@ -27,7 +27,29 @@ def sender_to_doc(sender: Sender) -> SenderDoc:
     return {"role": cast(RoleName, str(sender.role)), "name": sender.name, "id": sender.id}
 
 
+#: the event a supervision entry carries, by notice code (as the server's export tags it,
+#: ``event_entries``), so a session's export and the server's agree (issue 14)
+SUPERVISION_EVENTS: dict[str, EventName] = {
+    "monitor_silent": "monitor",
+    "monitor_coach": "monitor",
+    "monitor_barge_in": "monitor",
+    "monitor_stopped": "monitor_stop",
+    "flag_raised": "flag_raised",
+    "flag_raised_note": "flag_raised",
+    "flag_lowered": "flag_lowered",
+}
+
+
+def supervision_event(entry: Entry) -> EventName | None:
+    """The supervision event of an entry (coaching, monitoring, help flag), else None."""
+    if entry.kind is Kind.COACHING:
+        return "coaching"
+    return SUPERVISION_EVENTS.get(entry.code or "")
+
+
 def entry_to_doc(entry: Entry, event: EventName | None = None) -> EntryDoc:
+    """``event``: the entry's tag; a supervision entry gets its own when none is given."""
+    event = event or supervision_event(entry)
     doc: EntryDoc = {
         "index": entry.index,
         "time": format_utc(entry.time),

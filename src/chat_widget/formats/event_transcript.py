@@ -48,7 +48,7 @@ ROLE_OF: dict[p.ParticipantType, RoleName] = {
     p.ParticipantType.AGENT: "agent",
     p.ParticipantType.EXTERNAL: "external",
     p.ParticipantType.SYSTEM: "system",
-    p.ParticipantType.SUPERVISOR: "supervisor",
+    p.ParticipantType.SUPERVISOR: "supervisor",  # monitoring, coaching, barge-in (issue 14)
 }
 CUSTOMER_ID = "customer"  # the server's participant id of the customer
 

@@ -136,6 +136,9 @@ class TranscriptDoc(TypedDict):
 
 
 TRANSCRIPT_ADAPTER: TypeAdapter[TranscriptDoc] = TypeAdapter(TranscriptDoc)
+#: entry kinds the contact may never see: their ``visibility`` must be ``agents``
+AGENTS_ONLY_KINDS: Final = ("coaching",)
+AGENTS_ONLY_MESSAGE: Final = "a {kind} entry is for agents only: visibility must be 'agents'"
 LIFECYCLE = ("offered_at", "accepted_at", "left_at", "ended_at", "done_at")
 #: lifecycle times that may not go back: (earlier, later)
 LIFECYCLE_ORDER = (
@@ -215,7 +218,7 @@ def problems_from_validation(exc: ValidationError, source: str, record: int) -> 
 def check_transcript(doc: TranscriptDoc, source: str = "", record: int = 1) -> list[Problem]:
     """Cross-field rules pydantic cannot express (``analysis.column_checks`` applies the
     same ones, vectorised): indices 0, 1, 2, ...; times valid and never going back;
-    lifecycle in order."""
+    lifecycle in order; coaching only for agents."""
     out: list[Problem] = []
 
     def bad(where: str, message: str) -> None:
@@ -249,6 +252,8 @@ def check_transcript(doc: TranscriptDoc, source: str = "", record: int = 1) -> l
         previous = t if t is not None else previous
         if entry["kind"] == "push_url" and not entry.get("url"):
             bad(f"entries[{i}].url", "a push_url entry needs the URL")
+        if entry["kind"] in AGENTS_ONLY_KINDS and entry.get("visibility", "all") != "agents":
+            bad(f"entries[{i}].visibility", AGENTS_ONLY_MESSAGE.format(kind=entry["kind"]))
     for i, typing in enumerate(doc.get("typing", [])):
         ns(f"typing[{i}].time", typing["time"])
     limits = doc.get("thresholds")
