@@ -8,15 +8,18 @@ earlier one first.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
 
+from chat_widget.cli import _parser, main
 from chat_widget.formats import protocol as p
 from chat_widget.formats.transcript import Kind, Role, Visibility
 from chat_widget.model.clock import VirtualClock
 from chat_widget.model.reply_timer import is_reply_kind
 from chat_widget.server import ChatServer
+from chat_widget.server.sqlite_store import SQLiteStore
 
 from .conftest import make_config
 from .helpers import Client, Frame, agent, customer
@@ -381,8 +384,28 @@ async def test_forbidden_frames(server: ChatServer, origin: str) -> None:
     await t.carla_says("Hi")
     assert sam.events(t.conv) == []
     # the CLI makes supervisors too
-    from chat_widget.cli import main
-
     assert main(["agents", "add", "Uma Lead", "--supervisor", "--db", server.config.db]) == 0
     uma = await server.store.list_agents()
     assert {a.id: a.supervisor for a in uma}["uma-lead"] is True
+
+
+def test_older_databases_get_the_role_column(tmp_path: Path) -> None:
+    db = tmp_path / "old.sqlite"
+    with sqlite3.connect(db) as conn:  # the agents table before issue 14
+        conn.execute(
+            "CREATE TABLE agents (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
+            " token_hash TEXT NOT NULL UNIQUE, created REAL NOT NULL)"
+        )
+        conn.execute("INSERT INTO agents VALUES ('alice', 'Alice', 'h', 0)")
+    assert main(["agents", "add", "Tess", "--supervisor", "--db", str(db)]) == 0
+    store = SQLiteStore(db)
+    try:
+        agents = asyncio.run(store.list_agents())
+    finally:
+        store._reader.close()
+    assert [(a.id, a.supervisor, str(a.role)) for a in agents] == [
+        ("alice", False, "agent"),
+        ("tess", True, "supervisor"),
+    ]
+    assert _parser().parse_args(["serve", "--announce-monitoring"]).announce_monitoring
+    assert not _parser().parse_args(["serve"]).announce_monitoring
