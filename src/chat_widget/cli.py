@@ -1,7 +1,7 @@
 """``chat-widget``: run the live chat server and manage agent tokens.
 
     chat-widget serve [--host 127.0.0.1] [--port 8765] [--db chats.sqlite] [--origin URL ...]
-    chat-widget agents add NAME [--db chats.sqlite]     # prints the agent's token once
+    chat-widget agents add NAME [--supervisor] [--db chats.sqlite]  # prints the token once
     chat-widget agents list [--db chats.sqlite]
     chat-widget agents skills ID SKILL ... [--db chats.sqlite]   # queue routing (issue 6)
     chat-widget queues add ID NAME [--skill SKILL] [--db chats.sqlite]
@@ -59,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
         "--address-chats", type=float, default=5.0, help="new chats per minute per client address"
     )
     serve.add_argument("--address-chat-burst", type=float, default=10.0)
+    serve.add_argument(
+        "--announce-monitoring",
+        action="store_true",
+        help="agents see that a supervisor monitors them silently (issue 14)",
+    )
     serve.add_argument("--log-level", default="INFO")
 
     agents = sub.add_parser("agents", help="manage agent tokens")
@@ -67,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--db", default="chats.sqlite")
     add.add_argument("--skill", action="append", default=[], help="skill for queue routing")
+    add.add_argument(
+        "--supervisor",
+        action="store_true",
+        help="a supervisor: monitors, coaches and barges in on the team's chats (its "
+        "skills, if any, choose the team); never offered chats",
+    )
     lst = agents_sub.add_parser("list", help="list agents (tokens are never shown again)")
     lst.add_argument("--db", default="chats.sqlite")
     sk = agents_sub.add_parser("skills", help="set an agent's skills (queue transfers)")
@@ -124,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             chat_rate_burst=args.chat_rate_burst,
             address_chats_per_minute=args.address_chats,
             address_chat_burst=args.address_chat_burst,
+            announce_monitoring=args.announce_monitoring,
         )
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
             runner.run(run_server(config))
@@ -140,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.agents_command == "add":
         try:
-            record, token = store.add_agent(args.name)
+            record, token = store.add_agent(args.name, supervisor=args.supervisor)
         except (DuplicateAgentError, ValueError) as exc:
             print(f"chat-widget: {exc}", file=sys.stderr)
             return 1
@@ -148,12 +160,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             store.set_skills(record.id, tuple(args.skill))
         print(token)
         print(
-            f"agent {record.id!r} ({record.name}) added to {args.db}; the token is shown only now",
+            f"{record.role} {record.id!r} ({record.name}) added to {args.db}; "
+            "the token is shown only now",
             file=sys.stderr,
         )
         return 0
     for agent in asyncio.run(store.list_agents()):
-        print(f"{agent.id}\t{agent.name}")
+        print(f"{agent.id}\t{agent.name}\t{agent.role}")
     return 0
 
 

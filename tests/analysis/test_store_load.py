@@ -156,7 +156,9 @@ async def test_real_server_conversation_loads(tmp_path: Path) -> None:
     assert not wal.exists() or wal.stat().st_size == 0
     reader = SQLiteReader.open_readonly(db)
     with pytest.raises(sqlite3.OperationalError, match="readonly"):  # opened with mode=ro
-        reader._reader.execute("INSERT INTO agents VALUES ('eve', 'Eve', 'x', 0)")
+        reader._reader.execute(
+            "INSERT INTO agents (id, name, token_hash, created) VALUES ('eve', 'Eve', 'x', 0)"
+        )
     assert not hasattr(reader, "add_agent") and not hasattr(reader, "start")  # reads only
     await reader.close()
 

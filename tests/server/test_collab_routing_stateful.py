@@ -1,29 +1,42 @@
 """Stateful property test of the routing core (sans sockets) on the injected clock.
 
 Random offers, accepts, rejects, timeouts, transfers (agent/queue), conferences,
-consultations, disconnects and reconnects. Invariants after every step:
+consultations, disconnects and reconnects, and supervision (issue 14: the real
+``Supervision`` over a stub event log: monitoring in every mode, barge-in, coaching,
+help flags, the supervisor leaving). Invariants after every step:
 exactly one owner per live chat, nobody orphaned (a live chat is owned, offered or
 waiting), offers only to online agents and never to the chat's own agents, and,
 through the service's real ``Feed`` filter, every event reaches exactly the agents
-in its audience once and the customer only what a customer may see.
+in its audience once (supervision events never as history), a supervisor every
+event, and the customer only what a customer may see (never a supervision event).
+Monitoring never changes who owns or is in a chat.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from chat_widget.formats import protocol as p
 from chat_widget.model.clock import VirtualClock
+from chat_widget.server.config import ServerConfig
+from chat_widget.server.conversation import Conversation
+from chat_widget.server.directory import Directory
+from chat_widget.server.fanout import LocalFanOut
 from chat_widget.server.routing import Router
 from chat_widget.server.service import Feed
-from chat_widget.server.store import StoredEvent
+from chat_widget.server.store import AgentRecord, ConversationRecord, StoredEvent
+from chat_widget.server.supervision import Supervision
 
 AGENTS = ("a0", "a1", "a2", "a3")
 SKILLS = {"a0": {"billing"}, "a1": set(), "a2": {"billing"}, "a3": set()}
 RUNS = {"examples": 0, "steps": 0}
+SUPERVISOR = AgentRecord("s0", "Tess", 0.0, supervisor=True)
+AGENTS_ONLY = {"ConsultMessage", "TransferRequested", *p.SUPERVISION_EVENTS}
 
 
 class FakePeer:
@@ -37,6 +50,29 @@ class FakePeer:
 
     def close(self, code: int, reason: str) -> None:  # pragma: no cover - never full
         raise AssertionError("buffer full")
+
+
+class StubLog:
+    """The event log as ``Supervision`` uses it, emitting into the state machine."""
+
+    def __init__(self, machine: Routing) -> None:
+        self.machine = machine
+        self.conversations: dict[str, Conversation] = {}
+        self.on_change: Any = None
+
+    def emit(
+        self,
+        conv: Conversation,
+        model: type[p._Event],
+        sender: p.Participant,
+        *,
+        audience: tuple[str, ...] | None = None,
+        **fields: Any,
+    ) -> tuple[int, None]:
+        members = self.machine.router.members(conv.id) if audience is None else audience
+        kind = p._frame_type(model)
+        self.machine._emit(conv.id, kind, tuple(members))
+        return self.machine.seq[conv.id], None
 
 
 class Routing(RuleBasedStateMachine):
@@ -62,12 +98,31 @@ class Routing(RuleBasedStateMachine):
         self.events: dict[str, list[StoredEvent]] = {}
         self.feeds: dict[tuple[str, str], tuple[Feed, FakePeer]] = {}
         self.joined: dict[tuple[str, str], int] = {}
+        # supervision: the real collaborator over a stub log; a supervisor's feed per chat
+        self.log = StubLog(self)
+        self.config = ServerConfig(announce_monitoring=False)
+        directory = Directory(None)  # type: ignore[arg-type]
+        directory.agents = {SUPERVISOR.id: SUPERVISOR}
+        self.supervision = Supervision(
+            self.log,  # type: ignore[arg-type]
+            self.router,
+            directory,
+            None,  # type: ignore[arg-type]
+            None,  # type: ignore[arg-type]
+            LocalFanOut(),
+            self.clock,
+            self.config,
+            dict,
+        )
+        self.supervision.peers[SUPERVISOR.id] = {None}  # type: ignore[arg-type]
 
     # -- helpers ---------------------------------------------------------------
-    def _emit(self, conv: str, kind: str, audience: tuple[str, ...]) -> None:
+    def _emit(
+        self, conv: str, kind: str, audience: tuple[str, ...], vis: str | None = None
+    ) -> None:
         self.seq[conv] += 1
         seq = self.seq[conv]
-        vis = "agents" if kind in ("ConsultMessage", "TransferRequested") else "all"
+        vis = vis or ("agents" if kind in AGENTS_ONLY else "all")
         body = json.dumps({"type": kind, "seq": seq})
         ev = StoredEvent(conv, seq, kind, 0.0, vis, None, None, body, audience)
         self.events[conv].append(ev)
@@ -113,6 +168,11 @@ class Routing(RuleBasedStateMachine):
         feed = Feed(FakePeer(), False, 0)  # type: ignore[arg-type]
         feed.go_live()
         self.feeds[(conv, "customer")] = (feed, feed.peer)  # type: ignore[assignment]
+        watcher = Feed(FakePeer(), True, 0)  # type: ignore[arg-type]
+        watcher.go_live()
+        self.feeds[(conv, SUPERVISOR.id)] = (watcher, watcher.peer)  # type: ignore[assignment]
+        record = ConversationRecord(conv, "", {"nickname": "Carla"}, 0.0)
+        self.log.conversations[conv] = Conversation(record)
         self._emit(conv, "ParticipantJoined", ())
         self.router.enqueue(conv)
 
@@ -206,6 +266,50 @@ class Routing(RuleBasedStateMachine):
             self.live.discard(conv)
             self.ended.add(conv)
 
+    # -- supervision (issue 14) ------------------------------------------------------
+    def _routing_state(self) -> tuple[object, ...]:
+        r = self.router
+        return (
+            dict(r.owners),
+            dict(r.conference),
+            list(r.waiting),
+            {c: o.agent for c, o in r.offers.items()},
+            {a: (set(x.active), set(x.offered), x.ready, x.online) for a, x in r.agents.items()},
+            {c: r.members(c) for c in self.seq},
+        )
+
+    @rule(data=st.data(), mode=st.sampled_from(["silent", "coach", "barge_in", "stopped"]))
+    def monitor(self, data: st.DataObject, mode: str) -> None:
+        if not self.live:  # queued chats too: a supervisor sees them
+            return
+        conv = data.draw(st.sampled_from(sorted(self.live)))
+        self.config = ServerConfig(announce_monitoring=data.draw(st.booleans()))
+        self.supervision.config = self.config
+        before = self._routing_state()
+        if mode != self.supervision.mode(conv, SUPERVISOR.id):
+            self.supervision._set_mode(self.log.conversations[conv], SUPERVISOR, mode)
+        assert self._routing_state() == before  # monitoring never changes membership
+
+    @rule(
+        data=st.data(),
+        kind=st.sampled_from(["CoachMessage", "HelpFlagChanged"]),
+        vis=st.sampled_from(["agents", "all"]),
+    )
+    def coach_or_flag(self, data: st.DataObject, kind: str, vis: str) -> None:
+        """``all``: an emitter that got the visibility wrong; the Feed's type rule still
+        keeps the customer from it."""
+        if self.live:
+            conv = data.draw(st.sampled_from(sorted(self.live)))
+            self._emit(conv, kind, tuple(self.router.members(conv)), vis)
+
+    @rule()
+    def supervisor_leaves(self) -> None:
+        before = self._routing_state()
+        self.supervision._gone(SUPERVISOR, None)  # type: ignore[arg-type]
+        self.supervision.peers[SUPERVISOR.id] = {None}  # type: ignore[arg-type]
+        assert self.supervision.monitors == {}
+        assert self._routing_state() == before
+
     # -- invariants --------------------------------------------------------------
     @invariant()
     def one_owner_never_orphaned(self) -> None:
@@ -238,14 +342,24 @@ class Routing(RuleBasedStateMachine):
             events = self.events[conv]
             if who == "customer":
                 expected = [
-                    e.seq for e in events if e.visibility == "all" and e.type != "ConsultMessage"
+                    e.seq
+                    for e in events
+                    if e.visibility == "all"
+                    and e.type != "ConsultMessage"
+                    and e.type not in p.SUPERVISION_EVENTS
                 ]
+                got = {e.seq: e.type for e in events if e.seq in peer.got}
+                assert not set(got.values()) & p.SUPERVISION_EVENTS, (conv, got)
+            elif who == SUPERVISOR.id:
+                expected = [e.seq for e in events]
             else:
                 history = self.joined[(conv, who)]
                 expected = [
                     e.seq
                     for e in events
-                    if e.audience is None or who in e.audience or e.seq <= history
+                    if e.audience is None
+                    or who in e.audience
+                    or (e.seq <= history and e.type not in p.SUPERVISION_EVENTS)
                 ]
             assert peer.got == expected, (conv, who)  # each once, in order, nothing else
 

@@ -136,6 +136,44 @@ clock without a new `StartTyping`) ends it (`TypingStopped`).
   agents; `MarkImRead` resets the count (`ImRead`). `AuthOk.imUnread` gives the unread
   counts; `Auth.imAfter` (the last `imId` seen) replays what was missed.
 
+## Supervision (issue 14)
+
+* **Supervisors** are agent tokens with the supervisor role
+  (`chat-widget agents add NAME --supervisor`; table `agents`, column `role`). `AuthOk`
+  says `role: supervisor`; then comes `TeamState` (the team's agents with presence,
+  every open chat of the team as a `SupervisedChat` with its owner, members, help flag
+  and monitors, and `announceMonitoring`), then every event of every open team chat
+  (from `Auth.resume`'s seq, else from the start), consultations and coaching
+  included, and every new chat's events as it is created. `TeamChatChanged` comes
+  whenever a team chat is created or its state, owner, members, help flag or
+  monitoring change (state `done`: the row goes, and its events end). Presence comes
+  as `PresenceChanged`. Supervisors are never offered chats, are not in the agents'
+  directory and have no presence of their own.
+* **Team.** Every agent, or, if the supervisor has skills, the agents sharing one of
+  them. A chat is the team's while nobody has it (queued) or while one of its agents is
+  in the team; a chat a supervisor was shown keeps reaching it until it is done. A
+  frame on a chat outside the team gets `forbidden`; supervisor-only frames
+  (`Monitor`, `StopMonitoring`, `MonitorNext`) from an agent get `forbidden`, and
+  so do agent frames (`Accept`, `RaiseFlag`, ...) from a supervisor.
+* **Monitoring.** `Monitor` (mode `silent`, `coach` or `barge_in`) stores
+  `MonitoringChanged` from a participant of type `Supervisor`; agents of the chat
+  receive it only when the mode (or the previous one) is `coach` or `barge_in`, or when
+  the server announces monitoring (`--announce-monitoring`). Entering `barge_in` also
+  stores `ParticipantJoined` of the supervisor (everyone sees it), leaving it
+  `ParticipantLeft`; while barged in the supervisor's `SendMessage` is a plain
+  `Message` everyone reads. `StopMonitoring` stops. `MonitorNext` starts silent
+  monitoring of the next chat the agent accepts. Monitoring never changes who owns or
+  is in a chat. A supervisor whose last connection closes stops monitoring everything;
+  monitoring also ends with a server restart (stored as stopped at start-up).
+* **Coaching and help.** `SendCoaching` stores `CoachMessage` (agents only): from a
+  supervisor in `coach` or `barge_in` mode, or from an agent of the chat while such a
+  supervisor is there (else `invalid_state`). `RaiseFlag` (an agent of the chat) and
+  `LowerFlag` (that agent, or a supervisor of the team) store `HelpFlagChanged`; the
+  flag survives a server restart. Supervision events (`MonitoringChanged`,
+  `CoachMessage`, `HelpFlagChanged`) never reach a customer, live or on resume, and
+  reach an agent only as the agents in the chat when they happened: an agent who
+  joins later does not read them as history.
+
 ## Errors
 
 An `Error` frame names the problem with a `code`; the connection stays up unless
@@ -213,6 +251,12 @@ CLIENT = [
     p.EndConsultation,
     p.SendIm,
     p.MarkImRead,
+    p.Monitor,
+    p.StopMonitoring,
+    p.MonitorNext,
+    p.SendCoaching,
+    p.RaiseFlag,
+    p.LowerFlag,
     p.Ping,
 ]
 SERVER = [
@@ -227,6 +271,8 @@ SERVER = [
     p.PresenceChanged,
     p.ImMessage,
     p.ImRead,
+    p.TeamState,
+    p.TeamChatChanged,
 ]
 EVENTS = [
     p.ParticipantJoined,
@@ -247,6 +293,9 @@ EVENTS = [
     p.InviteDeclined,
     p.ConsultationState,
     p.ConsultMessage,
+    p.MonitoringChanged,
+    p.CoachMessage,
+    p.HelpFlagChanged,
 ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 from ..formats import protocol as p
@@ -14,12 +14,14 @@ from .fanout import FanOut
 from .limits import FailureThrottle
 from .peer import AgentPrincipal, Peer
 from .routing import Router
+from .store import AgentRecord
 from .team_im import TeamIm
 
 AUTH_CLOSE_CODE = 1008
 PRESENCE_TOPIC = "presence"
 
 OfferFrame = Callable[[str, float], p.Offer]  # conversation, expires_at
+SupervisorLogin = Callable[[Peer, p.Auth, AgentRecord], Awaitable[None]]
 
 
 class Presence(StrEnum):
@@ -55,6 +57,8 @@ class Agents:
         self.offer_frame = offer_frame
         self.peers: dict[str, set[Peer]] = {}  # agent -> its open connections
         self.presence: dict[str, Presence] = {}
+        # supervisor tokens log in there (``supervision``): no routing, no presence
+        self.supervisor_login: SupervisorLogin | None = None
 
     def consultable(self, agent_id: str) -> list[Peer]:
         """The agent's connections if it can be consulted (online, not away), else none."""
@@ -94,6 +98,9 @@ class Agents:
             await peer.flush_and_close(AUTH_CLOSE_CODE, "authentication failed")
             return
         self.failures.succeeded(peer.address)
+        if agent.supervisor and self.supervisor_login is not None:
+            await self.supervisor_login(peer, frame, agent)
+            return
         participant = p.Participant(
             nickname=agent.name, participant_id=agent.id, type=p.ParticipantType.AGENT
         )

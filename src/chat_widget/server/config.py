@@ -41,6 +41,9 @@ class ServerConfig:
     request_retry_window: float = 60.0  # a RequestChat resent with its id gets the same chat
     close_timeout: float = 5.0  # wall seconds a close may take before the connection is dropped
     push_url_text: str = DEFAULT_PUSH_URL_TEXT
+    # agents see that a supervisor monitors them silently (issue 14; coach and barge-in
+    # are always shown)
+    announce_monitoring: bool = False
     extra_headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

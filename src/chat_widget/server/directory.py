@@ -78,7 +78,8 @@ class Directory:
         return x
 
     def info(self, presence: Mapping[str, str]) -> p.DirectoryInfo:
-        """Colleagues with presence, queues and external contacts."""
+        """Colleagues with presence, queues and external contacts (supervisors are not
+        colleagues: they are not listed)."""
         return p.DirectoryInfo(
             agents=[
                 p.DirectoryAgent(
@@ -88,6 +89,7 @@ class Directory:
                     presence=str(presence.get(a.id, "offline")),  # type: ignore[arg-type]
                 )
                 for a in self.agents.values()
+                if not a.supervisor
             ],
             queues=[
                 p.DirectoryQueue(id=q.id, name=q.name, skill=q.skill) for q in self.queues.values()

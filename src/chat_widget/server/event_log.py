@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 Emitted = tuple[int, asyncio.Future[None]]  # an event's seq, and its write (durable when done)
 CONSULT_MODELS: frozenset[type[p._Event]] = frozenset({p.ConsultMessage, p.ConsultationState})
+# events that change who is in a chat even without a state change (a new chat's customer)
+MEMBERSHIP_MODELS: frozenset[type[p._Event]] = frozenset({p.ParticipantJoined, p.ParticipantLeft})
 
 
 def ack_after(
@@ -82,6 +84,9 @@ class EventLog:
         self.replay_page = replay_page
         self.members = members  # the router's: agents in the chat, owner first
         self.on_done = on_done  # a done chat left memory
+        # after the commit of an event that created a chat or changed its state, owner or
+        # members (the supervisors' dashboard follows it: ``supervision``)
+        self.on_change: Callable[[Conversation, StoredEvent], None] = lambda conv, ev: None
         self.conversations: dict[str, Conversation] = {}
 
     # -- appending -------------------------------------------------------------------
@@ -138,6 +143,7 @@ class EventLog:
             record.owner = owner if owner is not None else record.owner
             update = ConversationUpdate(record.state, record.owner)
         key = client_key(sender.participant_id, client_id) if client_id else None
+        changes = update is not None or model in MEMBERSHIP_MODELS
 
         def committed() -> None:
             if key is not None:
@@ -147,6 +153,8 @@ class EventLog:
             if record.state == ConversationState.DONE:
                 self.conversations.pop(record.id, None)
                 self.on_done(record.id)
+            if changes:
+                self.on_change(conv, event)
 
         future = self.store.append(event, update, committed)
         if key is not None:

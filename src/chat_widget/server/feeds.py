@@ -15,7 +15,9 @@ class Feed:
     """One peer's subscription to one conversation, with exactly-once delivery.
 
     ``agent``: deliver only events whose audience names this agent, or history
-    up to seq ``history`` (None: every event, the agents' view before issue 6).
+    up to seq ``history`` (None: every event, the agents' view before issue 6, and
+    the supervisors' view). Supervision events (coaching, monitoring, help flags) reach
+    an agent only by their audience, never as history, and never a customer.
 
     While the backlog streams (``replaying``), live events wait in ``buffer``;
     if more than the peer's send-queue limit pile up there, the buffer is
@@ -57,13 +59,14 @@ class Feed:
             return False
         self.high = event.seq
         if self.agents_view:
-            return (
-                self.agent is None
-                or event.audience is None
-                or self.agent in event.audience
-                or event.seq <= self.history
-            )
-        return event.visibility == p.Visibility.ALL and event.type not in CONSULT_EVENTS
+            if self.agent is None or event.audience is None or self.agent in event.audience:
+                return True
+            return event.seq <= self.history and event.type not in p.SUPERVISION_EVENTS
+        return (
+            event.visibility == p.Visibility.ALL
+            and event.type not in CONSULT_EVENTS
+            and event.type not in p.SUPERVISION_EVENTS
+        )
 
     def deliver(self, event: StoredEvent) -> None:
         if self.wants(event):

@@ -6,6 +6,7 @@ queued --Accept--> active --EndChat--> ended --SetDisposition/AddNote--> --MarkD
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..formats import protocol as p
@@ -16,7 +17,7 @@ from .event_log import Emitted, EventLog, ack_after
 from .messaging import Messaging
 from .peer import AgentPrincipal, Peer
 from .routing import TRANSFER, Router
-from .store import ConversationState, client_key
+from .store import ConversationState, StoredEvent, client_key
 
 ACTIVE, ENDED, DONE = ConversationState.ACTIVE, ConversationState.ENDED, ConversationState.DONE
 
@@ -37,6 +38,8 @@ class Lifecycle:
         self.directory = directory
         self.messaging = messaging
         self.consultations = consultations
+        # every stored event of an open chat, read back at start-up (supervision: flags)
+        self.on_restored: Callable[[Conversation, StoredEvent], None] = lambda conv, ev: None
 
     async def restore(self) -> None:
         """Load open conversations after a (re)start; queued ones wait for agents."""
@@ -45,6 +48,7 @@ class Lifecycle:
             conv = self.events.conversations[record.id] = Conversation(record)
             for event in await store.read_events(record.id, 0, 10_000_000):
                 conv.seen.update(event.audience or ())
+                self.on_restored(conv, event)
                 if event.type in ("ParticipantJoined", "ChatTransferred") and event.sender:
                     conv.joined[event.sender] = event.seq
             if record.state == ACTIVE and record.owner:

@@ -14,6 +14,11 @@ agent who left). An agent's feed delivers an event when the agent is in its
 audience, or when it is history from before the agent joined (a new owner
 reads the whole chat). Customers get only ``visibility: all`` events, and
 consultation events are always ``agents`` (the ``visible_to_contact`` rule).
+
+Supervision (issue 14, ``supervision``): supervisor tokens log in there and send
+their own frames (a third table); agents answer the coach and raise or lower the
+help flag. Supervision events never reach a customer, and an agent only by their
+audience.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from .messaging import Messaging
 from .peer import AgentPrincipal, CustomerPrincipal, Peer
 from .routing import OfferKind, Router
 from .store import EventStore
+from .supervision import Supervision
 from .team_im import TeamIm
 
 __all__ = ["ChatService", "Feed", "ServiceError"]
@@ -60,6 +66,11 @@ RETRYABLE = (
     p.StartConsultation,
     p.SendConsultMessage,
     p.EndConsultation,
+    p.Monitor,
+    p.StopMonitoring,
+    p.SendCoaching,
+    p.RaiseFlag,
+    p.LowerFlag,
 )
 
 AgentHandler = Callable[[Peer, AgentPrincipal, Any], Awaitable[None] | None]
@@ -113,7 +124,21 @@ class ChatService:
             self.events, self.router, self.directory, self.messaging, self.consultations
         )
         self.customers = Customers(self.events, self.router, self.lifecycle, clock, config)
+        self.supervision = Supervision(
+            self.events,
+            self.router,
+            self.directory,
+            self.messaging,
+            self.team_im,
+            fanout,
+            clock,
+            config,
+            lambda: self.agents.presence,
+        )
+        self.agents.supervisor_login = self.supervision.login
+        self.lifecycle.on_restored = self.supervision.restored
         self._agent_table = self._agent_handlers()
+        self._supervisor_table = self._supervisor_handlers()
         self._customer_table: dict[type[p.ClientFrame], CustomerHandler] = {
             p.SendMessage: self._customer_message,
             p.StartTyping: self._customer_typing,
@@ -134,6 +159,7 @@ class ChatService:
         await self.team_im.restore()
         await self.directory.refresh()
         await self.lifecycle.restore()
+        self.supervision.end_restored_monitoring()
 
     # -- the router's callbacks (the collaborators exist after the router) ---------------
     def _offer_frame(self, conversation: str, expires_at: float) -> p.Offer:
@@ -211,6 +237,24 @@ class ChatService:
             p.AddNote: self.lifecycle.wrap_up,
             p.EndChat: self.lifecycle.end_chat,
             p.MarkDone: self.lifecycle.mark_done,
+            p.SendCoaching: self.supervision.coach,
+            p.RaiseFlag: self.supervision.raise_flag,
+            p.LowerFlag: self.supervision.lower_flag,
+        }
+
+    def _supervisor_handlers(self) -> dict[type[p.ClientFrame], AgentHandler]:
+        s = self.supervision
+        return {
+            p.Monitor: s.monitor,
+            p.StopMonitoring: s.monitor,
+            p.MonitorNext: s.monitor_next,
+            p.SendCoaching: s.coach,
+            p.LowerFlag: s.lower_flag,
+            p.SendMessage: s.barge_in_frame,
+            p.StartTyping: s.barge_in_frame,
+            p.StopTyping: s.barge_in_frame,
+            p.SendIm: self.team_im.send,
+            p.MarkImRead: self.team_im.mark_read,
         }
 
     async def _agent_frame(self, peer: Peer, who: AgentPrincipal, frame: p.ClientFrame) -> None:
@@ -218,9 +262,12 @@ class ChatService:
             peer, frame.conversation, who.agent.id, frame.id
         ):
             return
-        handler = self._agent_table.get(type(frame))
+        supervisor = who.agent.supervisor
+        table = self._supervisor_table if supervisor else self._agent_table
+        handler = table.get(type(frame))
         if handler is None:
-            raise ServiceError(p.ErrorCode.FORBIDDEN, f"agents cannot send {frame.type}")
+            role = "supervisors" if supervisor else "agents"
+            raise ServiceError(p.ErrorCode.FORBIDDEN, f"{role} cannot send {frame.type}")
         done = handler(peer, who, frame)
         if done is not None:
             await done

@@ -14,6 +14,7 @@ from pathlib import Path
 from .sqlite_schema import EVENT_COLUMNS, connect_readonly, parse_audience
 from .store import (
     AgentRecord,
+    AgentRole,
     ConversationRecord,
     ConversationState,
     ExternalRecord,
@@ -25,6 +26,11 @@ from .store import (
 )
 
 _CONVERSATION_COLUMNS = "id, token_hash, contact, created, state, owner"
+_AGENT_COLUMNS = "id, name, created, role"
+
+
+def _agent(row: tuple[str, str, float, str]) -> AgentRecord:
+    return AgentRecord(row[0], row[1], row[2], row[3] == AgentRole.SUPERVISOR)
 
 
 class SQLiteReader:
@@ -116,13 +122,13 @@ class SQLiteReader:
     # -- agents and the directory -----------------------------------------------------
     async def agent_for_token(self, token: str) -> AgentRecord | None:
         row = self._reader.execute(
-            "SELECT id, name, created FROM agents WHERE token_hash = ?", (hash_token(token),)
+            f"SELECT {_AGENT_COLUMNS} FROM agents WHERE token_hash = ?", (hash_token(token),)
         ).fetchone()
-        return None if row is None else AgentRecord(*row)
+        return None if row is None else _agent(row)
 
     async def list_agents(self) -> list[AgentRecord]:
-        rows = self._reader.execute("SELECT id, name, created FROM agents ORDER BY id").fetchall()
-        return [AgentRecord(*row) for row in rows]
+        rows = self._reader.execute(f"SELECT {_AGENT_COLUMNS} FROM agents ORDER BY id").fetchall()
+        return [_agent(row) for row in rows]
 
     async def agent_skills(self) -> dict[str, tuple[str, ...]]:
         out: dict[str, list[str]] = {}

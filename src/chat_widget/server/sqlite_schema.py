@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS agents (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     token_hash TEXT NOT NULL UNIQUE,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    role TEXT NOT NULL DEFAULT 'agent'
 );
 CREATE TABLE IF NOT EXISTS agent_skills (
     agent TEXT NOT NULL,
@@ -98,6 +99,9 @@ def migrate(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
     if "audience" not in columns:  # databases from before issue 6
         conn.execute("ALTER TABLE events ADD COLUMN audience TEXT")
+    agent_columns = {row[1] for row in conn.execute("PRAGMA table_info(agents)")}
+    if "role" not in agent_columns:  # databases from before issue 14 (supervisors)
+        conn.execute("ALTER TABLE agents ADD COLUMN role TEXT NOT NULL DEFAULT 'agent'")
 
 
 def audience_text(audience: tuple[str, ...] | None) -> str | None:

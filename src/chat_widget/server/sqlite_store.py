@@ -115,17 +115,17 @@ class SQLiteStore(SQLiteReader):
         return self._write(sql=sql)
 
     # -- set-up (StoreAdmin): short writes on their own connection ---------------------
-    def add_agent(self, name: str) -> tuple[AgentRecord, str]:
+    def add_agent(self, name: str, supervisor: bool = False) -> tuple[AgentRecord, str]:
         name = name.strip()
         if not name or len(name) > 100:
             raise ValueError("agent name must be 1 to 100 characters")
         agent_id = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "agent"
         token = secrets.token_urlsafe(32)
-        record = AgentRecord(agent_id, name, time.time())
+        record = AgentRecord(agent_id, name, time.time(), supervisor)
         try:
             self._write_now(
-                "INSERT INTO agents (id, name, token_hash, created) VALUES (?, ?, ?, ?)",
-                (record.id, record.name, hash_token(token), record.created),
+                "INSERT INTO agents (id, name, token_hash, created, role) VALUES (?, ?, ?, ?, ?)",
+                (record.id, record.name, hash_token(token), record.created, str(record.role)),
             )
         except sqlite3.IntegrityError:
             raise DuplicateAgentError(f"an agent with id {agent_id!r} exists already") from None

@@ -74,11 +74,26 @@ class ConversationRecord:
     client_ids: dict[str, int] = field(default_factory=dict)
 
 
+class AgentRole(StrEnum):
+    """An agent token's role (``agents.role``): a supervisor watches a team (issue 14)."""
+
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+
+
 @dataclass(frozen=True, slots=True)
 class AgentRecord:
+    """An agent (or, with ``supervisor``, a supervisor: never offered chats, not in the
+    agents' directory)."""
+
     id: str
     name: str
     created: float
+    supervisor: bool = False
+
+    @property
+    def role(self) -> AgentRole:
+        return AgentRole.SUPERVISOR if self.supervisor else AgentRole.AGENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,8 +233,9 @@ class StoreAdmin(Protocol):
 
     The running server sees the results on its next directory read."""
 
-    def add_agent(self, name: str) -> tuple[AgentRecord, str]:
-        """Create an agent; returns it and its token (shown once, stored hashed)."""
+    def add_agent(self, name: str, supervisor: bool = False) -> tuple[AgentRecord, str]:
+        """Create an agent (``supervisor``: with the supervisor role); returns it and its
+        token (shown once, stored hashed)."""
         ...
 
     def set_skills(self, agent_id: str, skills: tuple[str, ...]) -> None: ...
