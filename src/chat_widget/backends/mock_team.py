@@ -135,7 +135,8 @@ class MockTeam:
     ``agents``: how many simulated agents (or their names); ``scenarios``: their
     customers' scenarios, one per agent, cycled (default billing, impatient,
     billing); ``chats_each``: chats per agent, offered ``offer_every`` seconds apart
-    (one arriving while its agent is busy waits in the queue); ``reply_after``: each agent's answer time in seconds, cycled;
+    (one arriving while its agent is busy waits in the queue); ``reply_after``: each
+    agent's answer time in seconds, cycled;
     ``flag_after``: seconds into its chat the second agent raises a help flag
     (None: never). Without ``clock`` the clock runs in real time.
     """
@@ -276,7 +277,7 @@ class MockTeam:
             customer = self.owners[chat_id].backend.customers.get(session.id)
             if customer is not None:
                 customer.on_agent_reply()  # the contact reads an answer
-        elif isinstance(command, cmd.SupervisorLowerFlag) and self.flags.pop(chat_id, None):
+        elif isinstance(command, cmd.SupervisorLowerFlag) and self.flags.pop(chat_id, False):
             said = notice("flag_lowered", name=sup.name)
             session.add_entry(Kind.NOTICE, me, said, visibility=Visibility.AGENTS)
         self.publish(chat_id)
