@@ -40,7 +40,9 @@ class ScriptedServer:
         self.connections.append(ws)
         auth = json.loads(await ws.recv())
         self.auths.append(auth)
-        ok = p.AuthOk(id=auth["id"], agent=p.AgentInfo(id="tess", nickname="Tess"), role="supervisor")
+        ok = p.AuthOk(
+            id=auth["id"], agent=p.AgentInfo(id="tess", nickname="Tess"), role="supervisor"
+        )
         await ws.send(ok.to_json())
         chat = p.SupervisedChat(
             conversation="c1", contact=p.ContactInfo(nickname="Maria"), state="active",

@@ -65,9 +65,9 @@ def test_a_contact_message_starts_a_wait_an_agent_or_supervisor_message_ends_it(
     desk = team(clock)
     seen: list[tuple[str, int]] = []
     desk.subscribe(
-        lambda change, payload: seen.append((payload[0], len(payload[1])))
-        if change == "entries"
-        else None
+        lambda change, payload: (
+            seen.append((payload[0], len(payload[1]))) if change == "entries" else None
+        )
     )
     desk.add_entries("c1", [line(CONTACT, "Hello?", 10.0)])
     assert desk.chats["c1"].pending_since == 10.0
@@ -173,9 +173,7 @@ def test_monitor_next_waits_for_the_agents_next_chat() -> None:
     desk.monitor_next("ben")
     assert desk.watch_next == {"ben"}
     assert desk.commands_to_send() == [cmd.MonitorNext("", "ben")]
-    desk.update_chat(
-        ChatInfo("q1", "Earlier", "active", "ben", "Ben", monitors={"tess": "silent"})
-    )
+    desk.update_chat(ChatInfo("q1", "Earlier", "active", "ben", "Ben", monitors={"tess": "silent"}))
     assert desk.chats["q1"].my_mode == "silent" and desk.watch_next == set()
     desk.monitor_next("anna")
     desk.monitor_next("anna", cancel=True)

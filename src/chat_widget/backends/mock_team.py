@@ -91,10 +91,14 @@ class SimulatedAgent:
         if any(s.state in (SessionState.ACCEPTED, SessionState.CONTACT_LEFT) for s in sessions):
             return
         session = next((s for s in sessions if s.state is SessionState.OFFERED), None)
-        if session is not None:
-            session.accept()
-            if self.flag_after is not None:
-                self.team.clock.call_later(self.flag_after, lambda: self._raise_flag(session))
+        if session is None:
+            return
+        if self.profile.id in self.team.desk.watch_next:  # MonitorNext: this is the one
+            chat_id = f"{self.profile.id}-{session.id}"
+            self.team.monitors.setdefault(chat_id, {})[self.team.desk.supervisor.id] = "silent"
+        session.accept()
+        if self.flag_after is not None:
+            self.team.clock.call_later(self.flag_after, lambda: self._raise_flag(session))
 
     def _on_session(self, chat_id: str, change: str, entries: Any) -> None:
         session = self.team.sessions[chat_id]
@@ -220,10 +224,7 @@ class MockTeam:
         """Tell the desk the chat's state now (after which its entries follow)."""
         session, agent = self.sessions[chat_id], self.owners[chat_id]
         state = STATES.get(session.state, "done")
-        me = self.desk.supervisor.id
         monitors = self.monitors.setdefault(chat_id, {})
-        if state == "active" and agent.profile.id in self.desk.watch_next and me not in monitors:
-            monitors[me] = "silent"  # MonitorNext: this is the agent's next chat
         queued = state == "queued"
         self.desk.update_chat(
             ChatInfo(

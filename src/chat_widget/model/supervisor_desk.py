@@ -312,6 +312,7 @@ class SupervisorDesk:
 
     def _apply(self, info: ChatInfo) -> None:
         chat = self.chats.get(info.id)
+        newly_active = info.state == "active" and (chat is None or chat.state != "active")
         monitors = dict(info.monitors)
         mine = monitors.get(self.supervisor.id)
         if chat is None:
@@ -327,7 +328,7 @@ class SupervisorDesk:
             chat.members, chat.created = tuple(info.members), info.created
             chat.accepted_at, chat.flag = info.accepted_at, info.flag
             chat.monitors, chat.my_mode = monitors, mine
-        if mine is not None and info.owner_id in self.watch_next and info.state == "active":
+        if mine is not None and info.owner_id in self.watch_next and newly_active:
             self.watch_next.discard(info.owner_id)  # the next chat came: monitored now
         if info.owner_id and info.owner_id not in self.agents:
             self.agents[info.owner_id] = TeamMember(info.owner_id, info.owner_name or "")
