@@ -198,8 +198,8 @@ class SupervisorWidget(anywidget.AnyWidget):
             return str(args["chat"])
 
         table: dict[str, Action] = {
-            "open": lambda: self.open(chat()),
-            "close": lambda: self.open(None),
+            "open": lambda: self.show_chat(chat()),
+            "close": lambda: self.show_chat(None),
             "monitor": lambda: desk.monitor(chat(), str(args.get("mode") or "silent")),
             "coach": lambda: desk.monitor(chat(), "coach"),
             "barge_in": lambda: desk.barge_in(chat()),
@@ -224,7 +224,7 @@ class SupervisorWidget(anywidget.AnyWidget):
             table.update(clocks, clock_resume=resume_and_run)
         return table
 
-    def open(self, chat_id: str | None) -> None:
+    def show_chat(self, chat_id: str | None) -> None:
         """Show ``chat_id``'s transcript (None: close it); the view asks for a snapshot."""
         if chat_id is not None and chat_id not in self.desk.chats:
             raise ChatError(f"no chat {chat_id!r} in this team")
