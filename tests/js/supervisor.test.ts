@@ -7,6 +7,7 @@ import type { ChatRow, TeamView } from "../../js/supervisor/types";
 
 type Listener = (...args: unknown[]) => void;
 const TH = { yellow: 30_000, red: 60_000 };
+const last = <T>(xs: T[]): T | undefined => xs[xs.length - 1];
 
 const chatRow = (id: string, agent: string | null, pending: number | null, extra: Partial<ChatRow> = {}): ChatRow => ({
   id, contact: `Contact ${id}`, state: agent ? "active" : "queued", agent_id: agent, agent_name: agent ? agent.toUpperCase() : null,
@@ -111,7 +112,7 @@ describe("SupervisorWidget view", () => {
     expect(flag.textContent).toContain("refund?");
     expect(flag.querySelector("[data-testid=flag-age]")!.textContent).toContain("0:20");
     flag.querySelector<HTMLButtonElement>("[data-testid=lower-flag]")!.click();
-    expect(sent.at(-1)).toEqual({ type: "action", name: "lower_flag", args: { chat: "red" } });
+    expect(last(sent)).toEqual({ type: "action", name: "lower_flag", args: { chat: "red" } });
     flag.querySelector<HTMLButtonElement>("[data-testid=barge-in]")!.click();
     expect(sent.slice(-2)).toEqual([
       { type: "action", name: "barge_in", args: { chat: "red" } },
@@ -124,17 +125,17 @@ describe("SupervisorWidget view", () => {
     expect(ben.dataset.presence).toBe("away");
     expect(ben.textContent).toContain("Chats: 1");
     ben.querySelector<HTMLButtonElement>("[data-testid=monitor-next]")!.click();
-    expect(sent.at(-1)).toEqual({ type: "action", name: "monitor_next", args: { agent: "ben", cancel: false } });
+    expect(last(sent)).toEqual({ type: "action", name: "monitor_next", args: { agent: "ben", cancel: false } });
   });
 
   it("opens a row by click or Enter, renders its transcript and sends the buttons' actions", () => {
     const { el, sent, rows, model, fromPython } = mount();
     rows()[1]!.click();
-    expect(sent.at(-1)).toEqual({ type: "action", name: "open", args: { chat: "yellow" } });
+    expect(last(sent)).toEqual({ type: "action", name: "open", args: { chat: "yellow" } });
     rows()[0]!.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
-    expect(sent.at(-1)).toEqual({ type: "action", name: "open", args: { chat: "red" } });
+    expect(last(sent)).toEqual({ type: "action", name: "open", args: { chat: "red" } });
     model.set("open_chat", "red");
-    expect(sent.at(-1)).toEqual({ type: "snapshot", session_id: "red", from_index: 0 });
+    expect(last(sent)).toEqual({ type: "snapshot", session_id: "red", from_index: 0 });
     const entries: EntryView[] = [
       { i: 0, t: 10_000, k: "message", r: "contact", n: "Maria", x: "Hello?", u: null, v: "all" },
       { i: 1, t: 20_000, k: "coaching" as EntryView["k"], r: "supervisor" as EntryView["r"], n: "Tess", x: "Apologise", u: null, v: "agents" },
@@ -148,7 +149,7 @@ describe("SupervisorWidget view", () => {
     for (const [testid, name] of [["monitor", "monitor"], ["coach", "coach"], ["barge-in", "barge_in"], ["stop", "stop"]]) {
       pane.querySelector<HTMLButtonElement>(`[data-testid=${testid}]`)!.disabled = false;
       pane.querySelector<HTMLButtonElement>(`[data-testid=${testid}]`)!.click();
-      expect(sent.at(-1)).toMatchObject({ type: "action", name, args: { chat: "red" } });
+      expect(last(sent)).toMatchObject({ type: "action", name, args: { chat: "red" } });
     }
     // the composer shows in coach mode and sends what is typed
     const composer = pane.querySelector<HTMLElement>(".cw-sup-composer")!;
@@ -159,7 +160,7 @@ describe("SupervisorWidget view", () => {
     expect(input.getAttribute("aria-label")).toBe(SUPERVISOR_EN.composerCoach);
     input.value = "Offer the refund";
     pane.querySelector<HTMLButtonElement>("[data-testid=send]")!.click();
-    expect(sent.at(-1)).toEqual({ type: "action", name: "send", args: { chat: "red", text: "Offer the refund" } });
+    expect(last(sent)).toEqual({ type: "action", name: "send", args: { chat: "red", text: "Offer the refund" } });
     expect(pane.querySelector("[data-testid=coach]")!.getAttribute("aria-pressed")).toBe("true");
   });
 
