@@ -512,25 +512,6 @@ export function dispositionLabel(code: string, L: Labels): string {
   return DISPOSITION_LABELS.get(L)?.[code] ?? code;
 }
 
-/** Errors Python reports with a known code (model/errors.py ERROR_CODES), shown in the
- *  locale; any other error shows Python's message as it is. */
-const ERROR_LABELS: Record<string, LabelKey> = {
-  url_empty: "urlEmpty",
-  url_too_long: "urlTooLong",
-  url_scheme: "urlInvalid",
-  url_malformed: "urlMalformed",
-  message_empty: "errorMessageEmpty",
-  message_too_long: "errorMessageTooLong",
-  push_not_permitted: "errorPushNotPermitted",
-  disposition_required: "dispositionRequired",
-  not_now: "errorNotNow",
-};
-
-export function errorText(message: string, code: string | undefined, L: Labels): string {
-  const key = code ? ERROR_LABELS[code] : undefined;
-  return message && key ? L[key] : message;
-}
-
 /** The supervisor's dashboard (issue 14): a block of its own, beside the agent's labels. */
 export const SUPERVISOR_EN = {
   dashboard: "Team dashboard",
@@ -632,3 +613,23 @@ export const SUPERVISOR_DE: SupervisorLabels = {
 export function supervisorLabelsFor(locale: string): SupervisorLabels {
   return locale === "de" ? SUPERVISOR_DE : SUPERVISOR_EN;
 }
+
+/** Errors Python reports with a known code (model/errors.py ERROR_CODES), shown in the
+ *  locale; any other error shows Python's message as it is. */
+const ERROR_LABELS: Record<string, LabelKey> = {
+  url_empty: "urlEmpty",
+  url_too_long: "urlTooLong",
+  url_scheme: "urlInvalid",
+  url_malformed: "urlMalformed",
+  message_empty: "errorMessageEmpty",
+  message_too_long: "errorMessageTooLong",
+  push_not_permitted: "errorPushNotPermitted",
+  disposition_required: "dispositionRequired",
+  not_now: "errorNotNow",
+};
+
+export function errorText(message: string, code: string | undefined, L: Labels): string {
+  const key = code ? ERROR_LABELS[code] : undefined;
+  return message && key ? L[key] : message;
+}
+

@@ -13,6 +13,7 @@ from chat_widget import SupervisorDesk, VirtualClock
 from chat_widget.backends.supervisor_client import SupervisorClient
 from chat_widget.formats import protocol as p
 from chat_widget.formats.transcript import Kind, Role, Visibility
+from chat_widget.model import commands as cmd
 
 MARIA = p.Participant(nickname="Maria", participant_id="customer", type=p.ParticipantType.CLIENT)
 ANNA = p.Participant(nickname="Anna", participant_id="anna", type=p.ParticipantType.AGENT)
@@ -206,3 +207,21 @@ def test_an_agent_token_is_refused_for_the_dashboard() -> None:
     assert SupervisorClient.refusal(ok) is not None
     bad = p.Error(code=p.ErrorCode.AUTH_FAILED, message="bad token")
     assert SupervisorClient.refusal(bad) is not None
+
+
+def test_every_supervisor_command_has_a_frame() -> None:
+    client, _desk = connected(chat())
+    commands = [
+        cmd.Monitor("c1", "coach"),
+        cmd.StopMonitoring("c1"),
+        cmd.MonitorNext("", "anna", cancel=True),
+        cmd.Coach("c1", "x:1", "hi"),
+        cmd.BargeInMessage("c1", "x:2", "hi"),
+        cmd.SupervisorLowerFlag("c1"),
+    ]
+    for command in commands:
+        client.handle(command)
+    frames = [p.parse_client_frame(text) for text in client.data_to_send()]
+    assert [type(f) for f in frames] == [
+        p.Monitor, p.StopMonitoring, p.MonitorNext, p.SendCoaching, p.SendMessage, p.LowerFlag,
+    ]  # fmt: skip
