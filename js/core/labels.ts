@@ -541,6 +541,108 @@ export function dispositionLabel(code: string, L: Labels): string {
   return DISPOSITION_LABELS.get(L)?.[code] ?? code;
 }
 
+/** The supervisor's dashboard (issue 14): a block of its own, beside the agent's labels. */
+export const SUPERVISOR_EN = {
+  dashboard: "Team dashboard",
+  chats: "Team chats",
+  noChats: "No open chats in the team",
+  sortBy: "Sort",
+  sortRed: "Most urgent first",
+  sortAgent: "By agent",
+  sortWaiting: "Longest waiting first",
+  filterAgent: "Agent",
+  allAgents: "All agents",
+  stateQueued: "Queued",
+  stateActive: "Active",
+  stateEnded: "Ended",
+  modeNone: "Not monitored by you",
+  modeSilent: "Monitoring silently",
+  modeCoach: "Coaching",
+  modeBargeIn: "Barged in",
+  chatTime: "Chat time",
+  replyWait: "Waiting for a reply",
+  flagged: "Help requested",
+  open: "Open chat",
+  monitor: "Monitor",
+  coach: "Coach",
+  bargeIn: "Barge in",
+  leave: "Leave",
+  stop: "Stop monitoring",
+  close: "Close",
+  lowerFlag: "Lower flag",
+  monitorNext: "Monitor next chat",
+  flags: "Help requests",
+  noFlags: "No help requested",
+  flagAge: "raised {t} ago",
+  queue: "Queue",
+  queueEmpty: "No chats waiting",
+  waiting: "waiting {t}",
+  agents: "Agents",
+  chatsHeld: "Chats: {n}",
+  ready: "Ready",
+  not_ready: "Not ready",
+  away: "Away",
+  offline: "Offline",
+  composerCoach: "Coaching for the agents (the contact does not see it)",
+  composerBargeIn: "Message to everyone in the chat",
+  send: "Send",
+  transcriptOf: "Chat with {contact}, agent {agent}",
+  announced: "Agents see silent monitoring",
+};
+export type SupervisorLabels = Record<keyof typeof SUPERVISOR_EN, string>;
+
+export const SUPERVISOR_DE: SupervisorLabels = {
+  dashboard: "Team-Übersicht",
+  chats: "Chats im Team",
+  noChats: "Keine offenen Chats im Team",
+  sortBy: "Sortieren",
+  sortRed: "Dringendste zuerst",
+  sortAgent: "Nach Agent",
+  sortWaiting: "Längste Wartezeit zuerst",
+  filterAgent: "Agent",
+  allAgents: "Alle Agents",
+  stateQueued: "In der Warteschlange",
+  stateActive: "Aktiv",
+  stateEnded: "Beendet",
+  modeNone: "Nicht von Ihnen mitgehört",
+  modeSilent: "Stilles Mithören",
+  modeCoach: "Coaching",
+  modeBargeIn: "Aufgeschaltet",
+  chatTime: "Chatdauer",
+  replyWait: "Wartet auf Antwort",
+  flagged: "Hilfe angefragt",
+  open: "Chat öffnen",
+  monitor: "Mithören",
+  coach: "Coachen",
+  bargeIn: "Aufschalten",
+  leave: "Verlassen",
+  stop: "Mithören beenden",
+  close: "Schließen",
+  lowerFlag: "Hilfe-Anfrage schließen",
+  monitorNext: "Nächsten Chat mithören",
+  flags: "Hilfe-Anfragen",
+  noFlags: "Keine Hilfe angefragt",
+  flagAge: "vor {t} gestellt",
+  queue: "Warteschlange",
+  queueEmpty: "Keine wartenden Chats",
+  waiting: "wartet {t}",
+  agents: "Agents",
+  chatsHeld: "Chats: {n}",
+  ready: "Bereit",
+  not_ready: "Nicht bereit",
+  away: "Abwesend",
+  offline: "Offline",
+  composerCoach: "Coaching für die Agents (für den Kontakt nicht sichtbar)",
+  composerBargeIn: "Nachricht an alle im Chat",
+  send: "Senden",
+  transcriptOf: "Chat mit {contact}, Agent {agent}",
+  announced: "Agents sehen stilles Mithören",
+};
+
+export function supervisorLabelsFor(locale: string): SupervisorLabels {
+  return locale === "de" ? SUPERVISOR_DE : SUPERVISOR_EN;
+}
+
 /** Errors Python reports with a known code (model/errors.py ERROR_CODES), shown in the
  *  locale; any other error shows Python's message as it is. */
 const ERROR_LABELS: Record<string, LabelKey> = {
@@ -559,3 +661,4 @@ export function errorText(message: string, code: string | undefined, L: Labels):
   const key = code ? ERROR_LABELS[code] : undefined;
   return message && key ? L[key] : message;
 }
+

@@ -38,7 +38,13 @@ from .agent_client import AgentClient
 from .agent_client.outgoing import CALL_CONNECT_SECONDS
 from .base import Backend
 
-__all__ = ["CALL_CONNECT_SECONDS", "AuthenticationError", "ReconnectPolicy", "WebSocketBackend"]
+__all__ = [
+    "CALL_CONNECT_SECONDS",
+    "CONNECTION_ERRORS",
+    "AuthenticationError",
+    "ReconnectPolicy",
+    "WebSocketBackend",
+]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,19 @@ class ReconnectPolicy:
 
     def delay(self, attempt: int) -> float:
         return random.uniform(0.5, 1.0) * min(self.maximum, self.initial * 2.0 ** min(attempt, 30))
+
+
+#: what ends one connection but not the backend: it reconnects (shared with
+#: ``backends.supervisor_websocket``)
+CONNECTION_ERRORS = (
+    OSError,
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidURI,
+    TimeoutError,
+    ValidationError,
+    ValueError,
+)
 
 
 class AuthenticationError(ConnectionError):
@@ -187,15 +206,7 @@ class WebSocketBackend(Backend):
                 return
             except asyncio.CancelledError:
                 raise
-            except (
-                OSError,
-                ConnectionClosed,
-                InvalidHandshake,
-                InvalidURI,
-                TimeoutError,
-                ValidationError,
-                ValueError,
-            ) as exc:
+            except CONNECTION_ERRORS as exc:
                 log.info("websocket backend: connection lost (%r)", exc)
             if self._closing:
                 return
