@@ -76,6 +76,7 @@ NOTICES: dict[str, str] = {
     "monitor_coach": "{name} is coaching you in this chat (the contact does not see it)",
     "monitor_barge_in": "{name} (supervisor) joined the chat",
     "monitor_stopped": "{name} stopped monitoring this chat",
+    "monitor_coach_ended": "{name} stopped coaching you in this chat",
     "flag_raised": "{name} asked for help",
     "flag_raised_note": "{name} asked for help: {note}",
     "flag_lowered": "{name} lowered the help flag",

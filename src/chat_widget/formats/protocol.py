@@ -740,6 +740,9 @@ class MonitoringChanged(_Event):
     type: Literal["MonitoringChanged"] = "MonitoringChanged"
     mode: Literal["silent", "coach", "barge_in", "stopped"]
     previous: Literal["silent", "coach", "barge_in", "stopped"] = "stopped"
+    #: the mode as the chat's agents may know it: ``stopped`` when a coach goes back to
+    #: silent monitoring the server does not announce (for them, the coach left)
+    shown: Literal["silent", "coach", "barge_in", "stopped"] | None = None
 
 
 class CoachMessage(_Event):

@@ -198,6 +198,9 @@ class MonitoringSeen(SessionEvent):
 
     mode: str | None
     supervisor: str
+    #: ``mode`` None because a coach went back to monitoring this agent may not know of:
+    #: the notice says the coaching ended, not that monitoring did
+    coach_left: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

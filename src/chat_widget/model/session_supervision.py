@@ -132,7 +132,10 @@ class SessionSupervision(SessionInput):
             raise ValueError(f"monitoring mode must be one of {MONITOR_MODES} or None: {mode!r}")
         self.monitored = mode
         self.monitored_by = None if mode is None else event.supervisor
-        code = "monitor_stopped" if mode is None else f"monitor_{mode}"
+        if mode is None:
+            code = "monitor_coach_ended" if event.coach_left else "monitor_stopped"
+        else:
+            code = f"monitor_{mode}"
         said = notice(code, name=event.supervisor)
         entry = self._append(Kind.NOTICE, SYSTEM_SENDER, said, visibility=Visibility.AGENTS)
         self._changed()

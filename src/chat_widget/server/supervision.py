@@ -300,6 +300,7 @@ class Supervision:
             audience=audience,
             mode=mode,
             previous=previous,
+            shown=mode if self.config.announce_monitoring or mode in COACHING else STOPPED,
         )
         if mode == "barge_in":
             self.events.emit(conv, p.ParticipantJoined, me)

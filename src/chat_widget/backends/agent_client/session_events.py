@@ -236,8 +236,14 @@ def _ended(seen: Seen) -> None:
 def _monitoring(seen: Seen) -> None:
     e = seen.event
     assert isinstance(e, p.MonitoringChanged)
-    mode = None if e.mode == "stopped" else e.mode
-    seen.session.receive(ev.MonitoringSeen(mode=mode, supervisor=seen.sender.nickname, at=seen.at))
+    shown = e.shown or e.mode  # silent monitoring the server does not announce: "stopped"
+    mode = None if shown == "stopped" else shown
+    coach_left = shown == "stopped" and e.mode != "stopped"  # for this agent, the coach left
+    seen.session.receive(
+        ev.MonitoringSeen(
+            mode=mode, supervisor=seen.sender.nickname, coach_left=coach_left, at=seen.at
+        )
+    )
 
 
 @event(p.CoachMessage)
