@@ -8,13 +8,16 @@ import asyncio
 from ..clock_driver import ClockDriver
 from ..model import backend
 from ..model.backend import Replay
+from ..model.clock import VirtualClock
 
-__all__ = ["Backend", "Replay"]
+__all__ = ["Backend", "RealtimeClock", "Replay"]
 
 
-class Backend(backend.Backend):
-    """A backend serves one agent (``desk``) and many chats."""
+class RealtimeClock:
+    """Moves ``self.clock`` with the wall clock on the running loop (agents' backends,
+    the supervisor's, the mock team)."""
 
+    clock: VirtualClock
     driver: ClockDriver | None = None
 
     def start_realtime(self) -> bool:
@@ -32,3 +35,7 @@ class Backend(backend.Backend):
     def stop_realtime(self) -> None:
         if self.driver is not None:
             self.driver.stop()
+
+
+class Backend(RealtimeClock, backend.Backend):
+    """A backend serves one agent (``desk``) and many chats."""

@@ -13,13 +13,11 @@ entry, barge-in messages reach the contact, lowering the flag tells the agent.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..clock_driver import ClockDriver
 from ..formats.notices import notice, with_detail
 from ..formats.transcript import SYSTEM_SENDER, AgentProfile, Entry, Kind, Role, Sender, Visibility
 from ..model import commands as cmd
@@ -27,6 +25,7 @@ from ..model.clock import VirtualClock
 from ..model.reply_timer import Thresholds
 from ..model.session import ChatSession, SessionConfig, SessionState
 from ..model.supervisor_desk import SPEAKING_MODES, ChatInfo, RaisedFlag, SupervisorDesk, TeamMember
+from .base import RealtimeClock
 from .mock import MockBackend
 from .scenario import Scenario, load_scenario
 
@@ -133,7 +132,7 @@ class SimulatedAgent:
         session.add_entry(Kind.NOTICE, SYSTEM_SENDER, said, visibility=Visibility.AGENTS)
 
 
-class MockTeam:
+class MockTeam(RealtimeClock):
     """A simulated team (``.desk``: the supervisor's ``SupervisorDesk``; ``.clock``).
 
     ``agents``: how many simulated agents (or their names); ``scenarios``: their
@@ -178,7 +177,6 @@ class MockTeam:
         self.owners: dict[str, SimulatedAgent] = {}
         self.flags: dict[str, RaisedFlag] = {}
         self.monitors: dict[str, dict[str, str]] = {}
-        self.driver: ClockDriver | None = None
         self.agents = [
             SimulatedAgent(
                 self,
@@ -196,20 +194,8 @@ class MockTeam:
             self.start_realtime()
 
     # -- the backend interface ---------------------------------------------------------
-    def start_realtime(self) -> bool:
-        """Let the clock run with the wall clock; False without a running loop."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return False
-        if self.driver is None:
-            self.driver = ClockDriver(self.clock)
-        self.driver.start()
-        return True
-
     def close(self) -> None:
-        if self.driver is not None:
-            self.driver.stop()
+        self.stop_realtime()
         for agent in self.agents:
             agent.backend.close()
 

@@ -18,16 +18,9 @@ follows the real socket.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-import random
-from dataclasses import dataclass
 
-from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from ..clock_driver import ClockDriver, wall_ms
 from ..formats import protocol as p
 from ..formats.transcript import AgentProfile
 from ..model import commands as cmd
@@ -37,6 +30,7 @@ from ..model.session import ChatSession, Connection, SessionConfig, SessionState
 from .agent_client import AgentClient
 from .agent_client.outgoing import CALL_CONNECT_SECONDS
 from .base import Backend
+from .socket_loop import CONNECTION_ERRORS, AuthenticationError, ReconnectPolicy, SocketLoop
 
 __all__ = [
     "CALL_CONNECT_SECONDS",
@@ -46,45 +40,16 @@ __all__ = [
     "WebSocketBackend",
 ]
 
-log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class ReconnectPolicy:
-    """Exponential backoff with full jitter, in wall seconds (this is network I/O)."""
-
-    initial: float = 0.2
-    maximum: float = 10.0
-    auth_timeout: float = 10.0
-
-    def delay(self, attempt: int) -> float:
-        return random.uniform(0.5, 1.0) * min(self.maximum, self.initial * 2.0 ** min(attempt, 30))
-
-
-#: what ends one connection but not the backend: it reconnects (shared with
-#: ``backends.supervisor_websocket``)
-CONNECTION_ERRORS = (
-    OSError,
-    ConnectionClosed,
-    InvalidHandshake,
-    InvalidURI,
-    TimeoutError,
-    ValidationError,
-    ValueError,
-)
-
-
-class AuthenticationError(ConnectionError):
-    """The server refused the token; reconnecting will not help."""
-
-
-class WebSocketBackend(Backend):
+class WebSocketBackend(SocketLoop, Backend):
     """One agent on the live chat server; ``ChatWidget(WebSocketBackend(url, token=...))``.
 
     ``agent``: how the agent appears locally (default: the name the server
     knows for the token). ``clock``: a ``VirtualClock`` for tests; by default
     the clock runs with the wall clock (a ``ClockDriver`` on the loop).
     """
+
+    log_name = "websocket backend"
 
     def __init__(
         self,
@@ -98,58 +63,16 @@ class WebSocketBackend(Backend):
         reconnect: ReconnectPolicy | None = None,
         start: bool = True,
     ) -> None:
-        self.url = url
-        self._token = token
+        self._init_socket(url, token, clock, reconnect)
         self._agent_given = agent is not None
-        self._own_clock = clock is None
-        self.clock = clock or VirtualClock(start=wall_ms() / 1000.0)
         self.desk = AgentDesk(self.clock, agent=agent, config=config)
         self.desk.connect(self.handle)
         self.ready = ready
-        self.policy = reconnect or ReconnectPolicy()
         self.status = Connection.DISCONNECTED
         self.client = AgentClient(self.desk)  # the protocol; this class only does the I/O
-        self.connects = 0
-        self._ws: ClientConnection | None = None
-        self._connected = asyncio.Event()
         self._offers: asyncio.Queue[ChatSession] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-        self._closing = False
-        self.driver: ClockDriver | None = None
         if start:
             self.start()
-
-    # -- lifecycle -------------------------------------------------------------------
-    def start(self) -> None:
-        """Connect in the background on the running loop (the kernel's, in a notebook)."""
-        if self._task is not None:
-            return
-        loop = asyncio.get_running_loop()
-        if self.driver is None and self._own_clock:
-            self.driver = ClockDriver(self.clock)
-            self.driver.start()
-        self._closing = False
-        self._task = loop.create_task(self._run())
-
-    def close(self) -> None:
-        """Disconnect for good."""
-        self._closing = True
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
-        if self.driver is not None:
-            self.driver.stop()
-        self._set_status(Connection.DISCONNECTED)
-
-    async def aclose(self) -> None:
-        task = self._task
-        self.close()
-        if task is not None:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-
-    async def wait_connected(self, timeout: float = 10.0) -> None:
-        await asyncio.wait_for(self._connected.wait(), timeout)
 
     async def next_offer(self, timeout: float = 10.0) -> ChatSession:
         """The next chat the server offers this agent that is still waiting for an answer
@@ -162,11 +85,6 @@ class WebSocketBackend(Backend):
                     return session
 
         return await asyncio.wait_for(waiting(), timeout)
-
-    def drop_connection(self) -> None:
-        """Cut the socket as a network failure would (tests, demos); it reconnects."""
-        if self._ws is not None:
-            self._ws.transport.abort()
 
     @property
     def pending(self) -> int:
@@ -193,27 +111,7 @@ class WebSocketBackend(Backend):
         """The last team IM id seen."""
         return self.client.im_last
 
-    # -- connection loop -------------------------------------------------------------
-    async def _run(self) -> None:
-        attempt = 0
-        while not self._closing:
-            try:
-                await self._session()
-                attempt = 0
-            except AuthenticationError as exc:
-                log.error("websocket backend: %s", exc)
-                self._set_status(Connection.DISCONNECTED)
-                return
-            except asyncio.CancelledError:
-                raise
-            except CONNECTION_ERRORS as exc:
-                log.info("websocket backend: connection lost (%r)", exc)
-            if self._closing:
-                return
-            self._set_status(Connection.RECONNECTING)
-            await asyncio.sleep(self.policy.delay(attempt))
-            attempt += 1
-
+    # -- one connection --------------------------------------------------------------
     async def _session(self) -> None:
         ws, ok = await self._open()
         try:
@@ -228,7 +126,7 @@ class WebSocketBackend(Backend):
                     await first.close()
             self._ws = ws
             self.connects += 1
-            self._set_status(Connection.CONNECTED)
+            self._link("connected")
             self._connected.set()
             for frame in self.client.connection_made():  # resend, same client ids
                 await ws.send(frame)
@@ -272,17 +170,8 @@ class WebSocketBackend(Backend):
         self.client.handle(command)
         self._flush()
 
-    def _flush(self) -> None:
-        """Write what the client core decided to send (lost ones stay in its outbox)."""
-        ws = self._ws
-        for text in self.client.data_to_send():
-            if ws is not None and self._connected.is_set():
-                asyncio.get_running_loop().create_task(self._transmit(ws, text))
-
-    @staticmethod
-    async def _transmit(ws: ClientConnection, text: str) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            await ws.send(text)  # lost ones stay in the outbox and are resent
+    def _data_to_send(self) -> list[str]:
+        return self.client.data_to_send()
 
     def _receive(self, frame: p.ServerFrame) -> None:
         self.client.receive_frame(frame)
@@ -290,6 +179,6 @@ class WebSocketBackend(Backend):
             self._offers.put_nowait(session)
         self._flush()
 
-    def _set_status(self, status: Connection) -> None:
-        self.status = status
-        self.desk.set_connection(status)
+    def _link(self, status: str) -> None:
+        self.status = Connection(status)
+        self.desk.set_connection(self.status)

@@ -9,14 +9,19 @@ One table per target: a chat (``session_actions``), the chat's collaboration
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-from ..model.backend import Backend
 from ..model.clock import VirtualClock
 from ..model.desk import AgentDesk
 from ..model.session import ChatSession
 
 Action = Callable[[], object]
+
+
+class Realtime(Protocol):
+    """A backend whose clock can run with the wall clock (agents', supervisor's)."""
+
+    def start_realtime(self) -> bool: ...
 
 
 def session_actions(session: ChatSession, args: dict[str, Any]) -> dict[str, Action]:
@@ -98,7 +103,7 @@ def incoming_consultation_actions(desk: AgentDesk, args: dict[str, Any]) -> dict
 
 
 def clock_actions(
-    backend: Backend | None, clock: VirtualClock, args: dict[str, Any]
+    backend: Realtime | None, clock: VirtualClock, args: dict[str, Any]
 ) -> dict[str, Action]:
     """The trainer's clock strip (virtual clocks only). Play also starts the backend's
     real-time driver, so a hand-driven clock starts running with the wall clock."""

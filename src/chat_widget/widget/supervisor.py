@@ -213,15 +213,7 @@ class SupervisorWidget(anywidget.AnyWidget):
             ),
         }
         if self._clock is not None and self.virtual_clock:
-            clocks = clock_actions(None, self._clock, args)
-            backend, resume = self.backend, clocks["clock_resume"]
-
-            def resume_and_run() -> None:
-                resume()
-                if backend is not None and self._clock is not None and not self._clock.driven:
-                    backend.start_realtime()
-
-            table.update(clocks, clock_resume=resume_and_run)
+            table.update(clock_actions(self.backend, self._clock, args))
         return table
 
     def show_chat(self, chat_id: str | None) -> None:
