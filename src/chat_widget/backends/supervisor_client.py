@@ -12,10 +12,7 @@ not yet acknowledged wait in the outbox and go again, same ids, on
 
 from __future__ import annotations
 
-import itertools
 import logging
-import secrets
-from collections import OrderedDict
 
 from ..formats import protocol as p
 from ..formats.event_entries import entry_parts
@@ -23,6 +20,7 @@ from ..formats.notices import Notice
 from ..formats.transcript import AgentProfile, Entry, Kind, Role, Sender, Visibility
 from ..model import commands as cmd
 from ..model.supervisor_desk import ChatInfo, RaisedFlag, SupervisorDesk, TeamMember
+from .frame_queue import FrameQueue, token_refusal
 
 log = logging.getLogger(__name__)
 
@@ -74,21 +72,16 @@ def event_entry(event: p._Event) -> Entry | None:
     )
 
 
-class SupervisorClient:
+class SupervisorClient(FrameQueue):
     """One supervisor's protocol state; the I/O layer around it only moves text."""
 
     def __init__(self, desk: SupervisorDesk, *, prefix: str | None = None) -> None:
+        super().__init__(prefix)
         self.desk = desk
-        self.connected = False
         self.last_seq: dict[str, int] = {}
         self.errors: list[p.Error] = []
         self.duplicates = 0
-        self.outbox: OrderedDict[str, str] = OrderedDict()  # client id -> frame, until acked
-        self.frame_conv: dict[str, str] = {}
         self._early: dict[str, list[Entry]] = {}  # events of chats not on the desk yet
-        self._ids = itertools.count(1)
-        self._prefix = prefix or secrets.token_hex(4)
-        self._to_send: list[str] = []
 
     # -- the I/O layer's verbs -------------------------------------------------------
     def receive_data(self, raw: str | bytes) -> None:
@@ -135,56 +128,25 @@ class SupervisorClient:
         for command in self.desk.commands_to_send():
             self.handle(command)
 
-    def data_to_send(self) -> list[str]:
-        out, self._to_send = self._to_send, []
-        return out
-
-    def connection_made(self) -> list[str]:
-        """Authenticated: every unacknowledged frame, to resend in order (same ids)."""
-        self.connected = True
-        self._to_send.clear()
-        return list(self.outbox.values())
-
-    def connection_lost(self) -> None:
-        self.connected = False
-        self._to_send.clear()
-
-    @property
-    def pending(self) -> int:
-        return len(self.outbox)
-
     # -- authentication ----------------------------------------------------------------
     def auth_frame(self, token: str) -> str:
         """The first frame: the token, and the last seq seen of every team chat."""
         resume = {conv: seq for conv, seq in self.last_seq.items() if conv in self.desk.chats}
-        return p.Auth(id=self._next_id("auth"), token=token, resume=resume).to_json()
+        return p.Auth(id=self.next_id("auth"), token=token, resume=resume).to_json()
 
     @staticmethod
     def refusal(frame: p.ServerFrame) -> str | None:
         """Why the server refused the token (reconnecting will not help), or None."""
-        codes = (p.ErrorCode.AUTH_FAILED, p.ErrorCode.AUTH_TIMEOUT)
-        if isinstance(frame, p.Error) and frame.code in codes:
-            return f"server refused the supervisor token: {frame.message}"
         if isinstance(frame, p.AuthOk) and frame.role != "supervisor":
             return f"{frame.agent.nickname!r} is an agent, not a supervisor"
-        return None
+        return token_refusal(frame, "supervisor")
 
     def authenticated(self, ok: p.AuthOk) -> None:
         self.desk.supervisor = AgentProfile(ok.agent.nickname, ok.agent.id)
 
     # -- bookkeeping -------------------------------------------------------------------
-    def send(self, frame: p._ClientFrame) -> None:
-        text = frame.to_json()
-        self.outbox[frame.id] = text
-        conversation = getattr(frame, "conversation", None)
-        if conversation is not None:
-            self.frame_conv[frame.id] = conversation
-        if self.connected:
-            self._to_send.append(text)
-
     def acked(self, frame_id: str) -> None:
-        self.outbox.pop(frame_id, None)
-        self.frame_conv.pop(frame_id, None)
+        self.settle(frame_id)
 
     def error(self, frame: p.Error) -> None:
         self.errors.append(frame)
@@ -195,24 +157,21 @@ class SupervisorClient:
         self.acked(frame.id)  # not retried: the server has decided
         self.desk.refused(conversation, f"{frame.code}: {frame.message}")
 
-    def _next_id(self, what: str) -> str:
-        return f"{self._prefix}:{what}:{next(self._ids)}"
-
     def _frame_for(self, command: cmd.Command) -> p._ClientFrame | None:
         conv = command.session_id
         if isinstance(command, cmd.Monitor):
-            return p.Monitor(id=self._next_id("monitor"), conversation=conv, mode=command.mode)  # type: ignore[arg-type]
+            return p.Monitor(id=self.next_id("monitor"), conversation=conv, mode=command.mode)  # type: ignore[arg-type]
         if isinstance(command, cmd.StopMonitoring):
-            return p.StopMonitoring(id=self._next_id("stop"), conversation=conv)
+            return p.StopMonitoring(id=self.next_id("stop"), conversation=conv)
         if isinstance(command, cmd.MonitorNext):
             agent, cancel = command.agent_id, command.cancel
-            return p.MonitorNext(id=self._next_id("next"), agent=agent, cancel=cancel)
+            return p.MonitorNext(id=self.next_id("next"), agent=agent, cancel=cancel)
         if isinstance(command, cmd.Coach):
             return p.SendCoaching(id=command.client_id, conversation=conv, text=command.text)
         if isinstance(command, cmd.BargeInMessage):
             return p.SendMessage(id=command.client_id, conversation=conv, text=command.text)
         if isinstance(command, cmd.SupervisorLowerFlag):
-            return p.LowerFlag(id=self._next_id("lower"), conversation=conv)
+            return p.LowerFlag(id=self.next_id("lower"), conversation=conv)
         log.warning("supervisor client: no frame for %s", type(command).__name__)
         return None
 

@@ -19,10 +19,7 @@ from there) and the chats that are no longer ours.
 
 from __future__ import annotations
 
-import itertools
 import logging
-import secrets
-from collections import OrderedDict
 
 from ...formats import protocol as p
 from ...formats.notices import notice
@@ -31,6 +28,7 @@ from ...model import commands as cmd
 from ...model.desk import AgentDesk
 from ...model.directory import Colleague, ExternalContact, Queue
 from ...model.session import ChatSession, SessionState
+from ..frame_queue import FrameQueue, token_refusal
 from . import incoming
 from .incoming import OWNED_STATES, PRESENCE, contact_record
 from .outgoing import NOT_DURABLE, frames_for
@@ -40,21 +38,19 @@ log = logging.getLogger(__name__)
 ADOPTED_STATES = ("active", "ended")  # server chat states a new desk takes back on auth
 
 
-class AgentClient:
+class AgentClient(FrameQueue):
     """One agent's protocol state; the I/O layer around it only moves text.
 
     ``prefix``: what makes this client's frame ids unique (default: random).
     """
 
     def __init__(self, desk: AgentDesk, *, prefix: str | None = None) -> None:
+        super().__init__(prefix)
         self.desk = desk
-        self.connected = False
         self.last_seq: dict[str, int] = {}
         self.errors: list[p.Error] = []
         self.duplicates = 0  # events received twice (should stay 0: resume is exact)
         self.im_last = 0  # the last team IM id seen (Auth.imAfter)
-        self.outbox: OrderedDict[str, str] = OrderedDict()  # client id -> frame, until acked
-        self.frame_conv: dict[str, str] = {}
         self.lost: set[str] = set()  # chats another agent won: ignore their commands
         self.consulting: set[str] = set()  # chats this agent is consulted on
         # (chat, seq) of consultation events already shown on the consulted side: joining the
@@ -62,9 +58,6 @@ class AgentClient:
         self.consultant_seen: set[tuple[str, int]] = set()
         self.offer_from: dict[str, tuple[str, str]] = {}  # conference offers: who invited
         self.history: dict[str, int] = {}  # transfer/conference offers: seq of the history
-        self._ids = itertools.count(1)
-        self._prefix = prefix or secrets.token_hex(4)
-        self._to_send: list[str] = []
         self._offers: list[ChatSession] = []
 
     # -- the I/O layer's verbs -------------------------------------------------------
@@ -84,32 +77,10 @@ class AgentClient:
         for frame in frames_for(self, command):
             self.send(frame, durable=not isinstance(frame, NOT_DURABLE))
 
-    def data_to_send(self) -> list[str]:
-        """The frames to write now, in order (each returned once)."""
-        out, self._to_send = self._to_send, []
-        return out
-
     def offers_received(self) -> list[ChatSession]:
         """The sessions offered since the last call, in order."""
         out, self._offers = self._offers, []
         return out
-
-    def connection_made(self) -> list[str]:
-        """The socket is authenticated: every unacknowledged frame, to resend in order
-        (same ids, so the server stores each once). Later frames go to ``data_to_send``."""
-        self.connected = True
-        self._to_send.clear()
-        return list(self.outbox.values())
-
-    def connection_lost(self) -> None:
-        """Frames wait in the outbox until the next ``connection_made``."""
-        self.connected = False
-        self._to_send.clear()
-
-    @property
-    def pending(self) -> int:
-        """Frames sent or queued but not yet acknowledged by the server."""
-        return len(self.outbox)
 
     # -- authentication ----------------------------------------------------------------
     def auth_frame(self, token: str, *, ready: bool = True) -> str:
@@ -136,10 +107,7 @@ class AgentClient:
     @staticmethod
     def refusal(frame: p.ServerFrame) -> str | None:
         """Why the server refused the token (reconnecting will not help), or None."""
-        codes = (p.ErrorCode.AUTH_FAILED, p.ErrorCode.AUTH_TIMEOUT)
-        if isinstance(frame, p.Error) and frame.code in codes:
-            return f"server refused the agent token: {frame.message}"
-        return None
+        return token_refusal(frame, "agent")
 
     def authenticated(self, ok: p.AuthOk, *, name_agent: bool = True) -> None:
         """Take the agent's name (``name_agent``) and the team's directory from ``ok``."""
@@ -178,20 +146,6 @@ class AgentClient:
         return adopted
 
     # -- bookkeeping the translation uses ------------------------------------------------
-    def next_id(self, what: str) -> str:
-        return f"{self._prefix}:{what}:{next(self._ids)}"
-
-    def send(self, frame: p._ClientFrame, *, durable: bool = True) -> None:
-        """Keep ``frame`` until acknowledged (``durable``); send it now if connected."""
-        text = frame.to_json()
-        if durable:
-            self.outbox[frame.id] = text
-            conversation = getattr(frame, "conversation", None)
-            if conversation is not None:
-                self.frame_conv[frame.id] = conversation
-        if self.connected:
-            self._to_send.append(text)
-
     def offered(self, session: ChatSession) -> None:
         self._offers.append(session)
 
@@ -202,8 +156,7 @@ class AgentClient:
             session.mark_pending(client_id)
 
     def acked(self, frame_id: str) -> None:
-        self.outbox.pop(frame_id, None)
-        conversation = self.frame_conv.pop(frame_id, None)
+        conversation = self.settle(frame_id)
         session = self.desk.sessions.get(conversation or "")
         if session is not None:
             session.acknowledge(frame_id)  # the message is no longer shown as sending
