@@ -9,13 +9,38 @@ One table per target: a chat (``session_actions``), the chat's collaboration
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from ..model.clock import VirtualClock
 from ..model.desk import AgentDesk
+from ..model.errors import ChatError, error_code_of
 from ..model.session import ChatSession
 
 Action = Callable[[], object]
+
+
+class ShowsErrors(Protocol):
+    """A widget with the error traits its view shows (``error_code`` + ``error``)."""
+
+    error: str
+    error_code: str
+
+    def hold_sync(self) -> AbstractContextManager[object]: ...
+
+
+def run_reporting(widget: ShowsErrors, action: Action) -> None:
+    """Run a view action; a refusal shows in the view (code and text together, nothing
+    is lost), success clears the last one."""
+    try:
+        action()
+    except (ChatError, ValueError, TypeError, LookupError) as exc:
+        code, text = error_code_of(exc), str(exc)
+    else:
+        code = text = ""
+    with widget.hold_sync():
+        widget.error_code = code
+        widget.error = text
 
 
 class Realtime(Protocol):

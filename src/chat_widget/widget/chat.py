@@ -18,9 +18,9 @@ import traitlets
 from ..model.backend import Backend, Replay
 from ..model.clock import ClockState, VirtualClock
 from ..model.desk import AgentDesk
-from ..model.errors import ChatError, error_code_of
+from ..model.errors import ChatError
 from ..model.session import ChatSession, SessionState
-from .actions import clock_actions, session_actions
+from .actions import clock_actions, run_reporting, session_actions
 from .sync import DeltaBatcher, snapshot_chunks
 from .view_state import WAITING_STATE, session_view_state
 
@@ -234,16 +234,7 @@ class ChatWidget(anywidget.AnyWidget):
 
     def perform(self, name: str, args: dict[str, Any]) -> None:
         """Run a view action on the session; errors show in the view, nothing is lost."""
-        try:
-            self._perform(name, args)
-        except (ChatError, ValueError, TypeError, KeyError) as exc:
-            with self.hold_sync():  # code and text reach the view together
-                self.error_code = error_code_of(exc)
-                self.error = str(exc)
-        else:
-            with self.hold_sync():
-                self.error_code = ""
-                self.error = ""
+        run_reporting(self, lambda: self._perform(name, args))
         self._batcher.state()
 
     def _perform(self, name: str, args: dict[str, Any]) -> None:

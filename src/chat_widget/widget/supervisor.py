@@ -17,9 +17,9 @@ import anywidget
 import traitlets
 
 from ..model.clock import ClockState, VirtualClock
-from ..model.errors import ChatError, error_code_of
+from ..model.errors import ChatError
 from ..model.supervisor_desk import SupervisedChatView, SupervisorBackend, SupervisorDesk
-from .actions import Action, clock_actions
+from .actions import Action, clock_actions, run_reporting
 from .chat import LOCALES, STATIC
 from .sync import DeltaBatcher, snapshot_chunks
 
@@ -173,16 +173,7 @@ class SupervisorWidget(anywidget.AnyWidget):
 
     def perform(self, name: str, args: dict[str, Any]) -> None:
         """Run a view action on the desk; errors show in the view."""
-        try:
-            self._perform(name, args)
-        except (ChatError, ValueError, TypeError, KeyError) as exc:
-            with self.hold_sync():
-                self.error_code = error_code_of(exc)
-                self.error = str(exc)
-        else:
-            with self.hold_sync():
-                self.error_code = ""
-                self.error = ""
+        run_reporting(self, lambda: self._perform(name, args))
         self._batcher.state()
 
     def _perform(self, name: str, args: dict[str, Any]) -> None:

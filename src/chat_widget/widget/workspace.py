@@ -20,13 +20,14 @@ import traitlets
 
 from ..model.backend import Backend
 from ..model.clock import ClockState, VirtualClock
-from ..model.errors import ChatError, error_code_of
+from ..model.errors import ChatError
 from ..model.session import ChatSession
 from .actions import (
     clock_actions,
     collab_actions,
     im_actions,
     incoming_consultation_actions,
+    run_reporting,
     session_actions,
 )
 from .chat import LOCALES, STATIC
@@ -184,16 +185,7 @@ class WorkspaceWidget(anywidget.AnyWidget):
 
     def perform(self, name: str, args: dict[str, Any], session_id: str | None = None) -> None:
         """Run a view action; errors show in the view, nothing is lost."""
-        try:
-            self._perform(name, args, session_id)
-        except (ChatError, ValueError, TypeError, KeyError, LookupError) as exc:
-            with self.hold_sync():  # code and text reach the view together
-                self.error_code = error_code_of(exc)
-                self.error = str(exc)
-        else:
-            with self.hold_sync():
-                self.error_code = ""
-                self.error = ""
+        run_reporting(self, lambda: self._perform(name, args, session_id))
         self._mark(session_id)
 
     def _perform(self, name: str, args: dict[str, Any], session_id: str | None) -> None:
