@@ -210,12 +210,13 @@ assert not {"MonitoringChanged", "CoachMessage"} & {f["type"] for f in carla.fra
         "md",
         """## Alice answers the coach, then raises the help flag
 
-Her answer goes to Tess only. The help flag (**Ask for help** in Alice's widget) puts
-the chat on the dashboard's help list at once.""",
+**Answer the coach in Alice's widget and click Ask for help** there, or run the next
+cell. Her answer goes to Tess only; the help flag puts the chat on the dashboard's help
+list at once.""",
     ),
     (
         "code",
-        """session.answer_coach("Will do. The refund is over my limit, though.")
+        """session.answer_coach("Will do. The refund is over my limit, though.")  # one more
 await until(lambda: any(e.text.startswith("Will do.") for e in desk.chats[conversation].entries))
 if session.help_flag is None:  # not raised in Alice's widget yet
     session.raise_flag("Refund over my limit")
