@@ -166,3 +166,110 @@ def test_team_and_live_chat_notebooks_survive_the_widgets_and_the_customer_page(
         screenshot(page, "notebook-04-workspaces", _cell(page, 17))
     finally:
         pat.close()
+
+
+# 06_supervision: cell 3 shows Alice's and Bob's ChatWidgets, cell 5 Tess's dashboard. The
+# markdown invites: Monitor on Carla's row (before cell 9), Coach and a coaching line (11),
+# an answer to the coach and Ask for help in Alice's widget (13), Barge in from the help
+# list and a message to Carla (15), "Monitor next chat" on Bob (19), Accept in Bob's
+# widget (21). Cell 23 shows the mock team's dashboard, whose rows cells 24-25 colour.
+def _board(page: Page) -> Locator:
+    board = _cell(page, 5).get_by_test_id("supervisor")
+    expect(board).to_be_visible(timeout=30_000)
+    return board
+
+
+def _pane(page: Page) -> Locator:
+    """The open chat (``open-chat``: also the test id of the help list's open buttons)."""
+    return _board(page).locator("section[data-testid=open-chat]")
+
+
+def _carla_row(page: Page) -> Locator:
+    return _board(page).get_by_test_id("supervised-chat").filter(has_text="Carla")
+
+
+def _06_monitor(page: Page) -> None:
+    row = _carla_row(page)
+    expect(row).to_have_attribute("data-agent", "alice-agent")
+    row.click()
+    pane = _pane(page)
+    expect(pane).to_contain_text("I was charged twice!")
+    pane.get_by_test_id("monitor").click()
+    expect(row.get_by_test_id("row-mode")).to_have_attribute("data-mode", "silent")
+
+
+def _06_coach(page: Page) -> None:
+    pane = _pane(page)
+    pane.get_by_test_id("coach").click()
+    expect(pane).to_have_attribute("data-mode", "coach")
+    pane.get_by_test_id("composer").fill("Ask for the invoice number.")
+    pane.get_by_test_id("send").click()
+    alice = _chat(page, 3)
+    coaching = alice.locator("[data-testid=entry][data-kind=coaching]")
+    expect(coaching.filter(has_text="Ask for the invoice number.")).to_have_count(1)
+    expect(coaching.first).to_have_attribute("data-sender-role", "supervisor")
+    expect(alice.get_by_test_id("monitored-indicator")).to_have_attribute("data-mode", "coach")
+
+
+def _06_answer_and_flag(page: Page) -> None:
+    alice = _chat(page, 3)
+    alice.get_by_test_id("coach-answer").fill("Got it, asking now.")
+    alice.get_by_test_id("coach-answer-send").click()
+    expect(_pane(page)).to_contain_text("Got it, asking now.")
+    alice.get_by_test_id("help-flag").click()
+    alice.get_by_test_id("help-flag-note").fill("Refund over my limit")
+    alice.get_by_test_id("help-flag-send").click()
+    expect(alice.get_by_test_id("help-flag")).to_have_attribute("aria-pressed", "true")
+    flags = _board(page).get_by_test_id("help-flags")
+    expect(flags.get_by_test_id("flag-text")).to_have_text("Refund over my limit")
+    expect(_carla_row(page).get_by_test_id("row-flag")).to_be_visible()
+
+
+def _06_barge_in(page: Page) -> None:
+    board = _board(page)
+    board.get_by_test_id("help-flags").get_by_test_id("barge-in").click()
+    pane = _pane(page)
+    expect(pane).to_have_attribute("data-mode", "barge_in")
+    pane.get_by_test_id("composer").fill("Hello Carla, Tess here, one moment.")
+    pane.get_by_test_id("send").click()
+    alice = _chat(page, 3)
+    said = alice.locator("[data-testid=entry][data-sender-role=supervisor][data-kind=message]")
+    expect(said).to_contain_text(["Hello Carla, Tess here, one moment."])
+    screenshot(page, "notebook-06-barge-in", board)
+
+
+def _06_monitor_next(page: Page) -> None:
+    bob = _board(page).locator("[data-testid=team-agent][data-agent=bob-agent]")
+    bob.get_by_test_id("monitor-next").click()
+    expect(bob.get_by_test_id("monitor-next")).to_have_attribute("aria-pressed", "true")
+
+
+def _06_accept(page: Page) -> None:
+    bob = _cell(page, 3).locator(".chat-widget").nth(1)
+    expect(bob.get_by_test_id("offer")).to_contain_text("Dana")
+    bob.get_by_test_id("accept").click()
+    expect(bob.get_by_test_id("contact-name")).to_have_text("Dana")
+    dana = _board(page).get_by_test_id("supervised-chat").filter(has_text="Dana")
+    expect(dana.get_by_test_id("row-mode")).to_have_attribute("data-mode", "silent")
+
+
+def test_supervision_notebook_survives_the_trainers_clicks(lab: Lab, page: Page) -> None:
+    _run_as_trainee(
+        lab,
+        page,
+        "06_supervision.ipynb",
+        {
+            9: _06_monitor,
+            11: _06_coach,
+            13: _06_answer_and_flag,
+            15: _06_barge_in,
+            19: _06_monitor_next,
+            21: _06_accept,
+        },
+    )
+    # the coaching, Alice's answer and the barge-in are in the analysis of cell 30 too;
+    # the mock team's dashboard draws its rows in the colours cells 24 and 25 asserted
+    mock = _cell(page, 23).get_by_test_id("supervisor")
+    expect(mock.locator("[data-testid=supervised-chat][data-color=red]")).to_have_count(1)
+    expect(mock.get_by_test_id("help-flag-item")).to_have_count(1)
+    screenshot(page, "notebook-06-mock-team", mock)
