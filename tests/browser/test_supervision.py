@@ -233,30 +233,36 @@ def test_supervisor_watches_coaches_and_barges_in_live(
 
 MOCK_TEAM = """
 from chat_widget import MockTeam, SupervisorWidget, Thresholds, VirtualClock
-team = MockTeam(2, clock=VirtualClock(), thresholds=Thresholds(30, 60),
-                reply_after=(5, 1000), accept_after=1, flag_after=None, chats_each=1)
+team = MockTeam(3, clock=VirtualClock(), thresholds=Thresholds(30, 60),
+                reply_after=(5, 1000, 1000), accept_after=1, flag_after=None, chats_each=1)
 board = SupervisorWidget(team)
 board
 """
 
 
 def test_mock_team_dashboard_on_the_virtual_clock(lab: Lab, page: Page) -> None:
-    """No server: ``MockTeam``'s second agent never answers; stepping the clock turns
-    its row yellow then red, and coaching reaches the simulated agent's session."""
+    """No server: ``MockTeam``'s first agent answers, the other two never do; stepping
+    the clock from a cell turns their rows yellow then red (the reddest first), and
+    coaching reaches the simulated agent's session."""
     open_notebook(page, lab, lab.write_notebook("sup_mock.ipynb", [MOCK_TEAM]))
     run_cell(page, 0)
     board = page.get_by_test_id("supervisor")
     expect(board).to_be_visible()
+    rows = board.get_by_test_id("supervised-chat")
+    ben = board.locator("[data-testid=supervised-chat][data-agent=agent-2]")
+    clara = board.locator("[data-testid=supervised-chat][data-agent=agent-3]")
     run_py(page, "team.clock.advance(5)")
-    slow = board.locator("[data-testid=supervised-chat][data-agent=agent-2]")
-    expect(board.get_by_test_id("supervised-chat")).to_have_count(2)
-    expect(slow).to_have_attribute("data-color", "green")
-    run_py(page, "team.clock.advance(30)")  # 32 s into the wait: past yellow (30 s)
-    expect(slow).to_have_attribute("data-color", "yellow")
-    run_py(page, "team.clock.advance(30)")  # past red (60 s)
-    expect(slow).to_have_attribute("data-color", "red")
-    expect(board.get_by_test_id("supervised-chat").first).to_have_attribute("data-agent", "agent-2")
-    slow.click()
+    expect(rows).to_have_count(3)
+    expect(ben).to_have_attribute("data-color", "green")
+    run_py(page, "team.clock.advance(30)")  # Ben's customer waits 32 s (yellow at 30)
+    expect(ben).to_have_attribute("data-color", "yellow")
+    expect(clara).to_have_attribute("data-color", "green")
+    run_py(page, "team.clock.advance(30)")  # 62 s (red at 60); Clara's 58 s
+    expect(ben).to_have_attribute("data-color", "red")
+    expect(clara).to_have_attribute("data-color", "yellow")
+    expect(rows.first).to_have_attribute("data-agent", "agent-2")
+    expect(rows.nth(1)).to_have_attribute("data-agent", "agent-3")
+    ben.click()
     pane = board.get_by_test_id("open-chat")
     pane.get_by_test_id("coach").click()
     expect(pane).to_have_attribute("data-mode", "coach")
