@@ -590,6 +590,12 @@ export const SUPERVISOR_EN = {
   send: "Send",
   transcriptOf: "Chat with {contact}, agent {agent}",
   announced: "Agents see silent monitoring",
+  colContact: "Customer",
+  colState: "State",
+  colReply: "Reply wait",
+  colMode: "You",
+  noticeCoach: "{name} is coaching the agents in this chat (the contact does not see it)",
+  noticeCoachEnded: "{name} stopped coaching in this chat",
 };
 export type SupervisorLabels = Record<keyof typeof SUPERVISOR_EN, string>;
 
@@ -639,6 +645,12 @@ export const SUPERVISOR_DE: SupervisorLabels = {
   send: "Senden",
   transcriptOf: "Chat mit {contact}, Agent {agent}",
   announced: "Agents sehen stilles Mithören",
+  colContact: "Kunde",
+  colState: "Status",
+  colReply: "Antwort",
+  colMode: "Sie",
+  noticeCoach: "{name} coacht die Agents in diesem Chat (für den Kontakt nicht sichtbar)",
+  noticeCoachEnded: "{name} coacht in diesem Chat nicht mehr",
 };
 
 export function supervisorLabelsFor(locale: string): SupervisorLabels {

@@ -36,7 +36,10 @@ export function mountBoard(env: BoardEnv) {
   const list = h("ul", { class: "cw-sup-rows", "data-testid": "supervised-chats", role: "list" });
   const empty = h("p", { class: "cw-sup-empty", "data-testid": "no-chats" });
   const title = h("h3", { class: "cw-sup-title" });
-  const el = h("section", { class: "cw-sup-board" }, title, h("div", { class: "cw-sup-controls" }, sortLabel, filterLabel), list, empty);
+  // column names over the rows (each row also carries its whole meaning in aria-label)
+  const heads = ["agent", "contact", "state", "elapsed", "timer", "flag", "mode"].map((k) => h("span", { class: `cw-sup-col-${k}` }));
+  const head = h("div", { class: "cw-sup-row cw-sup-row-head", "data-testid": "rows-head", "aria-hidden": "true" }, ...heads);
+  const el = h("section", { class: "cw-sup-board" }, title, h("div", { class: "cw-sup-controls" }, sortLabel, filterLabel), head, list, empty);
   const rows = new Map<string, RowEl>();
   let order = "";
   let optionsKey = "";
@@ -119,6 +122,8 @@ export function mountBoard(env: BoardEnv) {
     setText(sortLabel.firstElementChild!, S.sortBy);
     setText(filterLabel.firstElementChild!, S.filterAgent);
     setAttr(list, "aria-label", S.chats);
+    const words = [S.filterAgent, S.colContact, S.colState, S.chatTime, S.colReply, "", S.colMode];
+    heads.forEach((span, i) => setText(span, words[i] ?? ""));
     const all = team.chats ?? [];
     for (const [id, r] of rows) {
       if (!all.some((c) => c.id === id)) {
@@ -141,6 +146,7 @@ export function mountBoard(env: BoardEnv) {
     }
     setText(empty, S.noChats);
     setHidden(empty, shown.length > 0);
+    setHidden(head, shown.length === 0);
   }
 
   return { el, update, tick: update, sortSel, filterSel };

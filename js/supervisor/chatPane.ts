@@ -5,6 +5,19 @@ import type { EntryView } from "../core/types";
 import { mountTranscript } from "../parts/transcript";
 import type { ChatRow } from "./types";
 
+/** Agent-side notices that say "you" to the coached agent, as the supervisor reads them. */
+const SUPERVISOR_NOTICES: Record<string, keyof SupervisorLabels> = {
+  monitor_coach: "noticeCoach",
+  monitor_coach_ended: "noticeCoachEnded",
+};
+
+/** The entry as the supervisor reads it: "Tess is coaching you" is the agent's wording. */
+export function asSupervisorSees(e: EntryView, S: SupervisorLabels): EntryView {
+  const key = e.c ? SUPERVISOR_NOTICES[e.c] : undefined;
+  if (key === undefined || e.p?.name === undefined) return e;
+  return { ...e, c: undefined, x: fillTemplate(S[key], e.p) };
+}
+
 export interface PaneEnv {
   /** The open chat's row, or undefined when none is open (or it went). */
   row(): ChatRow | undefined;
@@ -60,7 +73,8 @@ export function mountChatPane(env: PaneEnv) {
     el,
     /** Where the open chat's deltas go (gap: the index to ask a snapshot from). */
     applyDelta(firstIndex: number, entries: EntryView[]): number | null {
-      return transcript.applyDelta(firstIndex, entries);
+      const S = env.sl();
+      return transcript.applyDelta(firstIndex, entries.map((e) => asSupervisorSees(e, S)));
     },
     /** Another chat (or none) is open: start its transcript afresh. True if it changed. */
     show(id: string): boolean {

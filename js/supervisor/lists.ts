@@ -63,14 +63,17 @@ export function mountLists(env: ListsEnv) {
     flags.draw(S.flags, S.noFlags, JSON.stringify([S.flags, flagged.map((c) => [c.id, c.flag, c.agent_name])]), () =>
       flagged.map((c) => {
         const age = h("span", { class: "cw-sup-age", "data-testid": "flag-age", "data-since": String(c.flag!.raised_at_ms) });
-        const open = button("open-chat", `${c.agent_name ?? ""} – ${c.contact}`, `open:${c.id}`, () => env.open(c.id));
+        const open = button("flag-open", `${c.agent_name ?? ""} – ${c.contact}`, `open:${c.id}`, () => env.open(c.id));
+        // who and since when; what they need; what the supervisor can do (one line each)
         return h("li", { class: "cw-sup-flag-item", "data-testid": "help-flag-item", "data-chat": c.id, "data-agent": c.agent_id ?? "" },
-          open, h("span", { class: "cw-sup-flag-text", "data-testid": "flag-text" }, c.flag!.text ?? S.flagged), age,
-          button("lower-flag", S.lowerFlag, `lower:${c.id}`, () => env.act("lower_flag", { chat: c.id })),
-          button("barge-in", S.bargeIn, `barge:${c.id}`, () => {
-            env.act("barge_in", { chat: c.id });
-            env.open(c.id);
-          }));
+          h("div", { class: "cw-sup-flag-head" }, open, age),
+          h("span", { class: "cw-sup-flag-text", "data-testid": "flag-text" }, c.flag!.text ?? S.flagged),
+          h("div", { class: "cw-sup-flag-actions" },
+            button("barge-in", S.bargeIn, `barge:${c.id}`, () => {
+              env.act("barge_in", { chat: c.id });
+              env.open(c.id);
+            }),
+            button("lower-flag", S.lowerFlag, `lower:${c.id}`, () => env.act("lower_flag", { chat: c.id }))));
       }));
     const queued = (team.queue ?? []).map((id) => byId.get(id)).filter((c): c is ChatRow => Boolean(c));
     queue.draw(S.queue, S.queueEmpty, JSON.stringify([S.queue, queued.map((c) => [c.id, c.contact])]), () =>
@@ -86,7 +89,7 @@ export function mountLists(env: ListsEnv) {
         next.setAttribute("aria-label", `${S.monitorNext}: ${a.name}`);
         return h("li", { class: "cw-sup-agent-item", "data-testid": "team-agent", "data-agent": a.id, "data-presence": a.presence },
           h("span", { class: "cw-sup-agent-name" }, a.name), " ",
-          h("span", { class: "cw-sup-presence", "data-testid": "agent-presence" }, presence), " ",
+          h("span", { class: "cw-sup-presence", "data-testid": "agent-presence" }, presence), " · ",
           h("span", { class: "cw-sup-held", "data-testid": "agent-chats" }, fillTemplate(S.chatsHeld, { n: String(a.chats) })), next);
       }));
     tick();

@@ -165,7 +165,20 @@ _KERNEL_IDLE_JS = """
 def open_notebook(page: Page, lab: Lab, name: str) -> None:
     """Open a notebook in JupyterLab and wait until its kernel is idle."""
     page.goto(lab.lab_url(name))
+    wait_kernel_idle(page)
+
+
+def wait_kernel_idle(page: Page) -> None:
+    """Wait until the page's notebook kernel is connected and idle (after ``goto``)."""
     page.wait_for_function(_KERNEL_IDLE_JS, timeout=90_000)
+
+
+def open_notebooks(lab: Lab, notebooks: list[tuple[Page, str]]) -> None:
+    """Open several notebooks, one per page, their kernels starting side by side."""
+    for page, name in notebooks:
+        page.goto(lab.lab_url(name))
+    for page, _ in notebooks:
+        wait_kernel_idle(page)
 
 
 def run_cell(page: Page, index: int) -> None:

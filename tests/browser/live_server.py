@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
 
@@ -18,10 +19,13 @@ from .lab import Lab, new_page, open_notebook, run_cell
 
 
 class ServerThread:
-    """``ChatServer`` on its own event loop in a thread (real clock)."""
+    """``ChatServer`` on its own event loop in a thread (real clock).
 
-    def __init__(self, db: Path) -> None:
-        self.server = ChatServer(ServerConfig(host="127.0.0.1", port=0, db=str(db)))
+    ``overrides``: further ``ServerConfig`` fields (``announce_monitoring=True``, ...)."""
+
+    def __init__(self, db: Path, **overrides: Any) -> None:
+        config = ServerConfig(host="127.0.0.1", port=0, db=str(db), **overrides)
+        self.server = ChatServer(config)
         self.loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SUPERVISOR_DE, SUPERVISOR_EN } from "../../js/core/labels";
 import type { EntryView } from "../../js/core/types";
 import widget from "../../js/supervisor";
+import { asSupervisorSees } from "../../js/supervisor/chatPane";
 import { filterRows, rowColour, sortRows } from "../../js/supervisor/rows";
 import type { ChatRow, TeamView } from "../../js/supervisor/types";
 
@@ -168,5 +169,13 @@ describe("SupervisorWidget view", () => {
     const { el } = mount("de");
     expect(el.querySelector(".chat-supervisor")!.getAttribute("aria-label")).toBe(SUPERVISOR_DE.dashboard);
     expect(el.querySelector("[data-testid=monitor-next]")!.textContent).toBe(SUPERVISOR_DE.monitorNext);
+  });
+
+  it("words the coached agent's notices for the supervisor (no 'coaching you')", () => {
+    const notice: EntryView = { i: 3, t: 0, k: "notice", r: "system", n: "", x: "Tess is coaching you in this chat", u: null, v: "agents", c: "monitor_coach", p: { name: "Tess" } };
+    expect(asSupervisorSees(notice, SUPERVISOR_EN).x).toBe("Tess is coaching the agents in this chat (the contact does not see it)");
+    expect(asSupervisorSees({ ...notice, c: "monitor_coach_ended" }, SUPERVISOR_DE).x).toBe("Tess coacht in diesem Chat nicht mehr");
+    const other = { ...notice, c: "monitor_silent" };
+    expect(asSupervisorSees(other, SUPERVISOR_EN)).toBe(other);
   });
 });
