@@ -17,6 +17,7 @@ from ..formats.transcript_schema import (
     EVENTS,
     FORMAT_NAME,
     FORMAT_VERSION,
+    CLASS_ID_PATTERN,
     STATES,
 )
 
@@ -117,6 +118,7 @@ SPEC = Node(
         "entries": Node("list", item=ENTRY),
         "typing": Node("list", required=False, item=TYPING),
         "attributes": Node("scalarmap", required=False),
+        "class_id": _s(required=False, nullable=True, pattern=CLASS_ID_PATTERN),
     },
 )
 
