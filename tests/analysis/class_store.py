@@ -72,12 +72,19 @@ def handled(
 ) -> list[Step]:
     """The steps of an accepted chat: the customer arrives at 0, ``agent`` accepts at
     ``accept``, the messages ``said``, pushed URLs at ``urls``, the end and wrap-up."""
-    steps: list[Step] = [(0, p.ParticipantJoined, CUSTOMER, {}), (accept, p.ParticipantJoined, agent, {})]
+    steps: list[Step] = [
+        (0, p.ParticipantJoined, CUSTOMER, {}),
+        (accept, p.ParticipantJoined, agent, {}),
+    ]
     steps += [(t, p.Message, sender, {"text": text}) for t, sender, text in said]
-    steps += [(t, p.PushUrl, agent, {"url": "https://example.com/faq", "text": "FAQ"}) for t in urls]
+    steps += [
+        (t, p.PushUrl, agent, {"url": "https://example.com/faq", "text": "FAQ"}) for t in urls
+    ]
     steps.append((end, p.ChatEnded, agent, {}))
     if disposition is not None:
-        steps.append((end + 1, p.DispositionSet, agent, {"visibility": "agents", "code": disposition}))
+        steps.append(
+            (end + 1, p.DispositionSet, agent, {"visibility": "agents", "code": disposition})
+        )
     steps.append((end + 2, p.ChatDone, agent, {"visibility": "agents"}))
     return sorted(steps, key=lambda s: s[0])
 

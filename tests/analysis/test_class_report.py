@@ -153,9 +153,7 @@ def test_report_equals_the_metric_functions_on_the_class(db: Path, report: Class
     assert report.class_median["red_s"] == t["red_s"].median()
 
 
-def test_every_source_gives_the_same_report(
-    db: Path, report: ClassReport, tmp_path: Path
-) -> None:
+def test_every_source_gives_the_same_report(db: Path, report: ClassReport, tmp_path: Path) -> None:
     jsonl = tmp_path / "chats.jsonl"
     export_store(db, jsonl)
     reader = SQLiteReader.open_readonly(db)
@@ -164,7 +162,8 @@ def test_every_source_gives_the_same_report(
         pd.testing.assert_frame_equal(other.trainees, report.trainees)
         keep = [c for c in report.chats.columns]
         pd.testing.assert_frame_equal(
-            other.chats[keep].reset_index(drop=True), report.chats[keep].reset_index(drop=True),
+            other.chats[keep].reset_index(drop=True),
+            report.chats[keep].reset_index(drop=True),
             check_categorical=False,
         )
     tue = class_report(db, "tue-pm")  # default thresholds 30/60
@@ -189,7 +188,14 @@ def test_class_id_survives_export_json_and_load(db: Path, tmp_path: Path) -> Non
     export_store(db, jsonl)
     docs = read_transcripts(jsonl).transcripts
     assert [d.get("class_id") for d in docs] == [
-        "mon-am", "mon-am", "mon-am", "mon-am", "mon-am", None, "tue-pm", "tue-pm",
+        "mon-am",
+        "mon-am",
+        "mon-am",
+        "mon-am",
+        "mon-am",
+        None,
+        "tue-pm",
+        "tue-pm",
     ]  # fmt: skip (oldest first: n1 came before the next day's class)
     assert "class_id" not in docs[5]  # absent when none
     stored = load_store(db)

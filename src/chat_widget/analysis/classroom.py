@@ -33,7 +33,7 @@ from .parquet import select
 from .plots import INDICATOR_COLOURS, PlotFigure
 from .waits import waits
 
-__all__ = ["COMPARED", "ClassReport", "class_report", "class_frames"]
+__all__ = ["COMPARED", "ClassReport", "class_frames", "class_report"]
 
 #: trainee columns compared with the class median (``<column>_vs_class``)
 COMPARED = (
@@ -117,7 +117,6 @@ class ClassReport:
         if trainee_id not in self.trainees.index:
             raise KeyError(f"no trainee {trainee_id!r} in class {self.class_id!r}")
         row = self.trainees.loc[trainee_id]
-        median = self.class_median
         fig = PlotFigure(figsize=(9, 3.6), layout="constrained")
         times, colours = fig.subplots(1, 2, width_ratios=(2, 1))
         keys = (
@@ -126,8 +125,13 @@ class ClassReport:
             "response_median_s",
             "response_mean_s",
         )
-        labels = ["first response\nmedian", "first response\nmean", "response\nmedian", "response\nmean"]
-        _bars(times, labels, [row[k] for k in keys], [median[k] for k in keys])
+        labels = [
+            "first response\nmedian",
+            "first response\nmean",
+            "response\nmedian",
+            "response\nmean",
+        ]
+        _bars(times, labels, self._values(trainee_id, keys), self._medians(keys))
         for value, name in (
             (self.thresholds.yellow_after, "yellow"),
             (self.thresholds.red_after, "red"),
@@ -138,14 +142,25 @@ class ClassReport:
             )  # fmt: skip
         times.set_ylabel("seconds")
         times.set_title("Response times")
-        times.legend(loc="upper left", fontsize="small")
-        _bars(colours, ["yellow", "red"], [row["yellow_s"], row["red_s"]],
-              [median["yellow_s"], median["red_s"]])  # fmt: skip
+        times.legend(loc="best", fontsize="small")
+        colour_keys = ("yellow_s", "red_s")
+        _bars(
+            colours,
+            ["yellow", "red"],
+            self._values(trainee_id, colour_keys),
+            self._medians(colour_keys),
+        )
         colours.set_ylabel("seconds (sum over their chats)")
         colours.set_title("Reply reminder")
-        colours.legend(loc="upper left", fontsize="small")
+        colours.legend(loc="best", fontsize="small")
         fig.suptitle(f"{row['trainee_name']} ({trainee_id}) · class {self.class_id}")
         return fig
+
+    def _values(self, trainee_id: str, keys: tuple[str, ...]) -> np.ndarray:
+        return np.asarray(self.trainees.loc[trainee_id, list(keys)].to_numpy(), dtype=float)
+
+    def _medians(self, keys: tuple[str, ...]) -> np.ndarray:
+        return np.asarray(self.class_median[list(keys)].to_numpy(), dtype=float)
 
     def to_html(self, path: str | os.PathLike[str]) -> Path:
         """Write the report as one self-contained HTML file (inline CSS, plots as inline
@@ -158,7 +173,8 @@ class ClassReport:
         """The HTML ``to_html`` writes."""
         e = html.escape
         title = f"Class report: {self.class_id}" + (f" · {self.date}" if self.date else "")
-        limits = f"yellow after {self.thresholds.yellow_after:g} s, red after {self.thresholds.red_after:g} s"
+        limit = self.thresholds
+        limits = f"yellow after {limit.yellow_after:g} s, red after {limit.red_after:g} s"
         s = self.summary
         parts = [
             "<!DOCTYPE html>",
@@ -182,7 +198,7 @@ class ClassReport:
             name = f"{row['trainee_name']} ({trainee_id})"
             chats = self.chats[self.chats["agent_id"].astype(str) == str(trainee_id)]
             parts += [
-                f'<section><h2>{e(name)}</h2>',
+                f"<section><h2>{e(name)}</h2>",
                 f'<img alt="{e(name, quote=True)}: response times and reminder time" '
                 f'src="data:image/png;base64,{png}">',
                 _table(self.comparison(str(trainee_id))),
@@ -235,7 +251,7 @@ _CSS = (
 )
 
 
-def _bars(ax: Any, labels: list[str], mine: list[float], median: list[float]) -> None:
+def _bars(ax: Any, labels: list[str], mine: np.ndarray, median: np.ndarray) -> None:
     x = np.arange(len(labels))
     ax.bar(x - 0.2, np.nan_to_num(mine), 0.4, label="trainee", color="#4c72b0")
     ax.bar(x + 0.2, np.nan_to_num(median), 0.4, label="class median", color="#b0b0b0")
@@ -255,7 +271,10 @@ def _table(df: pd.DataFrame) -> str:
     e = html.escape
     head = "".join(f"<th>{e(str(c))}</th>" for c in [df.index.name or "", *df.columns])
     rows = [
-        "<tr>" + f"<td>{e(str(idx))}</td>" + "".join(f"<td>{e(_fmt(v))}</td>" for v in row) + "</tr>"
+        "<tr>"
+        + f"<td>{e(str(idx))}</td>"
+        + "".join(f"<td>{e(_fmt(v))}</td>" for v in row)
+        + "</tr>"
         for idx, row in zip(df.index, df.itertuples(index=False), strict=True)
     ]
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -290,7 +309,7 @@ def class_frames(source: Any, class_id: str) -> TranscriptFrames:
         frames = source
     elif isinstance(source, str | os.PathLike):
         if Path(source).suffix in DB_SUFFIXES:
-            frames = load_store(source, class_id=class_id)
+            frames = load_store(Path(source), class_id=class_id)
         else:
             frames = load_transcripts(source)
     elif isinstance(source, Mapping) or not hasattr(source, "read_events"):
@@ -304,7 +323,9 @@ def class_frames(source: Any, class_id: str) -> TranscriptFrames:
     return select(frames, conversations=conv.loc[mine, "conversation_id"].astype(str).tolist())
 
 
-def class_report(source: Any, class_id: str, *, thresholds: Thresholds | None = None) -> ClassReport:
+def class_report(
+    source: Any, class_id: str, *, thresholds: Thresholds | None = None
+) -> ClassReport:
     """Per trainee (the agents who accepted the class's chats): chats handled, first-response
     and response times (median, mean), time the reminder spent yellow and red, pushed
     URLs, transfers, dispositions set; each compared with the class median.

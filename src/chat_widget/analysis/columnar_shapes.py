@@ -14,10 +14,10 @@ import pyarrow.compute as pc
 from ..formats.time_codec import ISO_UTC_PATTERN
 from ..formats.transcript import KINDS, ROLES, VISIBILITIES
 from ..formats.transcript_schema import (
+    CLASS_ID_PATTERN,
     EVENTS,
     FORMAT_NAME,
     FORMAT_VERSION,
-    CLASS_ID_PATTERN,
     STATES,
 )
 

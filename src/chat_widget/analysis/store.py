@@ -129,9 +129,7 @@ def store_records(
         source, store = f"<{type(db_path).__name__}>", db_path
     with _ReaderLoop() as run:
         try:
-            yield from _records(
-                run, store, source, errors, found, skipped, bar, validate, class_id
-            )
+            yield from _records(run, store, source, errors, found, skipped, bar, validate, class_id)
         finally:
             if own:
                 run.run(store.close())
