@@ -3,6 +3,7 @@
 set -euo pipefail
 PY="${1:-python3}"
 cd "$(dirname "$0")/.."
+# every bench/*.py, e.g. class_report.py: the class report over 60 stored conversations (issue 15)
 for b in bench/*.py; do
   [ -e "$b" ] || continue
   echo "-- $b --smoke"

@@ -6,6 +6,7 @@
     chat-widget agents skills ID SKILL ... [--db chats.sqlite]   # queue routing (issue 6)
     chat-widget queues add ID NAME [--skill SKILL] [--db chats.sqlite]
     chat-widget externals add ID NAME PHONE [--organisation ORG] [--db chats.sqlite]
+    chat-widget class report CLASS [--db chats.sqlite] [--html report.html]  # issue 15
 
 Tokens live in the database (table ``agents``, SHA-256 hashed): ``agents add``
 prints a token once; give it to the agent, who passes it to
@@ -101,7 +102,43 @@ def _parser() -> argparse.ArgumentParser:
     xadd.add_argument("phone")
     xadd.add_argument("--organisation", default="")
     xadd.add_argument("--db", default="chats.sqlite")
+
+    classes = sub.add_parser("class", help="classroom runs: scripted customers, reports")
+    class_sub = classes.add_subparsers(dest="class_command", required=True)
+    _add_class_report(class_sub)
     return parser
+
+
+def _add_class_report(class_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = class_sub.add_parser("report", help="per-trainee report of a class run")
+    report.add_argument("class_id", metavar="CLASS")
+    report.add_argument("--db", default="chats.sqlite", help="the server database (read-only)")
+    report.add_argument("--html", default=None, help="also write the report as one HTML file")
+    report.add_argument("--yellow-after", type=float, default=None, help="seconds (default 30)")
+    report.add_argument("--red-after", type=float, default=None, help="seconds (default 60)")
+
+
+def _class_report(args: argparse.Namespace) -> int:
+    """Print the trainee table of a class run; write the HTML report if asked."""
+    from .analysis.classroom import class_report
+    from .model.reply_timer import Thresholds
+
+    limits = None
+    if args.yellow_after is not None or args.red_after is not None:
+        default = Thresholds()
+        limits = Thresholds(
+            args.yellow_after if args.yellow_after is not None else default.yellow_after,
+            args.red_after if args.red_after is not None else default.red_after,
+        )
+    try:
+        report = class_report(args.db, args.class_id, thresholds=limits)
+    except (LookupError, FileNotFoundError, ValueError) as exc:
+        print(f"chat-widget: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 1
+    print(report.text())
+    if args.html:
+        print(f"wrote {report.to_html(args.html)}", file=sys.stderr)
+    return 0
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -140,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
             runner.run(run_server(config))
         return 0
+    if args.command == "class" and args.class_command == "report":
+        return _class_report(args)
     store = SQLiteStore(args.db)
     if args.command == "queues":
         store.add_queue(QueueRecord(args.id, args.name, args.skill))

@@ -6,6 +6,7 @@
     supervision_metrics(frames)            # flags, coaching, barge-ins (issue 14)
     frames = load_store("chats.sqlite")   # the server's database, read-only
     export_parquet(frames, "chats.parquet")  # day-partitioned Parquet; load_transcripts reads it
+    class_report("chats.sqlite", "mon-am").to_html("mon-am.html")  # a class run (issue 15)
 
 Needs the ``analysis`` extra (pandas, matplotlib, tqdm). Definitions of every
 metric: ``docs/metrics.md``; the file format: ``docs/transcript-format.md``.
@@ -13,6 +14,7 @@ metric: ``docs/metrics.md``; the file format: ``docs/transcript-format.md``.
 
 from __future__ import annotations
 
+from .classroom import ClassReport, class_report
 from .load import TranscriptFrames, frames_from_transcripts, load_transcripts
 from .metrics import agent_metrics, conversation_metrics, responses, summary
 from .parquet import export_parquet, load_parquet, parquet_files
@@ -28,10 +30,12 @@ from .waits import colour_at, timeline, waits
 
 __all__ = [
     "AgentSpec",
+    "ClassReport",
     "SyntheticConfig",
     "TranscriptFrames",
     "UnknownEventsWarning",
     "agent_metrics",
+    "class_report",
     "colour_at",
     "conversation_metrics",
     "export_parquet",

@@ -148,6 +148,7 @@ def flatten_files(files: list[tuple[str, pa.Table, np.ndarray]]) -> Columnar:
             "yellow_after": pc.struct_field(limits, ["yellow_after"]),
             "red_after": pc.struct_field(limits, ["red_after"]),
             "n_entries": n_entries,
+            "class_id": t.column("class_id"),
             "source": pa.array([source] * n, pa.string()),
             "record": pa.array(lines, pa.int64()),
         }
@@ -233,6 +234,7 @@ def build_columnar(cols: Columnar) -> tuple[TranscriptFrames, Aux]:
             "yellow_after": _floats(c["yellow_after"]),
             "red_after": _floats(c["red_after"]),
             "n_entries": _ints(c["n_entries"], np.int32),
+            "class_id": categorical_column(c["class_id"]),
             "source": categorical_column(c["source"]),
             "record": _ints(c["record"], np.int64),
         }

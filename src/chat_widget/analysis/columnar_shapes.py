@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from ..formats.time_codec import ISO_UTC_PATTERN
 from ..formats.transcript import KINDS, ROLES, VISIBILITIES
 from ..formats.transcript_schema import (
+    CLASS_ID_PATTERN,
     EVENTS,
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -117,6 +118,7 @@ SPEC = Node(
         "entries": Node("list", item=ENTRY),
         "typing": Node("list", required=False, item=TYPING),
         "attributes": Node("scalarmap", required=False),
+        "class_id": _s(required=False, nullable=True, pattern=CLASS_ID_PATTERN),
     },
 )
 

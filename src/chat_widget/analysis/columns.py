@@ -88,6 +88,7 @@ class Columns:
                 "yellow_after",
                 "red_after",
                 "n_entries",
+                "class_id",
                 "source",
                 "record",
             )
@@ -117,6 +118,7 @@ class Columns:
         c["red_after"].append(limits["red_after"] if limits else np.nan)
         entries = doc["entries"]
         c["n_entries"].append(len(entries))
+        c["class_id"].append(doc.get("class_id"))
         c["source"].append(source)
         c["record"].append(record)
         e = self.ent
@@ -213,6 +215,7 @@ def build_frames(cols: Columns) -> tuple[TranscriptFrames, Aux]:
             "yellow_after": np.asarray(c["yellow_after"], dtype=float),
             "red_after": np.asarray(c["red_after"], dtype=float),
             "n_entries": np.asarray(c["n_entries"], dtype=np.int32),
+            "class_id": pd.Categorical(c["class_id"]),
             "source": pd.Categorical(c["source"]),
             "record": np.asarray(c["record"], dtype=np.int64),
         }

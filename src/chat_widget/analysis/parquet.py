@@ -50,7 +50,10 @@ MARKER = "chat_widget_dataset.json"
 DATASET_FORMAT = {"format": "chat_widget.parquet", "version": 1}
 TABLES = ("conversations", "entries", "typing")
 #: columns added since version 1, per table: null where a file (an older export) lacks them
-ADDED: dict[str, dict[str, pa.DataType]] = {"entries": {"code": pa.string()}}
+ADDED: dict[str, dict[str, pa.DataType]] = {
+    "entries": {"code": pa.string()},
+    "conversations": {"class_id": pa.string()},  # issue 15
+}
 DayLike = str | date | datetime | pd.Timestamp
 
 __all__ = ["export_parquet", "is_dataset", "load_parquet", "parquet_files"]
@@ -266,6 +269,7 @@ def _frames(
             "yellow_after": _np(conv_t, "yellow_after", pa.float64(), float),
             "red_after": _np(conv_t, "red_after", pa.float64(), float),
             "n_entries": _np(conv_t, "n_entries", pa.int32(), np.int32),
+            "class_id": categorical_column(_col(conv_t, "class_id", s)),
             "source": categorical_column(_col(conv_t, "source", s)),
             "record": _np(conv_t, "record", pa.int64(), np.int64),
         }

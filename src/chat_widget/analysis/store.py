@@ -100,29 +100,39 @@ def _events(run: _ReaderLoop, store: StoreReader, conversation: str) -> Iterator
 
 
 def store_records(
-    db_path: str | Path,
+    db_path: str | Path | StoreReader,
     *,
     errors: Errors = "raise",
     problems: list[Problem] | None = None,
     bar: Any = None,
     validate: bool = False,
+    class_id: str | None = None,
 ) -> Iterator[tuple[TranscriptDoc, str, int]]:
     """``(transcript, source, record)`` for every conversation of a server database,
     oldest first; ``record`` is the conversation's 1-based position.
+
+    ``db_path``: the database file (opened read-only and closed again) or an open
+    ``StoreReader`` (left open). ``class_id``: only the conversations a class run
+    created (their contact's ``class``); the others' events are not read.
 
     A conversation with a corrupted event raises ``TranscriptFileError`` (database,
     record, ``events[seq=N]...``) or, with ``errors="skip"``, is left out and listed in
     ``problems``. Events of unknown types are left out and counted in one
     ``UnknownEventsWarning``. ``validate``: also check each transcript (export)."""
-    source = str(db_path)
     found: list[Problem] = [] if problems is None else problems
     skipped: Counter[str] = Counter()
-    store: StoreReader = SQLiteReader.open_readonly(db_path)
+    own = isinstance(db_path, str | Path)
+    if isinstance(db_path, str | Path):
+        source = str(db_path)
+        store: StoreReader = SQLiteReader.open_readonly(db_path)
+    else:
+        source, store = f"<{type(db_path).__name__}>", db_path
     with _ReaderLoop() as run:
         try:
-            yield from _records(run, store, source, errors, found, skipped, bar, validate)
+            yield from _records(run, store, source, errors, found, skipped, bar, validate, class_id)
         finally:
-            run.run(store.close())
+            if own:
+                run.run(store.close())
     if skipped:
         warnings.warn(UnknownEventsWarning(source, skipped), stacklevel=2)
 
@@ -136,10 +146,13 @@ def _records(
     skipped: Counter[str],
     bar: Any,
     validate: bool,
+    class_id: str | None = None,
 ) -> Iterator[tuple[TranscriptDoc, str, int]]:
     """``store_records``' loop over the conversations of an open reader."""
     for record, conversation in enumerate(run.run(store.conversation_ids()), start=1):
         info = run.run(store.get_conversation(conversation))
+        if class_id is not None and (info is None or info.contact.get("class") != class_id):
+            continue
         events = list(_events(run, store, conversation))
         try:
             doc = transcript_from_events(
@@ -169,24 +182,36 @@ def _records(
 
 
 def load_store(
-    db_path: str | Path, *, errors: Errors = "raise", progress: bool | None = None
+    db_path: str | Path | StoreReader,
+    *,
+    errors: Errors = "raise",
+    progress: bool | None = None,
+    class_id: str | None = None,
 ) -> TranscriptFrames:
     """Every conversation of a server database (opened read-only) as ``TranscriptFrames``,
     like ``load_transcripts`` gives for files: ``source`` is the database path,
     ``record`` the conversation's position (oldest first). ``errors`` as there; events
     of unknown types are skipped with an ``UnknownEventsWarning``. The server does not
     store the agents' reply thresholds: pass them to the metrics (default 30/60 s).
-    ``progress``: a tqdm bar (default: for databases over 20 MB)."""
+    ``progress``: a tqdm bar (default: for databases over 20 MB).
+
+    ``db_path`` may also be an open ``StoreReader`` (it is left open); ``class_id``
+    loads only that class run's conversations (``docs/classroom.md``)."""
     if errors not in ("raise", "skip"):
         raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
-    path = Path(db_path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such database: {path}")
-    size = path.stat().st_size
+    size = 0
+    if isinstance(db_path, str | Path):
+        path = Path(db_path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no such database: {path}")
+        size = path.stat().st_size
+        db_path = path
     problems: list[Problem] = []
     bar = _progress_bar(size, progress if progress is not None else size >= PROGRESS_BYTES)
     try:
-        records = store_records(path, errors=errors, problems=problems, bar=bar)
+        records = store_records(
+            db_path, errors=errors, problems=problems, bar=bar, class_id=class_id
+        )
         return load_records(records, errors=errors, problems=problems)
     finally:
         if bar is not None:

@@ -91,7 +91,8 @@ def transcript_from_events(
     ``events``: stored events (``seq``, ``time`` in clock seconds, ``body`` the frame
     JSON) or bare frames (dicts or JSON text; their ``utcTime`` milliseconds give the
     time). ``contact``: the conversation's contact record as the server keeps it
-    (``nickname``, ``email``, ``phone``, ``subject``); ``created``: when the chat
+    (``nickname``, ``email``, ``phone``, ``subject``, ``class``: the class run's id,
+    exported as ``class_id``); ``created``: when the chat
     request arrived (used for ``offered_at`` when no customer join is stored).
     ``skipped``: counts the events of unknown types by type (they are left out).
     Raises ``EventError`` for an event of a known type that does not validate.
@@ -286,6 +287,9 @@ class _Builder:
         }
         if attributes:
             doc["attributes"] = attributes
+        class_id = info.get("class")  # the class run that created it (issue 15)
+        if isinstance(class_id, str) and class_id:
+            doc["class_id"] = class_id
         return doc
 
     def _parties(self, agent: AgentDoc, contact: ContactDoc) -> list[PartyDoc]:

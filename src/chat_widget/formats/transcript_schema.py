@@ -27,6 +27,9 @@ UtcTime = Annotated[str, StringConstraints(pattern=ISO_UTC_PATTERN)]
 Index = Annotated[int, Field(strict=True, ge=0)]
 Name = Annotated[str, StringConstraints(max_length=500)]
 Seconds = Annotated[float, Field(gt=0, le=86_400)]
+#: a class run's id (``docs/classroom.md``; ``RequestChat.classId`` on the wire)
+CLASS_ID_PATTERN: Final = r"^[A-Za-z0-9_-]{1,64}$"
+ClassId = Annotated[str, StringConstraints(pattern=CLASS_ID_PATTERN)]
 
 StateName = Literal[
     "offered", "accepted", "contact_left", "ended", "done", "declined", "ignored", "transferred"
@@ -133,6 +136,8 @@ class TranscriptDoc(TypedDict):
     entries: list[EntryDoc]
     typing: NotRequired[list[TypingDoc]]
     attributes: NotRequired[dict[str, Scalar]]
+    #: the class run that created the conversation (issue 15); absent or null: none
+    class_id: NotRequired[ClassId | None]
 
 
 TRANSCRIPT_ADAPTER: TypeAdapter[TranscriptDoc] = TypeAdapter(TranscriptDoc)
@@ -203,7 +208,9 @@ def problems_from_validation(exc: ValidationError, source: str, record: int) -> 
     out: list[Problem] = []
     for err in exc.errors(include_url=False):
         message = str(err["msg"])
-        if err["type"] == "string_pattern_mismatch":
+        if err["type"] == "string_pattern_mismatch" and err["loc"][-1:] == ("class_id",):
+            message = "expected a class id: 1 to 64 letters, digits, '_' or '-'"
+        elif err["type"] == "string_pattern_mismatch":
             message = "expected a UTC ISO-8601 time such as 2026-01-05T09:00:00Z"
         elif err["type"] == "extra_forbidden":
             message = "unknown field (not part of the transcript format)"
