@@ -24,6 +24,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.typing import Origin
 
 from ..backends.scenario import Scenario
 from ..model.clock import VirtualClock
@@ -155,11 +156,7 @@ class WireCustomer:
             if self._closing or self._over.is_set():
                 break
             try:
-                async with connect(
-                    self.url,
-                    origin=self.origin,
-                    open_timeout=10,  # type: ignore[arg-type]
-                ) as ws:
+                async with connect(self.url, origin=Origin(self.origin), open_timeout=10) as ws:
                     await self._connected(ws)
             except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError) as exc:
                 log.debug("%s: connection lost (%s)", self.label, exc)
