@@ -171,13 +171,12 @@ class WireCustomer:
     async def stop(self) -> None:
         """The class stops: end the chat if it is open (a queued one is done at once),
         wait until the server has ended it, and disconnect."""
-        self.script.stop()
-        if self.status is CustomerStatus.SCHEDULED:
-            self.status = CustomerStatus.STOPPED
-            self._over.set()
-            return
         if not self.final:
             self.status = CustomerStatus.STOPPED
+        self.script.stop()
+        if self.conversation is None and self._ws is None:  # never arrived
+            self._over.set()
+            return
         if not self._over.is_set():
             if self.conversation is None:
                 # the RequestChat may be on its way: wait for the chat, then end it
@@ -228,6 +227,8 @@ class WireCustomer:
 
     # -- frames in ----------------------------------------------------------------------
     async def _connected(self, ws: ClientConnection) -> None:
+        if self._closing or self._over.is_set():
+            return  # stopped while connecting: no chat is started
         self._ws = ws
         if self.conversation is None:
             await self._request(ws)
