@@ -202,3 +202,51 @@ async def test_stop_leaves_no_queued_or_active_chat_of_the_class(tmp_path: Path)
             "done",
             "ended",
         }
+
+
+async def test_the_class_run_command_runs_a_class_to_its_end(tmp_path: Path) -> None:
+    import yaml
+
+    from chat_widget.cli import main
+
+    scenario = tmp_path / "leaver.yaml"
+    scenario.write_text(yaml.safe_dump(LEAVER))
+    async with realtime_server(tmp_path) as server:
+        trainee = await Trainee.join(server, "T")
+        try:
+            argv = ["class", "run", str(scenario), "--trainees", "2", "--url", server.url]
+            code = await asyncio.to_thread(main, [*argv, "--class-id", "cli", "--timeout", "10"])
+        finally:
+            await trainee.close()
+        assert code == 0
+        stored_convs = conversations(server.config.db)
+        assert [c["class"] for _, c, _ in stored_convs] == ["cli", "cli"]
+        for conv, _, _ in stored_convs:
+            assert client_lines(stored(server.config.db, conv))[-1] == "ParticipantLeft"
+    bad = await asyncio.to_thread(main, ["class", "run", "nope.yaml", "--url", server.url])
+    assert bad == 1  # no such scenario: a message, not a traceback
+
+
+async def test_a_customer_resumes_its_chat_after_a_drop(tmp_path: Path) -> None:
+    async with realtime_server(tmp_path) as server:
+        trainee = await Trainee.join(server, "T", delay=0.3)
+        room = Classroom(server.url, [QUESTION], trainees=1, class_id="drop")
+        await room.start()
+        try:
+            customer = room.wire[0]
+            loop = asyncio.get_running_loop()
+            end = loop.time() + WAIT
+            while loop.time() < end and customer.step < 1:
+                await asyncio.sleep(0.02)
+            customer.drop()  # the network fails while the customer waits for the answer
+            assert await room.finished(timeout=WAIT)
+        finally:
+            await room.stop()
+            await trainee.close()
+        assert customer.connects >= 2 and customer.status == "left"
+        lines = client_lines(stored(server.config.db, str(customer.conversation)))
+        assert [x for x in lines if x.startswith("Message")] == [
+            "Message: Hi, my bill is wrong",
+            "Message: Thanks, that helps",
+            "Message: Bye",
+        ]
