@@ -7,6 +7,7 @@
     chat-widget queues add ID NAME [--skill SKILL] [--db chats.sqlite]
     chat-widget externals add ID NAME PHONE [--organisation ORG] [--db chats.sqlite]
     chat-widget class report CLASS [--db chats.sqlite] [--html report.html]  # issue 15
+    chat-widget class run SCENARIO... --trainees N [--url ws://127.0.0.1:8765/ws] [--class-id ID]
 
 Tokens live in the database (table ``agents``, SHA-256 hashed): ``agents add``
 prints a token once; give it to the agent, who passes it to
@@ -20,6 +21,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from .server.config import ServerConfig
 from .server.sqlite_store import SQLiteStore
@@ -105,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
 
     classes = sub.add_parser("class", help="classroom runs: scripted customers, reports")
     class_sub = classes.add_subparsers(dest="class_command", required=True)
+    _add_class_run(class_sub)
     _add_class_report(class_sub)
     return parser
 
@@ -138,6 +141,56 @@ def _class_report(args: argparse.Namespace) -> int:
     print(report.text())
     if args.html:
         print(f"wrote {report.to_html(args.html)}", file=sys.stderr)
+    return 0
+
+
+def _add_class_run(class_sub: Any) -> None:
+    run = class_sub.add_parser(
+        "run", help="scripted customers from scenario files chat with a class of trainees"
+    )
+    run.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="built-in name or file")
+    run.add_argument("--trainees", type=int, default=1, help="customers (cycling the scenarios)")
+    run.add_argument("--url", default="ws://127.0.0.1:8765/ws", help="the server's websocket")
+    run.add_argument("--origin", default=None, help="Origin to send (default: the server's)")
+    run.add_argument("--class-id", default=None, help="stored with every chat of the class")
+    run.add_argument("--yellow", type=float, default=30.0, help="seconds until when_yellow")
+    run.add_argument("--red", type=float, default=60.0, help="seconds until when_red")
+    run.add_argument("--timeout", type=float, default=3600.0, help="stop the class after this")
+
+
+async def _class_run(args: argparse.Namespace) -> int:
+    """Run a class until every customer is through (or the timeout, or Ctrl-C), then stop."""
+    from .classroom import Classroom
+    from .model.reply_timer import Thresholds
+
+    room = Classroom(
+        args.url,
+        args.scenarios,
+        trainees=args.trainees,
+        thresholds=Thresholds(args.yellow, args.red),
+        origin=args.origin,
+        class_id=args.class_id,
+    )
+    from websockets.asyncio.client import connect
+    from websockets.typing import Origin
+
+    async with connect(args.url, origin=Origin(room.origin), open_timeout=10):
+        pass  # the server is there and takes our Origin: fail now, not per customer
+    print(f"class {room.class_id}: {len(room.wire)} customers on {args.url}", flush=True)
+    await room.start()
+    try:
+        done = await room.finished(timeout=args.timeout)
+    finally:
+        await room.stop()
+    for c in room.customers:
+        print(f"{c.name}\t{c.scenario}\t{c.status}\t{c.conversation or '-'}")
+    timing = room.timing()
+    print(
+        f"class {room.class_id}: {'through' if done else 'stopped'}; "
+        f"{timing['actions']:.0f} scripted actions, lateness p50 {timing['p50_ms']:.1f} ms, "
+        f"p99 {timing['p99_ms']:.1f} ms",
+        flush=True,
+    )
     return 0
 
 
@@ -179,6 +232,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "class" and args.class_command == "report":
         return _class_report(args)
+    if args.command == "class" and args.class_command == "run":
+        from websockets.exceptions import InvalidHandshake
+
+        try:
+            with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+                return runner.run(_class_run(args))
+        except (ValueError, OSError, InvalidHandshake) as exc:  # bad scenario, no server
+            print(f"chat-widget: {exc}", file=sys.stderr)
+            return 1
     store = SQLiteStore(args.db)
     if args.command == "queues":
         store.add_queue(QueueRecord(args.id, args.name, args.skill))

@@ -19,7 +19,8 @@ from ..formats.notices import notice
 from ..formats.transcript import AgentProfile
 from ..model import commands as cmd
 from ..model import events as ev
-from ..model.clock import ScheduledCall, VirtualClock
+from ..model.clock import VirtualClock
+from ..model.customer_script import CustomerScript
 from ..model.desk import AgentDesk
 from ..model.directory import Queue
 from ..model.reply_timer import is_reply
@@ -27,17 +28,7 @@ from ..model.session import CallState, ChatSession, Connection, SessionConfig, S
 from .base import Backend
 from .mock_colleagues import MockColleague, MockExternal, MockTeam
 from .mock_supervisor import ScriptedSupervisor, handle_supervision
-from .scenario import (
-    Coach,
-    Leave,
-    Pause,
-    Say,
-    Scenario,
-    ScenarioError,
-    TypingPause,
-    WaitForReply,
-    load_scenario,
-)
+from .scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = ["MockBackend", "MockCustomer", "ScriptedSupervisor"]
 
@@ -45,24 +36,36 @@ CALL_CONNECT_SECONDS = 3.0
 
 
 class MockCustomer:
-    """One scripted (or hand-driven) customer in one chat."""
+    """One scripted (or hand-driven) customer in one chat: the ``CustomerScript``
+    engine driven by the agent's session in the kernel (the customer's view of the
+    reply wait is that session's, on the backend's virtual clock)."""
 
     def __init__(self, backend: MockBackend, session: ChatSession, scenario: Scenario) -> None:
         self.backend = backend
         self.session = session
         self.scenario = scenario
-        self.step_index = 0
-        self.finished = False
-        self._pending: ScheduledCall | None = None
-        self._waiting_since_index: int | None = None
-        self._hooked: set[tuple[str, float]] = set()  # (colour, wait start) hooks set
+        self.script = CustomerScript(
+            scenario,
+            backend.clock,
+            _SessionPort(self),
+            timer=session.timer,
+            replied=self._replied,
+            live=lambda: session.state is SessionState.ACCEPTED,
+        )
+
+    @property
+    def step_index(self) -> int:
+        return self.script.step_index
+
+    @property
+    def finished(self) -> bool:
+        return self.script.finished
 
     # -- driven from code ---------------------------------------------------
     def say(self, text: str) -> None:
         """The customer sends ``text`` now."""
         if self.session.state is SessionState.ACCEPTED:
-            self.session.receive(ev.MessageReceived(text=text))
-            self._hook_timer()
+            self.script.say(text)
 
     def start_typing(self) -> None:
         if self.session.state is SessionState.ACCEPTED:
@@ -75,121 +78,52 @@ class MockCustomer:
     def leave(self, last_words: str | None = None) -> None:
         if last_words:
             self.say(last_words)
-        self.stop()
-        self.session.receive(ev.ContactLeft())
+        self.script.leave()
 
     def stop(self) -> None:
         """Stop the script (the customer stays)."""
-        self.finished = True
-        if self._pending is not None:
-            self._pending.cancel()
-            self._pending = None
+        self.script.stop()
 
     # -- script -------------------------------------------------------------
     def begin(self) -> None:
-        self._hook_timer()
-        self._schedule(0.0, self._run_step)
+        self.script.accepted()
 
     def on_agent_reply(self) -> None:
-        if self._waiting_since_index is not None:
-            self._waiting_since_index = None
-            if self._pending is not None:
-                self._pending.cancel()
-            self.step_index += 1
-            self._schedule(0.0, self._run_step)
+        self.script.agent_replied()
 
-    def _schedule(self, delay: float, fn: Any) -> None:
-        self._pending = self.backend.clock.call_later(delay, fn)
-
-    def _run_step(self) -> None:
-        self._pending = None
-        if self.finished or self.session.state is not SessionState.ACCEPTED:
-            return
-        if self.step_index >= len(self.scenario.steps):
-            self.finished = True
-            return
-        step = self.scenario.steps[self.step_index]
-        if isinstance(step, Say):
-
-            def type_it(step: Say = step) -> None:
-                if step.typing > 0:
-                    self.start_typing()
-                self._schedule(step.typing, lambda: self._said(step.say))
-
-            self._schedule(step.delay, type_it)
-        elif isinstance(step, WaitForReply):
-            replied = any(
-                is_reply(e) for e in self.session.transcript[self._last_contact_index() :]
-            )
-            if replied:
-                self._next()
-                return
-            self._waiting_since_index = len(self.session.transcript)
-            if step.wait_for_reply is not True:
-                self._schedule(float(step.wait_for_reply), self._wait_timed_out)
-        elif isinstance(step, TypingPause):
-            self.start_typing()
-            self._schedule(step.typing_pause, self._typing_paused)
-        elif isinstance(step, Pause):
-            self._schedule(step.pause, self._next)
-        elif isinstance(step, Leave):
-            self.leave(step.leave if isinstance(step.leave, str) else None)
-        elif isinstance(step, Coach):
-            self._schedule(step.delay, lambda: self._coached(step.coach))
-
-    def _coached(self, text: str) -> None:
-        self._coach(text)
-        self._next()
-
-    def _coach(self, text: str) -> None:
-        supervisor = self.backend.supervisor
-        assert supervisor is not None  # MockBackend refuses coaching scenarios without one
-        supervisor.coach(self.session, text)
-
-    def _typing_paused(self) -> None:
-        self.stop_typing()
-        self._next()
-
-    def _said(self, text: str) -> None:
-        self.say(text)
-        self._next()
-
-    def _next(self) -> None:
-        self.step_index += 1
-        self._run_step()
-
-    def _wait_timed_out(self) -> None:
-        self._waiting_since_index = None
-        self._next()
-
-    def _last_contact_index(self) -> int:
+    def _replied(self) -> bool:
+        """Has an agent answered since the customer last spoke? (The session's transcript.)"""
+        last = 0
         for e in reversed(self.session.transcript):
             if e.sender.role == "contact":
-                return e.index
-        return 0
+                last = e.index
+                break
+        return any(is_reply(e) for e in self.session.transcript[last:])
 
-    def _hook_timer(self) -> None:
-        """The scenario's ``when_yellow``/``when_red`` hooks, once per wait, at the exact
-        clock time the reply timer turns that colour (if the agent has not replied)."""
-        since = self.session.timer.pending_since
-        if since is None:
-            return
-        limits = self.session.config.thresholds
-        for colour, after in (("yellow", limits.yellow_after), ("red", limits.red_after)):
-            hook = self.scenario.hook(colour)  # type: ignore[arg-type]
-            if hook is None or (colour, since) in self._hooked:
-                continue
-            self._hooked.add((colour, since))
 
-            def fire(say: str | None = hook.say, coach: str | None = hook.coach) -> None:
-                if self.session.timer.pending_since != since or not self.session.active:
-                    return
-                if say is not None:
-                    self.session.receive(ev.MessageReceived(text=say))
-                if coach is not None:
-                    self._coach(coach)
+class _SessionPort:
+    """The engine's actions as the agent's session sees them."""
 
-            self.backend.clock.call_at(since + after, fire)
+    def __init__(self, customer: MockCustomer) -> None:
+        self.customer = customer
+
+    def say(self, text: str) -> None:
+        if self.customer.session.active:
+            self.customer.session.receive(ev.MessageReceived(text=text))
+
+    def typing(self, on: bool) -> None:
+        if on:
+            self.customer.start_typing()
+        else:
+            self.customer.stop_typing()
+
+    def leave(self) -> None:
+        self.customer.session.receive(ev.ContactLeft())
+
+    def coach(self, text: str) -> None:
+        supervisor = self.customer.backend.supervisor
+        assert supervisor is not None  # MockBackend refuses coaching scenarios without one
+        supervisor.coach(self.customer.session, text)
 
 
 class MockBackend(Backend):

@@ -6,6 +6,10 @@ naming the file, the step and the field. Schema (see README "Scenarios")::
     name: Billing question
     contact: {name: Maria Weber, phones: ["+49 30 1234567"], emails: [m@example.com]}
     offer_after: 2            # seconds until the chat is offered
+    # classroom runs (issue 15): when this scenario's customers connect to the server
+    arrive_after: 5           # seconds after the class starts (default: offer_after)
+    count: 3                  # how many customers of this scenario (default 1) ...
+    every: 20                 # ... each this many seconds after the previous (default 0)
     offer: {kind: transfer, from: Kim Meyer, note: "wants a refund", timeout: 20}
                               # optional: how the chat reaches the agent (new, transfer,
                               # conference), and seconds until an unanswered offer moves on
@@ -154,7 +158,15 @@ class Scenario(_Strict):
     when_yellow: str | Hook | None = None  # a plain string: the customer says it
     when_red: str | Hook | None = None
     on_flag: OnFlag | None = None
+    arrive_after: Seconds | None = None  # classroom: None means offer_after
+    count: Annotated[int, Field(ge=1, le=10_000)] = 1
+    every: Seconds = 0.0
     steps: list[Step] = Field(min_length=1)
+
+    def arrivals(self) -> list[float]:
+        """When this scenario's customers arrive, in seconds after the class starts."""
+        first = self.offer_after if self.arrive_after is None else self.arrive_after
+        return [first + n * self.every for n in range(self.count)]
 
     def hook(self, colour: Literal["yellow", "red"]) -> Hook | None:
         """The hook for a wait reaching ``colour``, as a ``Hook`` (strings: said)."""

@@ -100,13 +100,16 @@ class Auth(_ClientFrame):
 
 
 class RequestChat(_ClientFrame):
-    """Customer, first frame: start a new chat."""
+    """Customer, first frame: start a new chat (``classId``: a classroom run's customer)."""
 
     type: Literal["RequestChat"] = "RequestChat"
     nickname: Name
     email: Annotated[str, Field(max_length=254)] | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None
     subject: Annotated[str, Field(max_length=200)] | None = None
+    class_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
+    """A classroom run's scripted customer: the class it belongs to (issue 15), stored
+    with the conversation's contact record; routing is unchanged."""
 
 
 class ResumeChat(_ClientFrame):

@@ -83,6 +83,8 @@ class Customers:
         contact = frame.model_dump(
             include={"nickname", "email", "phone", "subject"}, exclude_none=True
         )
+        if frame.class_id is not None:
+            contact["class"] = frame.class_id  # a classroom run's chat (issue 15)
         record = ConversationRecord(conversation, hash_token(token), contact, now)
         conv = Conversation(record)
         self.events.conversations[conversation] = conv
