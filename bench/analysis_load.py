@@ -87,6 +87,7 @@ def bare_read(path: Path) -> int:
                 cols["url"].append(e.get("url"))
                 cols["visibility"].append(e.get("visibility"))
                 cols["event"].append(e.get("event"))
+                cols["code"].append(e.get("code"))
         return len(pd.DataFrame(cols))
 
 
