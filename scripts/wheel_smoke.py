@@ -34,12 +34,22 @@ def get(url: str) -> tuple[int, str, bytes]:
 
 def main() -> None:
     import chat_widget
-    from chat_widget import ChatSession, ChatWidget, MockBackend, WebSocketBackend
+    from chat_widget import (
+        ChatSession,
+        ChatWidget,
+        MockBackend,
+        MockTeam,
+        SupervisorWidget,
+        WebSocketBackend,
+        WebSocketSupervisor,
+    )
+    from chat_widget.classroom import Classroom
 
     assert all((ChatSession, ChatWidget, MockBackend, WebSocketBackend))
+    assert all((MockTeam, SupervisorWidget, WebSocketSupervisor, Classroom))
     package = Path(chat_widget.__file__).parent
     assert "site-packages" in str(package), f"not the installed wheel: {package}"
-    for name in ("widget.js", "workspace.js", "widget.css"):
+    for name in ("widget.js", "workspace.js", "supervisor.js", "widget.css"):
         size = (package / "static" / name).stat().st_size
         assert size > 1000, f"static/{name} is only {size} bytes"
     print(f"installed package at {package}: widget bundle present")
