@@ -254,7 +254,9 @@ fires); the class id is stored with every chat the class creates.""",
     ),
     (
         "code",
-        """room = Classroom(server.url, files, trainees=3, thresholds=limits, class_id="notebook-class")
+        """room = Classroom(
+    server.url, files, trainees=3, thresholds=limits, class_id="notebook-class"
+)
 await room.start()
 [(c.name, c.scenario, c.arrives_after) for c in room.customers]""",
     ),
