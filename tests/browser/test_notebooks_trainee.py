@@ -273,3 +273,35 @@ def test_supervision_notebook_survives_the_trainers_clicks(lab: Lab, page: Page)
     expect(mock.locator("[data-testid=supervised-chat][data-color=red]")).to_have_count(1)
     expect(mock.get_by_test_id("help-flag-item")).to_have_count(1)
     screenshot(page, "notebook-06-mock-team", mock)
+
+
+# 07_classroom: cell 7 shows your ChatWidget (the third trainee), cell 9 Tess's dashboard;
+# cell 11 starts the class. The markdown before cell 13 invites: accept the chat offered
+# to you and answer the customer's first line. Cell 13 checks, and lets code do the rest.
+def _07_accept_and_answer(page: Page) -> None:
+    chat = _chat(page, 7)
+    expect(chat.get_by_test_id("offer")).to_be_visible()
+    chat.get_by_test_id("accept").click()
+    customer = chat.locator("[data-testid=entry][data-sender-role=contact][data-kind=message]")
+    expect(customer).to_have_count(1, timeout=10_000)  # the script starts on Accept
+    chat.get_by_test_id("composer").fill("Hello, I am on it: one moment please.")
+    chat.get_by_test_id("composer").press("Enter")
+    mine = chat.locator("[data-testid=entry][data-sender-role=agent][data-kind=message]")
+    expect(mine).to_have_count(1)
+    board = _cell(page, 9).get_by_test_id("supervisor")
+    expect(board.get_by_test_id("supervised-chat")).to_have_count(3)  # the whole class
+    expect(board.locator("[data-testid=supervised-chat][data-agent=you]")).to_have_count(1)
+    screenshot(page, "notebook-07-class-running", board)
+
+
+def test_classroom_notebook_survives_the_trainee_answering_in_the_widget(
+    lab: Lab, page: Page
+) -> None:
+    _run_as_trainee(lab, page, "07_classroom.ipynb", {13: _07_accept_and_answer})
+    # your chat went on from code after cell 13, to the end: wrapped up in the widget too
+    chat = _chat(page, 7)
+    _expect_done(chat)
+    said = chat.locator("[data-testid=entry][data-sender-role=agent][data-kind=message]")
+    expect(said).to_have_count(2)
+    # the report's plot (cell 21) reached the page as an image
+    expect(_cell(page, 21).locator(".jp-OutputArea-output img")).to_have_count(1)

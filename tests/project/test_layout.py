@@ -41,12 +41,19 @@ def test_notebook_generators_live_in_scripts_and_write_the_notebooks_as_committe
     assert not list((ROOT / "notebooks").glob("make_*.py"))
     (tmp_path / "scripts").mkdir()
     (tmp_path / "notebooks").mkdir()
-    for name in ("make_notebooks.py", "make_team_notebook.py", "make_supervision_notebook.py"):
+    generators = (
+        "make_notebooks.py",
+        "make_team_notebook.py",
+        "make_supervision_notebook.py",
+        "make_classroom_notebook.py",
+    )
+    for name in generators:
         shutil.copy(ROOT / "scripts" / name, tmp_path / "scripts" / name)
         subprocess.run([sys.executable, str(tmp_path / "scripts" / name)], check=True, timeout=120)
     written = sorted(p.name for p in (tmp_path / "notebooks").glob("*.ipynb"))
     assert written == ["01_walkthrough.ipynb", "02_prototyping.ipynb", "03_team.ipynb",
-                       "04_live_chat.ipynb", "06_supervision.ipynb"]  # fmt: skip
+                       "04_live_chat.ipynb", "06_supervision.ipynb",
+                       "07_classroom.ipynb"]  # fmt: skip
 
     def content(path: Path) -> dict[str, object]:
         nb = json.loads(path.read_text())
