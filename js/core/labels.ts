@@ -397,6 +397,9 @@ export const NOTICES_EN: NoticeTable = {
   flag_raised: "{name} asked for help",
   flag_raised_note: "{name} asked for help: {note}",
   flag_lowered: "{name} lowered the help flag",
+  idle_alert: "No message for a while: this chat closes in {seconds} s unless you write",
+  idle_closed: "The chat was closed because there was no message for a while",
+  auto_accepted: "Accepted automatically (auto-answer)",
   push_url: "Please click the link your agent sent: {url}",
 };
 
@@ -457,6 +460,9 @@ export const NOTICES_DE: NoticeTable = {
   flag_raised: "{name} bittet um Hilfe",
   flag_raised_note: "{name} bittet um Hilfe: {note}",
   flag_lowered: "{name} hat die Hilfe-Anfrage zurückgenommen",
+  idle_alert: "Länger keine Nachricht: Dieser Chat wird in {seconds} s geschlossen, wenn Sie nicht schreiben",
+  idle_closed: "Der Chat wurde geschlossen, weil länger keine Nachricht kam",
+  auto_accepted: "Automatisch angenommen (Auto-Annahme)",
   push_url: "Bitte klicken Sie auf den Link, den Ihre Beratung gesendet hat: {url}",
 };
 

@@ -174,6 +174,29 @@ clock without a new `StartTyping`) ends it (`TypingStopped`).
   reach an agent only as the agents in the chat when they happened: an agent who
   joins later does not read them as history.
 
+## The agent's everyday tools (issue 16)
+
+* **Standard responses.** `serve --responses FILE` loads the center's library (YAML or
+  JSON; a bad file stops the server with a message naming file, response and field);
+  `AuthOk.responses` gives it to every agent, field codes (`{contact.first_name}`,
+  `{contact.name}`, `{agent.nickname}`, `{chat.id}`) unfilled: the agent's desk fills
+  them. `SendMessage.response` names the response a message started from; it is stored
+  with the `Message` (for analysis).
+* **Contact history.** With an offer (and again on resume), an agent entitled to the
+  chat gets `ContactHistory`: the contact's earlier conversations (same e-mail or
+  phone), newest first, with date, agent, disposition and notes; `GetHistoryTranscript`
+  returns one of them as a transcript document (`HistoryTranscript`). Nobody else may
+  ask (`forbidden`).
+* **Idle customers.** With `--idle-alert S` (and `--idle-close S`), while the agent waits
+  for the customer (the last message was the agent's), `S` seconds without a customer
+  message store an `IdleAlert` (everyone sees it; `closesIn` seconds left), and
+  `closesIn` more close the chat: `ChatEnded` with `reason: idle` from the system. A
+  customer message resets the timers; nothing counts while the customer waits for the
+  agent.
+* **Capacity and nickname.** The router never offers an agent more chats than its
+  capacity (`agents add --capacity N`, default `--agent-capacity`); an agent's nickname
+  (`agents add --nickname NAME`) is the name in every frame it sends.
+
 ## Errors
 
 An `Error` frame names the problem with a `code`; the connection stays up unless
@@ -257,6 +280,7 @@ CLIENT = [
     p.SendCoaching,
     p.RaiseFlag,
     p.LowerFlag,
+    p.GetHistoryTranscript,
     p.Ping,
 ]
 SERVER = [
@@ -273,6 +297,8 @@ SERVER = [
     p.ImRead,
     p.TeamState,
     p.TeamChatChanged,
+    p.ContactHistory,
+    p.HistoryTranscript,
 ]
 EVENTS = [
     p.ParticipantJoined,
@@ -296,6 +322,7 @@ EVENTS = [
     p.MonitoringChanged,
     p.CoachMessage,
     p.HelpFlagChanged,
+    p.IdleAlert,
 ]
 
 

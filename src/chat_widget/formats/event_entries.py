@@ -95,7 +95,15 @@ def _left(f: p._Event, data: Mapping[str, Any]) -> EntryParts:
 
 @describes("ChatEnded")
 def _ended(f: p._Event, data: Mapping[str, Any]) -> EntryParts:
+    if _get(data, "reason") == "idle":  # the server closed it (issue 16, GMS IdleClose)
+        return EntryParts("notice", notice("idle_closed"), event="idle_close")
     return EntryParts("notice", notice("ended", name=f.from_.nickname))
+
+
+@describes("IdleAlert")
+def _idle_alert(f: p._Event, data: Mapping[str, Any]) -> EntryParts:
+    seconds = data.get("closesIn", data.get("closes_in", 0))
+    return EntryParts("notice", notice("idle_alert", seconds=seconds), event="idle_alert")
 
 
 @describes("ConsultMessage")

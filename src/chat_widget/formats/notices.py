@@ -80,6 +80,10 @@ NOTICES: dict[str, str] = {
     "flag_raised": "{name} asked for help",
     "flag_raised_note": "{name} asked for help: {note}",
     "flag_lowered": "{name} lowered the help flag",
+    # the customer idle timers (issue 16; everyone sees these)
+    "idle_alert": "No message for a while: this chat closes in {seconds} s unless you write",
+    "idle_closed": "The chat was closed because there was no message for a while",
+    "auto_accepted": "Accepted automatically (auto-answer)",
     # not a notice: the default text of a pushed link (F18), ``DEFAULT_PUSH_URL_TEXT``
     "push_url": "Please click the link your agent sent: {url}",
 }

@@ -122,9 +122,13 @@ class ResumeChat(_ClientFrame):
 
 
 class SendMessage(_ClientFrame):
+    """``response``: the standard response the agent started from (issue 16), if any;
+    stored with the message for analysis, never shown to the customer."""
+
     type: Literal["SendMessage"] = "SendMessage"
     conversation: ConversationId
     text: Text
+    response: TargetId | None = None
 
 
 class StartTyping(_ClientFrame):
@@ -333,6 +337,15 @@ class LowerFlag(_ClientFrame):
     conversation: ConversationId
 
 
+class GetHistoryTranscript(_ClientFrame):
+    """An agent entitled to ``conversation`` (offered it, or in it) asks for the transcript
+    of one of the contact's earlier conversations (``of``, from ``ContactHistory``)."""
+
+    type: Literal["GetHistoryTranscript"] = "GetHistoryTranscript"
+    conversation: ConversationId
+    of: ConversationId
+
+
 class Ping(_ClientFrame):
     """Application heartbeat (browsers cannot see websocket pings)."""
 
@@ -371,6 +384,7 @@ ClientFrame = Annotated[
     | SendCoaching
     | RaiseFlag
     | LowerFlag
+    | GetHistoryTranscript
     | Ping,
     Field(discriminator="type"),
 ]
@@ -442,6 +456,29 @@ class DirectoryInfo(_Shape):
     externals: list[DirectoryExternal] = Field(default_factory=list)
 
 
+class StandardResponse(_Shape):
+    """One standard response of the server's library (issue 16): ``texts`` per language
+    ("en", "de", ...), with field codes such as ``{contact.first_name}`` left unfilled
+    (the agent's desk fills them for the chat at hand)."""
+
+    id: str
+    name: str
+    category: str = ""
+    shortcut: str = ""
+    texts: dict[str, str] = Field(default_factory=dict)
+
+
+class HistoryItem(_Shape):
+    """One earlier conversation of the same contact (matched on e-mail or phone)."""
+
+    conversation: str
+    created: int  # server ms
+    state: str
+    agent: AgentInfo | None = None
+    disposition: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
 class AuthOk(_ServerFrame):
     """``conversations``: chats this agent is in (owner or conference) or consults on;
     ``directory``: colleagues with presence, queues, external contacts; ``imUnread``:
@@ -452,6 +489,8 @@ class AuthOk(_ServerFrame):
     id: str
     agent: AgentInfo
     role: Literal["agent", "supervisor"] = "agent"
+    #: the server's standard response library (``serve --responses FILE``, issue 16)
+    responses: list[StandardResponse] = Field(default_factory=list)
     conversations: list[ConversationInfo] = Field(default_factory=list)
     directory: DirectoryInfo = Field(default_factory=DirectoryInfo)
     im_unread: dict[str, int] = Field(default_factory=dict)
@@ -552,6 +591,26 @@ class ImRead(_ServerFrame):
     up_to: int
 
 
+class ContactHistory(_ServerFrame):
+    """The contact's earlier conversations, newest first, sent to an agent with an offer
+    of ``conversation`` (and again on resume); only agents entitled to it get it."""
+
+    type: Literal["ContactHistory"] = "ContactHistory"
+    conversation: str
+    items: list[HistoryItem] = Field(default_factory=list)
+
+
+class HistoryTranscript(_ServerFrame):
+    """Answer to ``GetHistoryTranscript``: the earlier conversation ``of`` in the
+    transcript format (``docs/transcript-format.md``, one conversation document)."""
+
+    type: Literal["HistoryTranscript"] = "HistoryTranscript"
+    id: str
+    conversation: str
+    of: str
+    transcript: dict[str, Any]
+
+
 class OfferRevoked(_ServerFrame):
     type: Literal["OfferRevoked"] = "OfferRevoked"
     conversation: str
@@ -635,8 +694,12 @@ class ParticipantLeft(_Event):
 
 
 class Message(_Event):
+    """``response``: the id of the standard response an agent started from, if any (for
+    analysis; customer pages ignore it)."""
+
     type: Literal["Message"] = "Message"
     text: str
+    response: str | None = None
 
 
 class TypingStarted(_Event):
@@ -659,7 +722,19 @@ class Notice(_Event):
 
 
 class ChatEnded(_Event):
+    """``reason``: ``idle`` when the server closed a chat the customer left idle (issue 16,
+    the GMS IdleClose); absent when a party ended it."""
+
     type: Literal["ChatEnded"] = "ChatEnded"
+    reason: str | None = None
+
+
+class IdleAlert(_Event):
+    """Everyone: the customer has not written for a while although the agent waits for
+    them; the chat closes ``closesIn`` seconds later unless they write (the GMS IdleAlert)."""
+
+    type: Literal["IdleAlert"] = "IdleAlert"
+    closes_in: int
 
 
 class DispositionSet(_Event):
@@ -789,6 +864,7 @@ AnyEvent: TypeAlias = (
     | MonitoringChanged
     | CoachMessage
     | HelpFlagChanged
+    | IdleAlert
 )
 Event = Annotated[AnyEvent, Field(discriminator="type")]
 
@@ -806,6 +882,8 @@ ServerFrame = Annotated[
     | ImRead
     | TeamState
     | TeamChatChanged
+    | ContactHistory
+    | HistoryTranscript
     | AnyEvent,
     Field(discriminator="type"),
 ]

@@ -46,6 +46,9 @@ EventName = Literal[
     "coaching",
     "flag_raised",
     "flag_lowered",
+    # the customer idle timers (issue 16): the alert, and the chat closed for idleness
+    "idle_alert",
+    "idle_close",
 ]
 Scalar = str | int | float | bool | None
 

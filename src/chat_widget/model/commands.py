@@ -36,6 +36,7 @@ class Ignore(Command):
 class SendMessage(Command):
     client_id: str
     text: str
+    response: str | None = None  # the standard response it started from (issue 16)
 
 
 @dataclass(frozen=True, slots=True)
