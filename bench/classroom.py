@@ -166,7 +166,8 @@ def main() -> int:
     (tmp / "tokens").write_text("\n".join(tokens))
     port = free_port()
     url = f"ws://127.0.0.1:{port}/ws"
-    exe = shutil.which("chat-widget") or "chat-widget"
+    # the venv's command (CI runs bench/smoke.sh with the venv's python, not its PATH)
+    exe = shutil.which("chat-widget", path=str(Path(sys.executable).parent)) or "chat-widget"
     limits = ["--address-chats", "1000000", "--address-chat-burst", "100000"]
     serve = [exe, "serve", "--port", str(port), "--db", str(db), "--log-level", "WARNING"]
     server = subprocess.Popen([*serve, *limits])
