@@ -96,7 +96,9 @@ def test_opening_a_transcript_asks_the_server_once_and_shows_its_entries() -> No
             }
         ],
     }
-    client.receive_frame(p.HistoryTranscript(id=frame["id"], conversation="c3", of="c2", transcript=doc))
+    client.receive_frame(
+        p.HistoryTranscript(id=frame["id"], conversation="c3", of="c2", transcript=doc)
+    )
     item = session.history_item("c2")
     assert not item.loading and item.transcript is not None
     assert [(e.sender.role, e.text) for e in item.transcript] == [(Role.CONTACT, "Still no refund")]
