@@ -68,6 +68,20 @@ export interface ViewState {
   monitored?: { mode: "silent" | "coach" | "barge_in"; by: string | null } | null;
   /** The agent's raised help flag, with its optional line; null when down. */
   help_flag?: { text: string | null; raised_at_ms: number } | null;
+  /** The contact's earlier chats, newest first (issue 16). */
+  history?: HistoryItemView[];
+}
+
+/** One earlier chat of the contact; ``entries`` once its transcript was fetched. */
+export interface HistoryItemView {
+  conversation: string;
+  created_ms: number;
+  state: string;
+  agent: string | null;
+  disposition: string | null;
+  notes: string[];
+  loading: boolean;
+  entries: EntryView[] | null;
 }
 
 export interface WidgetModel {

@@ -4,6 +4,7 @@ import { mountComposer } from "./composer";
 import type { Ctx, Part } from "../core/context";
 import { h, setAttr, setHidden, setText } from "../core/dom";
 import { mountHeader } from "./header";
+import { mountHistory } from "./history";
 import { mountOffer } from "./offer";
 import { mountPartyMenu } from "./partyMenu";
 import { mountReplayBar, type ReplayView } from "./replayBar";
@@ -59,6 +60,7 @@ export function mountChatView(ctx: Ctx, options: ChatViewOptions = {}): ChatView
     offer,
     mountHeader(ctx, party.el, party.callEl, [supervision.indicator, supervision.flagButton]),
     supervision,
+    mountHistory(ctx),
     transcript,
     mountTypingIndicator(ctx),
     coachBar,

@@ -27,6 +27,7 @@ from ..model.reply_timer import is_reply
 from ..model.session import CallState, ChatSession, Connection, SessionConfig, SessionState
 from .base import Backend
 from .mock_colleagues import MockColleague, MockExternal, MockTeam
+from .mock_history import handle_history, load_history
 from .mock_supervisor import ScriptedSupervisor, handle_supervision
 from .scenario import Scenario, ScenarioError, load_scenario
 
@@ -233,6 +234,7 @@ class MockBackend(Backend):
             expires_at=None if timeout is None else self.clock.now() + timeout,
         )
         self.customers[session_id] = MockCustomer(self, session, scenario)
+        load_history(session, scenario)
         if timeout is not None:
             self.clock.call_later(timeout, functools.partial(self._offer_timed_out, session))
 
@@ -257,6 +259,8 @@ class MockBackend(Backend):
         session = customer.session
         sv = self.supervisor
         if handle_supervision(command, session, customer.scenario, sv, self.clock.call_later):
+            return
+        if handle_history(command, session, customer.scenario):
             return
         if isinstance(command, cmd.Accept):
             session.receive(ev.NoticeReceived(text=notice("joined", name=session.agent.name)))

@@ -29,6 +29,13 @@ naming the file, the step and the field. Schema (see README "Scenarios")::
       - coach: "Apologise first"          # the supervisor coaches the agent, right
         delay: 0                          # after the previous step (plus delay)
       - leave: "Thanks, bye"              # optional last words; true = just leave
+    # the contact's earlier chats (issue 16), shown to the agent with the offer:
+    history:
+      - date: "2026-11-20T10:15:00Z"
+        agent: Lena
+        disposition: Resolved
+        notes: ["Refund promised"]
+        transcript: [{from: contact, text: "My invoice is wrong"}, {from: agent, text: "..."}]
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -150,6 +158,26 @@ class OfferSpec(_Strict):
     timeout: Annotated[float, Field(gt=0, le=86_400)] | None = None
 
 
+class HistoryLine(_Strict):
+    """One message of an earlier chat: who wrote it (the contact or the agent) and what."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: Literal["contact", "agent"] = Field(alias="from")
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class HistorySpec(_Strict):
+    """An earlier chat of the same contact (issue 16): when, who, how it ended."""
+
+    date: AwareDatetime
+    agent: str | None = Field(default=None, min_length=1, max_length=200)
+    disposition: str | None = Field(default=None, min_length=1, max_length=100)
+    notes: list[str] = []
+    state: Literal["done", "ended", "active", "queued"] = "done"
+    transcript: list[HistoryLine] = []
+
+
 class Scenario(_Strict):
     name: str = Field(min_length=1)
     contact: ContactSpec
@@ -162,6 +190,7 @@ class Scenario(_Strict):
     count: Annotated[int, Field(ge=1, le=10_000)] = 1
     every: Seconds = 0.0
     steps: list[Step] = Field(min_length=1)
+    history: list[HistorySpec] = Field(default=[], max_length=20)
 
     def arrivals(self) -> list[float]:
         """When this scenario's customers arrive, in seconds after the class starts."""

@@ -212,6 +212,16 @@ class AnswerCoach(Command):
     text: str
 
 
+# The contact's history (issue 16): ``session_id`` is the current chat's id.
+
+
+@dataclass(frozen=True, slots=True)
+class GetHistoryTranscript(Command):
+    """Fetch the transcript of ``conversation``, an earlier chat of the same contact."""
+
+    conversation: str
+
+
 # The supervisor's side (``SupervisorDesk``): ``session_id`` is the chat's id, or ""
 # for MonitorNext.
 

@@ -30,6 +30,7 @@ from ..formats.transcript import (
     Visibility,
 )
 from . import commands as cmd
+from .contact_history import SessionHistory
 from .errors import ChatError, IllegalTransitionError
 from .help_flag import HelpFlag
 from .session_config import (
@@ -59,7 +60,7 @@ __all__ = [
 ]
 
 
-class ChatSession(SessionSupervision):
+class ChatSession(SessionSupervision, SessionHistory):
     """One chat between this agent and a contact.
 
     Listeners get ``(change, payload)``: ``"entries"`` with a list of new

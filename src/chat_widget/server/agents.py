@@ -22,6 +22,7 @@ PRESENCE_TOPIC = "presence"
 
 OfferFrame = Callable[[str, float], p.Offer]  # conversation, expires_at
 SupervisorLogin = Callable[[Peer, p.Auth, AgentRecord], Awaitable[None]]
+ChatHistory = Callable[[Peer, str, str], Awaitable[None]]  # peer, agent, conversation
 
 
 class Presence(StrEnum):
@@ -59,6 +60,8 @@ class Agents:
         self.presence: dict[str, Presence] = {}
         # supervisor tokens log in there (``supervision``): no routing, no presence
         self.supervisor_login: SupervisorLogin | None = None
+        # the contact's history of a chat offered again or resumed (issue 16)
+        self.history: ChatHistory | None = None
 
     def consultable(self, agent_id: str) -> list[Peer]:
         """The agent's connections if it can be consulted (online, not away), else none."""
@@ -132,15 +135,19 @@ class Agents:
         peer.on_close(self.fanout.subscribe(PRESENCE_TOPIC, peer.push))
         self.peers.setdefault(me, set()).add(peer)
         peer.on_close(lambda: self._gone(me, peer))
-        for conversation, offer in list(self.router.offers.items()):
-            if offer.agent == me:
-                peer.push(self.offer_frame(conversation, offer.expires_at).to_json())
+        offered = [c for c, offer in self.router.offers.items() if offer.agent == me]
+        for conversation in offered:
+            offer = self.router.offers[conversation]
+            peer.push(self.offer_frame(conversation, offer.expires_at).to_json())
         skills = frozenset(self.directory.skills.get(me, ()))
         self.router.agent_connected(me, frame.ready, skills)
         self._publish(me, presence)
         peer.on_close(lambda: self.router.agent_disconnected(me))
         await self.team_im.backlog(peer, me, frame.im_after, self.config.replay_page)
         await self._resume(peer, frame, me)
+        if self.history is not None:
+            for conversation in [*offered, *frame.resume]:
+                await self.history(peer, me, conversation)
 
     async def _resume(self, peer: Peer, frame: p.Auth, me: str) -> None:
         """Replay what the agent missed of the chats it names (``resume``)."""

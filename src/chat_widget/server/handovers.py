@@ -3,6 +3,8 @@ conference invitations (F6) and leaving a conference."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..formats import protocol as p
 from .consultations import Consultations
 from .conversation import LIVE, SYSTEM, Conversation, ServiceError, agent_topic
@@ -30,6 +32,8 @@ class Handovers:
         self.directory = directory
         self.consultations = consultations
         self.fanout = fanout
+        # told of every offer sent (issue 16: the contact's history follows it)
+        self.on_offer: Callable[[str, str], None] | None = None
 
     # -- the router's callbacks ---------------------------------------------------------
     def offer_frame(self, conversation: str, expires_at: float) -> p.Offer:
@@ -57,6 +61,8 @@ class Handovers:
     def send_offer(self, agent_id: str, conversation: str, expires_at: float) -> None:
         frame = self.offer_frame(conversation, expires_at)
         self.fanout.publish(agent_topic(agent_id), frame.to_json())
+        if self.on_offer is not None:
+            self.on_offer(agent_id, conversation)
 
     def revoke_offer(self, agent_id: str, conversation: str, reason: str) -> None:
         frame = p.OfferRevoked(conversation=conversation, reason=reason)

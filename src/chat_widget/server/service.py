@@ -39,6 +39,7 @@ from .event_log import Emitted, EventLog, ack_after
 from .fanout import FanOut
 from .feeds import Feed
 from .handovers import Handovers
+from .history import ContactHistory
 from .lifecycle import Lifecycle
 from .limits import FailureThrottle
 from .messaging import Messaging
@@ -136,6 +137,9 @@ class ChatService:
             lambda: self.agents.presence,
         )
         self.agents.supervisor_login = self.supervision.login
+        self.history = ContactHistory(self.events, self.router, self.directory, fanout)
+        self.handovers.on_offer = self.history.offered
+        self.agents.history = self.history.send_to
         self.lifecycle.on_restored = self.supervision.restored
         self._agent_table = self._agent_handlers()
         self._supervisor_table = self._supervisor_handlers()
@@ -240,6 +244,7 @@ class ChatService:
             p.SendCoaching: self.supervision.coach,
             p.RaiseFlag: self.supervision.raise_flag,
             p.LowerFlag: self.supervision.lower_flag,
+            p.GetHistoryTranscript: self.history.get_transcript,
         }
 
     def _supervisor_handlers(self) -> dict[type[p.ClientFrame], AgentHandler]:

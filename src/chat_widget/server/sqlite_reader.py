@@ -104,6 +104,23 @@ class SQLiteReader:
         ).fetchall()
         return [self._record(row) for row in rows]
 
+    async def conversations_of_contact(
+        self, email: str | None, phone: str | None, limit: int, before: float | None = None
+    ) -> list[ConversationRecord]:
+        email = email.strip().lower() if email and email.strip() else None
+        phone = phone.strip() if phone and phone.strip() else None
+        if email is None and phone is None:
+            return []
+        rows = self._reader.execute(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations"
+            " WHERE ((? IS NOT NULL AND lower(json_extract(contact, '$.email')) = ?)"
+            " OR (? IS NOT NULL AND json_extract(contact, '$.phone') = ?))"
+            " AND (? IS NULL OR created <= ?)"
+            " ORDER BY created DESC, id DESC LIMIT ?",
+            (email, email, phone, phone, before, before, limit),
+        ).fetchall()
+        return [self._record(row) for row in rows]
+
     def _record(self, row: tuple[str, str, str, float, str, str | None]) -> ConversationRecord:
         state = ConversationState(row[4])
         rec = ConversationRecord(row[0], row[1], json.loads(row[2]), row[3], state, row[5])

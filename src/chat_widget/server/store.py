@@ -166,6 +166,14 @@ class StoreReader(Protocol):
         """Up to ``limit`` events with seq > ``after_seq``, in seq order (page by the last seq)."""
         ...
 
+    async def conversations_of_contact(
+        self, email: str | None, phone: str | None, limit: int, before: float | None = None
+    ) -> list[ConversationRecord]:
+        """Up to ``limit`` conversations whose contact has this e-mail (any case) or this
+        phone, created at ``before`` or earlier, newest first (issue 16: the contact's
+        history). None matches nothing."""
+        ...
+
     async def close(self) -> None:
         """Release the connection (a writer first commits what is queued)."""
 

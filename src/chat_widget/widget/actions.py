@@ -68,6 +68,8 @@ def session_actions(session: ChatSession, args: dict[str, Any]) -> dict[str, Act
         "raise_flag": lambda: session.raise_flag(str(args.get("text") or "") or None),
         "lower_flag": session.lower_flag,
         "answer_coach": lambda: session.answer_coach(str(args["text"])),
+        # the contact's history (issue 16): fetch an earlier chat's transcript
+        "history_open": lambda: session.load_history_transcript(str(args["conversation"])),
     }
 
 

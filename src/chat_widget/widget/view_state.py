@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model.session import ChatSession
+from .history_view import history_view
 
 
 def _ms(t: float | None) -> float | None:
@@ -65,4 +66,5 @@ def session_view_state(session: ChatSession, url_history: list[str]) -> dict[str
         "help_flag": (
             None if flag is None else {"text": flag.text, "raised_at_ms": flag.raised_at * 1000.0}
         ),
+        "history": history_view(session.history),  # the contact's earlier chats (issue 16)
     }

@@ -58,6 +58,8 @@ class AgentClient(FrameQueue):
         self.consultant_seen: set[tuple[str, int]] = set()
         self.offer_from: dict[str, tuple[str, str]] = {}  # conference offers: who invited
         self.history: dict[str, int] = {}  # transfer/conference offers: seq of the history
+        # GetHistoryTranscript frames not yet answered: frame id -> (chat, earlier chat)
+        self.history_requests: dict[str, tuple[str, str]] = {}
         self._offers: list[ChatSession] = []
 
     # -- the I/O layer's verbs -------------------------------------------------------

@@ -14,8 +14,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...formats import protocol as p
+from ...formats.entry_docs import entry_from_doc
 from ...formats.notices import notice
 from ...formats.transcript import ContactRecord
+from ...model.contact_history import HistoryItem
 from ...model.directory import Colleague, Presence
 from ...model.session import SessionState
 from .session_events import EVENTS, Seen
@@ -75,7 +77,42 @@ def _ack(client: AgentClient, frame: p.Ack) -> None:
 
 @on(p.Error)
 def _error(client: AgentClient, frame: p.Error) -> None:
+    asked = client.history_requests.pop(frame.id or "", None)
+    if asked is not None:  # a refused history transcript: the agent may ask again
+        session = client.desk.sessions.get(asked[0])
+        if session is not None:
+            session.history_transcript_refused(asked[1])
     client.error(frame)
+
+
+# -- the contact's history (issue 16) ----------------------------------------------------
+@on(p.ContactHistory)
+def _contact_history(client: AgentClient, frame: p.ContactHistory) -> None:
+    session = client.desk.sessions.get(frame.conversation)
+    if session is None or frame.conversation in client.lost:
+        return
+    session.set_history(
+        HistoryItem(
+            conversation=i.conversation,
+            created=i.created / 1000.0,
+            state=i.state,
+            agent=None if i.agent is None else i.agent.nickname,
+            disposition=i.disposition,
+            notes=tuple(i.notes),
+        )
+        for i in frame.items
+    )
+
+
+@on(p.HistoryTranscript)
+def _history_transcript(client: AgentClient, frame: p.HistoryTranscript) -> None:
+    client.settle(frame.id)
+    client.history_requests.pop(frame.id, None)
+    session = client.desk.sessions.get(frame.conversation)
+    if session is None:
+        return
+    entries = [entry_from_doc(e) for e in frame.transcript.get("entries", [])]
+    session.set_history_transcript(frame.of, entries)
 
 
 @on(p.Offer)

@@ -228,6 +228,15 @@ def _answer_coach(c: AgentClient, command: cmd.AnswerCoach) -> Frames:
     return [p.SendCoaching(id=command.client_id, conversation=conv, text=command.text)]
 
 
+@builds(cmd.GetHistoryTranscript)
+def _history_transcript(c: AgentClient, command: cmd.GetHistoryTranscript) -> Frames:
+    """Kept until answered (``HistoryTranscript`` settles it), so a reconnect asks again."""
+    frame_id = c.next_id("history")
+    c.history_requests[frame_id] = (command.session_id, command.conversation)
+    conv = command.session_id
+    return [p.GetHistoryTranscript(id=frame_id, conversation=conv, of=command.conversation)]
+
+
 #: commands only a supervisor's client sends (``backends.supervisor_client``): an
 #: agent's desk never makes them, so this client has no builder for them
 SUPERVISOR_COMMANDS: tuple[type[cmd.Command], ...] = (
