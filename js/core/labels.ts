@@ -173,6 +173,14 @@ export const EN = {
   notDelivered: "not delivered",
   transferConfirmQuestion: "Transfer this chat to {name}? It leaves your workspace when they accept.",
   transferConfirmYes: "Yes, transfer",
+  // standard responses (issue 16, js/parts/responses.ts)
+  responsesToggle: "Responses",
+  responsesToggleHint: "Standard responses (or type / and a shortcut)",
+  responsesList: "Standard responses",
+  responsesSearch: "Search responses",
+  responsesSuggestions: "Matching standard responses",
+  responsesNone: "No matching response",
+  responsesUncategorised: "Other",
 } as const;
 
 export type LabelKey = keyof typeof EN;
@@ -348,6 +356,14 @@ export const DE: Labels = {
   notDelivered: "nicht zugestellt",
   transferConfirmQuestion: "Diesen Chat an {name} weiterleiten? Er verlässt Ihren Arbeitsbereich, sobald angenommen wird.",
   transferConfirmYes: "Ja, weiterleiten",
+  // standard responses (issue 16, js/parts/responses.ts)
+  responsesToggle: "Textbausteine",
+  responsesToggleHint: "Textbausteine (oder / und ein Kürzel eingeben)",
+  responsesList: "Textbausteine",
+  responsesSearch: "Textbausteine durchsuchen",
+  responsesSuggestions: "Passende Textbausteine",
+  responsesNone: "Kein passender Textbaustein",
+  responsesUncategorised: "Sonstige",
 };
 
 export const LOCALES: Record<string, Labels> = { en: EN, de: DE };

@@ -20,6 +20,15 @@ export interface EntryView {
   p?: Record<string, string>; // the notice's parameters
 }
 
+/** A standard response (issue 16), filled by Python for this chat and the view's language. */
+export interface ResponseView {
+  id: string;
+  name: string;
+  category: string;
+  shortcut: string;
+  text: string;
+}
+
 export interface ContactView {
   name: string;
   phones: string[];
@@ -68,6 +77,8 @@ export interface ViewState {
   monitored?: { mode: "silent" | "coach" | "barge_in"; by: string | null } | null;
   /** The agent's raised help flag, with its optional line; null when down. */
   help_flag?: { text: string | null; raised_at_ms: number } | null;
+  /** Standard responses (issue 16) the composer offers, filled for this chat. */
+  responses?: ResponseView[];
   /** The contact's earlier chats, newest first (issue 16). */
   history?: HistoryItemView[];
 }

@@ -1,6 +1,7 @@
 """``chat-widget``: run the live chat server and manage agent tokens.
 
     chat-widget serve [--host 127.0.0.1] [--port 8765] [--db chats.sqlite] [--origin URL ...]
+                      [--responses FILE]   # standard responses for agents (issue 16)
     chat-widget agents add NAME [--supervisor] [--db chats.sqlite]  # prints the token once
     chat-widget agents list [--db chats.sqlite]
     chat-widget agents skills ID SKILL ... [--db chats.sqlite]   # queue routing (issue 6)
@@ -23,6 +24,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .formats.responses import ResponseLibraryError
 from .server.config import ServerConfig
 from .server.sqlite_store import SQLiteStore
 from .server.store import DuplicateAgentError, ExternalRecord, QueueRecord
@@ -66,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
         "--announce-monitoring",
         action="store_true",
         help="agents see that a supervisor monitors them silently (issue 14)",
+    )
+    serve.add_argument(
+        "--responses",
+        metavar="FILE",
+        help="standard response library (YAML or JSON) agents get when they log in",
     )
     serve.add_argument("--log-level", default="INFO")
 
@@ -226,9 +233,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             address_chats_per_minute=args.address_chats,
             address_chat_burst=args.address_chat_burst,
             announce_monitoring=args.announce_monitoring,
+            responses=args.responses,
         )
-        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-            runner.run(run_server(config))
+        try:
+            with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+                runner.run(run_server(config))
+        except ResponseLibraryError as exc:  # a bad --responses file: say so, do not start
+            print(f"chat-widget: {exc}", file=sys.stderr)
+            return 1
         return 0
     if args.command == "class" and args.class_command == "report":
         return _class_report(args)

@@ -7,6 +7,7 @@
     frames = load_store("chats.sqlite")   # the server's database, read-only
     export_parquet(frames, "chats.parquet")  # day-partitioned Parquet; load_transcripts reads it
     class_report("chats.sqlite", "mon-am").to_html("mon-am.html")  # a class run (issue 15)
+    response_usage(frames)                # standard responses used, per agent (issue 16)
 
 Needs the ``analysis`` extra (pandas, matplotlib, tqdm). Definitions of every
 metric: ``docs/metrics.md``; the file format: ``docs/transcript-format.md``.
@@ -18,6 +19,7 @@ from .classroom import ClassReport, class_report
 from .load import TranscriptFrames, frames_from_transcripts, load_transcripts
 from .metrics import agent_metrics, conversation_metrics, responses, summary
 from .parquet import export_parquet, load_parquet, parquet_files
+from .response_usage import response_usage
 from .store import UnknownEventsWarning, export_store, load_store
 from .supervision import (
     flag_answers,
@@ -48,6 +50,7 @@ __all__ = [
     "load_store",
     "load_transcripts",
     "parquet_files",
+    "response_usage",
     "responses",
     "summary",
     "supervision_by_agent",

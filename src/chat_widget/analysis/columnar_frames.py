@@ -168,6 +168,7 @@ def flatten_files(files: list[tuple[str, pa.Table, np.ndarray]]) -> Columnar:
             "visibility": pc.fill_null(pc.struct_field(e, ["visibility"]), "all"),
             "event": pc.struct_field(e, ["event"]),
             "code": pc.struct_field(e, ["code"]),
+            "response": pc.struct_field(e, ["response"]),
         }
         for k, v in eparts.items():
             ents.setdefault(k, []).append(v)
@@ -258,6 +259,7 @@ def build_columnar(cols: Columnar) -> tuple[TranscriptFrames, Aux]:
             "visibility": categorical_column(e["visibility"], VISIBILITY_DTYPE),
             "event": categorical_column(e["event"], EVENT_DTYPE),
             "code": categorical_column(e["code"]),
+            "response": categorical_column(e["response"]),
         }
     )
     typ_conv = cols.typing_conv

@@ -68,6 +68,7 @@ ENTRY = Node(
         "event": _s(required=False, nullable=True, choices=EVENTS),
         "code": _s(required=False, nullable=True),
         "params": Node("strmap", required=False, nullable=True),
+        "response": _s(required=False, nullable=True),
     },
 )
 TYPING = Node(

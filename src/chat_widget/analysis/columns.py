@@ -36,6 +36,7 @@ ENTRY_COLUMNS = [
     "visibility",
     "event",
     "code",
+    "response",  # the standard response an agent's message started from (issue 16)
 ]
 
 
@@ -122,7 +123,7 @@ class Columns:
         c["source"].append(source)
         c["record"].append(record)
         e = self.ent
-        index, time, kind, role, name, sid, text, url, vis, event, code = (
+        index, time, kind, role, name, sid, text, url, vis, event, code, resp = (
             e["index"].append,
             e["time"].append,
             e["kind"].append,
@@ -134,6 +135,7 @@ class Columns:
             e["visibility"].append,
             e["event"].append,
             e["code"].append,
+            e["response"].append,
         )
         for entry in entries:
             sender = entry["sender"]
@@ -148,6 +150,7 @@ class Columns:
             vis(entry.get("visibility", "all"))
             event(entry.get("event"))
             code(entry.get("code"))
+            resp(entry.get("response"))
         self.entry_conv.extend([pos] * len(entries))
         for typing in doc.get("typing", ()):
             self.typ["conv"].append(pos)
@@ -244,6 +247,7 @@ def build_frames(cols: Columns) -> tuple[TranscriptFrames, Aux]:
             "visibility": pd.Categorical(e["visibility"], dtype=VISIBILITY_DTYPE),
             "event": pd.Categorical(e["event"], dtype=EVENT_DTYPE),
             "code": pd.Categorical(e["code"]),
+            "response": pd.Categorical(e["response"]),
         }
     )
     t = cols.typ

@@ -51,7 +51,7 @@ DATASET_FORMAT = {"format": "chat_widget.parquet", "version": 1}
 TABLES = ("conversations", "entries", "typing")
 #: columns added since version 1, per table: null where a file (an older export) lacks them
 ADDED: dict[str, dict[str, pa.DataType]] = {
-    "entries": {"code": pa.string()},
+    "entries": {"code": pa.string(), "response": pa.string()},  # response: issue 16
     "conversations": {"class_id": pa.string()},  # issue 15
 }
 DayLike = str | date | datetime | pd.Timestamp
@@ -288,6 +288,7 @@ def _frames(
             "visibility": categorical_column(_col(ent_t, "visibility", s), VISIBILITY_DTYPE),
             "event": categorical_column(_col(ent_t, "event", s), EVENT_DTYPE),
             "code": categorical_column(_col(ent_t, "code", s)),
+            "response": categorical_column(_col(ent_t, "response", s)),
         }
     )
     typing = pd.DataFrame(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..formats.notices import notice
+from ..formats.responses import ResponseLibrary, load_library
 from ..formats.transcript import AgentProfile
 from ..model import commands as cmd
 from ..model import events as ev
@@ -143,6 +144,9 @@ class MockBackend(Backend):
     coaching lines needs one: without it the backend raises ``ScenarioError`` naming
     the scenario and the step (there is no default supervisor, so nobody coaches a
     trainee by surprise). The agent's answers to the coach: ``supervisor.answers``.
+
+    ``responses``: the standard response library (issue 16): a YAML/JSON file,
+    ``"sample"`` (the shipped one), data or a ``ResponseLibrary``.
     """
 
     def __init__(
@@ -157,6 +161,7 @@ class MockBackend(Backend):
         queues: list[Queue] | None = None,
         externals: list[MockExternal] | None = None,
         supervisor: str | ScriptedSupervisor | None = None,
+        responses: str | Path | ResponseLibrary | dict[str, Any] | None = None,
     ) -> None:
         scenarios = scenario if isinstance(scenario, list) else [scenario]
         self.scenarios = [load_scenario(s) for s in scenarios]
@@ -174,6 +179,8 @@ class MockBackend(Backend):
                     )
         self.clock = clock or VirtualClock()
         self.desk = AgentDesk(self.clock, agent=agent, config=config)
+        if responses is not None:  # issue 16: a file, "sample", data or a library
+            self.desk.responses = load_library(responses)
         self.desk.on_commands(self._perform_commands)
         self.customers: dict[str, MockCustomer] = {}
         self.team = MockTeam(self, colleagues, queues, externals)  # issue 4: mock colleagues

@@ -65,6 +65,8 @@ def entry_to_doc(entry: Entry, event: EventName | None = None) -> EntryDoc:
     if entry.code is not None:
         doc["code"] = entry.code
         doc["params"] = dict(entry.params or {})
+    if entry.response is not None:
+        doc["response"] = entry.response
     return doc
 
 
@@ -81,6 +83,7 @@ def entry_from_doc(doc: EntryDoc) -> Entry:
         client_id=doc.get("client_id"),
         code=doc.get("code"),
         params=dict(doc.get("params") or {}) if doc.get("code") else None,
+        response=doc.get("response"),
     )
 
 

@@ -177,6 +177,8 @@ class _Builder:
             doc["event"] = parts.event
         if said is not None:
             doc["code"], doc["params"] = said.code, dict(said.params)
+        if isinstance(frame, p.Message) and frame.response is not None:
+            doc["response"] = frame.response  # the standard response it started from
         self.entries.append(doc)
 
     def add(self, f: p._Event, data: Mapping[str, Any], time: float) -> bool:

@@ -87,12 +87,16 @@ class Entry:
     #: English rendering, views show ``code`` + ``params`` in the reader's language
     code: str | None = None
     params: dict[str, str] | None = None
+    #: the standard response an agent's message started from (issue 16), else None
+    response: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (enums as strings; ``code``/``params`` only when set)."""
+        """JSON-ready dict (enums as strings; ``code``/``params``, ``response`` only when set)."""
         data = asdict(self)
         if self.code is None:
             del data["code"], data["params"]
+        if self.response is None:
+            del data["response"]
         data["kind"] = str(self.kind)
         data["visibility"] = str(self.visibility)
         data["sender"] = {
@@ -121,6 +125,7 @@ class Entry:
                 if data.get("code") and isinstance(data.get("params"), dict)
                 else ({} if data.get("code") else None)
             ),
+            response=data.get("response"),
         )
 
 

@@ -81,6 +81,8 @@ class EntryDoc(TypedDict):
     #: a system notice's language-neutral form (``formats.notices``); ``text`` is English
     code: NotRequired[str | None]
     params: NotRequired[dict[str, str] | None]
+    #: the standard response an agent's message started from (issue 16)
+    response: NotRequired[str | None]
 
 
 @with_config(_FORBID)

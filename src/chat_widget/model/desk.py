@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..formats.notices import with_detail
+from ..formats.responses import ResponseLibrary
 from ..formats.transcript import (
     SYSTEM_SENDER,
     AgentProfile,
@@ -27,6 +28,7 @@ from .collaboration import Collaboration
 from .directory import Directory
 from .errors import ChatError
 from .events import SessionEvent
+from .responses_use import NO_RESPONSES
 from .session import ChatSession, Connection, SessionConfig, SessionState
 from .team_im import TeamIm
 
@@ -39,7 +41,8 @@ DeskListener = Callable[[str, Any], None]
 class AgentDesk:
     """Listeners get ``("offer", session)``, ``("session", session)`` on any change
     of a chat, ``("url_history", list)``; and (issue 4) ``("collab", session_id)``,
-    ``("directory", None)``, ``("im", colleague_id)``; ``("connection", status)``."""
+    ``("directory", None)``, ``("im", colleague_id)``; ``("connection", status)``; and
+    (issue 16) ``("responses", library)``."""
 
     def __init__(
         self,
@@ -59,6 +62,7 @@ class AgentDesk:
         self.presence = "ready"
         self.connection = Connection.CONNECTED
         self.sessions: dict[str, ChatSession] = {}
+        self._responses = NO_RESPONSES  # standard responses (issue 16)
         self._listeners: list[DeskListener] = []
         self._outbox: deque[cmd.Command] = deque()  # pulled by commands_to_send
         self._attached = False  # a backend takes the commands (see ``on_commands``)
@@ -128,6 +132,7 @@ class AgentDesk:
         if session_id in self.sessions:
             raise ValueError(f"chat {session_id!r} is already on this desk")
         session = self._new_session(session_id, contact, config or self.config)
+        session.responses = self._responses
         self.sessions[session_id] = session
         if self.connection is not Connection.CONNECTED:
             session.set_connection(self.connection)
@@ -143,6 +148,19 @@ class AgentDesk:
         session.subscribe(lambda change, payload: self._on_session(session))
         self._notify("offer", session)
         return session
+
+    # -- standard responses (issue 16) -------------------------------------------
+    @property
+    def responses(self) -> ResponseLibrary:
+        """The standard response library every chat on this desk uses."""
+        return self._responses
+
+    @responses.setter
+    def responses(self, library: ResponseLibrary) -> None:
+        self._responses = library
+        for session in self.sessions.values():
+            session.responses = library
+        self._notify("responses", library)
 
     # -- presence (issue 6) --------------------------------------------------
     def set_presence(self, presence: str) -> None:

@@ -42,6 +42,7 @@ class MessageReceived(SessionEvent):
     text: str
     sender: Sender | None = None
     client_id: str | None = None
+    response: str | None = None  # an agent's standard response it started from (issue 16)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -33,6 +33,7 @@ from . import commands as cmd
 from .contact_history import SessionHistory
 from .errors import ChatError, IllegalTransitionError
 from .help_flag import HelpFlag
+from .responses_use import ResponsesUse
 from .session_config import (
     DEFAULT_DISPOSITION_CODES,
     MAX_MESSAGE_LENGTH,
@@ -60,7 +61,7 @@ __all__ = [
 ]
 
 
-class ChatSession(SessionSupervision, SessionHistory):
+class ChatSession(ResponsesUse, SessionSupervision, SessionHistory):
     """One chat between this agent and a contact.
 
     Listeners get ``(change, payload)``: ``"entries"`` with a list of new
@@ -106,15 +107,19 @@ class ChatSession(SessionSupervision, SessionHistory):
         self._emit(cmd.Ignore(self.id))
         self._changed()
 
-    def send(self, text: str) -> Entry:
-        """Send a message to the contact; it counts as a reply."""
+    def send(self, text: str, response: str | None = None) -> Entry:
+        """Send a message to the contact; it counts as a reply. ``response``: the
+        standard response it started from (``insert_response``), kept for analysis."""
         self._require("send a message in", SessionState.ACCEPTED)
         text = self._check_text(text)
+        response = self._check_response(response)
         client_id = self._next_client_id()
-        entry = self._append(Kind.MESSAGE, self._agent_sender(), text, client_id=client_id)
+        entry = self._append(
+            Kind.MESSAGE, self._agent_sender(), text, client_id=client_id, response=response
+        )
         if self.agent_typing:
             self.agent_typing = False
-        self._emit(cmd.SendMessage(self.id, client_id, text))
+        self._emit(cmd.SendMessage(self.id, client_id, text, response))
         self._changed()
         return entry
 

@@ -180,6 +180,7 @@ class SessionCore:
         url: str | None = None,
         client_id: str | None = None,
         visibility: Visibility = Visibility.ALL,
+        response: str | None = None,
     ) -> Entry:
         code, params = None, None
         if isinstance(text, Notice):
@@ -195,6 +196,7 @@ class SessionCore:
             client_id=client_id,
             code=code,
             params=params,
+            response=response,
         )
         self._record(entry)
         self._notify("entries", [entry])

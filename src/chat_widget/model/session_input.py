@@ -225,7 +225,13 @@ class SessionInput(SessionCore):
         sender = event.sender or Sender(Role.CONTACT, self.contact.name, self.contact.id)
         if sender.role is Role.CONTACT:
             self.contact_typing_until = None
-        entry = self._append(Kind.MESSAGE, sender, str(event.text), client_id=event.client_id)
+        entry = self._append(
+            Kind.MESSAGE,
+            sender,
+            str(event.text),
+            client_id=event.client_id,
+            response=event.response,
+        )
         self._changed()
         return entry
 

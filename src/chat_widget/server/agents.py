@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 from ..formats import protocol as p
+from ..formats.responses import ResponseLibrary, load_library
 from .config import ServerConfig
 from .conversation import Conversation, agent_topic, beyond_end
 from .directory import Directory
@@ -56,6 +57,10 @@ class Agents:
         self.config = config
         self.failures = failures
         self.offer_frame = offer_frame
+        # read once at start: a bad file stops the server (``ResponseLibraryError``)
+        self.responses = library_frames(
+            load_library(config.responses) if config.responses else ResponseLibrary()
+        )
         self.peers: dict[str, set[Peer]] = {}  # agent -> its open connections
         self.presence: dict[str, Presence] = {}
         # supervisor tokens log in there (``supervision``): no routing, no presence
@@ -118,6 +123,7 @@ class Agents:
             p.AuthOk(
                 id=frame.id,
                 agent=p.AgentInfo(id=me, nickname=agent.name),
+                responses=self.responses,
                 conversations=[
                     p.ConversationInfo(
                         conversation=c.id,
@@ -208,3 +214,13 @@ class Agents:
             nickname=self.directory.name(agent_id),
         )
         self.fanout.publish(PRESENCE_TOPIC, frame.to_json())
+
+
+def library_frames(library: ResponseLibrary) -> list[p.StandardResponse]:
+    """The library as ``AuthOk.responses`` carries it (texts unfilled, per language)."""
+    return [
+        p.StandardResponse(
+            id=r.id, name=r.name, category=r.category, shortcut=r.shortcut, texts=dict(r.texts)
+        )
+        for r in library
+    ]

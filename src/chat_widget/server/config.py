@@ -44,6 +44,8 @@ class ServerConfig:
     # agents see that a supervisor monitors them silently (issue 14; coach and barge-in
     # are always shown)
     announce_monitoring: bool = False
+    # the standard response library file agents get with AuthOk (issue 16), or None
+    responses: str | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -28,7 +28,10 @@ class Messaging:
         if not text:
             raise ServiceError(p.ErrorCode.INVALID_FRAME, "message is empty")
         self.cancel_typing(conv, me.participant_id)
-        seq, fut = self.events.emit(conv, p.Message, me, client_id=frame.id, text=text)
+        # the standard response it started from (issue 16) is stored for analysis
+        seq, fut = self.events.emit(
+            conv, p.Message, me, client_id=frame.id, text=text, response=frame.response
+        )
         ack_after(peer, frame.id, conv.id, seq, fut)
 
     def push_url(

@@ -54,7 +54,7 @@ def session_actions(session: ChatSession, args: dict[str, Any]) -> dict[str, Act
         "accept": session.accept,
         "reject": session.reject,
         "ignore": session.ignore,
-        "send": lambda: session.send(str(args["text"])),
+        "send": lambda: session.send(str(args["text"]), response=args.get("response") or None),
         "push_url": lambda: session.push_url(str(args["url"])),
         "typing": lambda: session.set_agent_typing(bool(args["typing"])),
         "disposition": lambda: session.set_disposition(args.get("code") or None),

@@ -83,6 +83,8 @@ class ChatWidget(anywidget.AnyWidget):
         # follow the agent's next chat unless pinned to one (or replaying one)
         self._follow = self.backend is not None and session is None and self._replay is None
         self._batcher = DeltaBatcher(self._send_entries, self._push_state)
+        # the standard responses are filled in the view's language (issue 16)
+        self.observe(lambda _change: self._batcher.state(), names="locale")
         self._unsubscribers: list[Callable[[], None]] = []
         if isinstance(source, ChatSession):
             clock = source.clock
@@ -180,7 +182,7 @@ class ChatWidget(anywidget.AnyWidget):
             self._batcher.state()  # the "more chats offered" count
         elif change == "offer" and self.session is None:
             self._attach(payload)
-        elif change in ("url_history", "connection"):
+        elif change in ("url_history", "connection", "responses"):
             self._batcher.state()
 
     def _on_session(self, change: str, payload: Any) -> None:
@@ -194,7 +196,7 @@ class ChatWidget(anywidget.AnyWidget):
 
     def _push_state(self) -> None:
         if self.session is not None:
-            state = session_view_state(self.session, self._url_history())
+            state = session_view_state(self.session, self._url_history(), self.locale)
             state["others_offered"] = self._others_offered()
             if self._replay is not None:
                 state["replaying"] = True  # nobody watching a replay is "(You)"

@@ -17,7 +17,10 @@ WAITING_STATE: dict[str, Any] = {"state": "waiting", "session_id": None}
 OFFER_KINDS = {"chat": "new", "transfer": "transfer", "conference": "conference"}
 
 
-def session_view_state(session: ChatSession, url_history: list[str]) -> dict[str, Any]:
+def session_view_state(
+    session: ChatSession, url_history: list[str], locale: str = "en"
+) -> dict[str, Any]:
+    """``locale``: the view's language, the standard responses' texts are in it."""
     cfg = session.config
     flag = session.help_flag
     perms = session.agent.permissions
@@ -57,6 +60,8 @@ def session_view_state(session: ChatSession, url_history: list[str]) -> dict[str
         "call": {"state": str(session.call_state), "number": session.call_number},
         "clickable_contact_details": cfg.clickable_contact_details,
         "url_history": list(url_history),
+        # standard responses (issue 16), filled for this chat: {id, name, category, shortcut, text}
+        "responses": session.filled_responses(locale),
         # supervision (issue 14): what the agent may know of its supervisor, and its flag
         "monitored": (
             None

@@ -133,7 +133,10 @@ class WorkspaceWidget(anywidget.AnyWidget):
         history = list(self.desk.url_history)
         active = self.desk.active_sessions()
         chats = {
-            s.id: {**session_view_state(s, history), "collab": self.desk.collab.view(s.id)}
+            s.id: {
+                **session_view_state(s, history, self.locale),
+                "collab": self.desk.collab.view(s.id),
+            }
             for s in active
         }
         if list(chats) != list(self.chats):

@@ -23,6 +23,7 @@ import logging
 
 from ...formats import protocol as p
 from ...formats.notices import notice
+from ...formats.responses import Response, ResponseLibrary
 from ...formats.transcript import AgentProfile
 from ...model import commands as cmd
 from ...model.desk import AgentDesk
@@ -112,11 +113,16 @@ class AgentClient(FrameQueue):
         return token_refusal(frame, "agent")
 
     def authenticated(self, ok: p.AuthOk, *, name_agent: bool = True) -> None:
-        """Take the agent's name (``name_agent``) and the team's directory from ``ok``."""
+        """Take the agent's name (``name_agent``), the team's directory and the standard
+        responses (issue 16) from ``ok``."""
         if name_agent:
             permissions = self.desk.agent.permissions
             self.desk.agent = AgentProfile(ok.agent.nickname, ok.agent.id, permissions)
             self.desk.team_im.agent = self.desk.agent
+        self.desk.responses = ResponseLibrary(  # the server's library (issue 16)
+            (Response(r.id, r.name, r.category, r.shortcut, dict(r.texts)) for r in ok.responses),
+            "the server's library",
+        )
         d = ok.directory
         self.desk.directory.load(
             [

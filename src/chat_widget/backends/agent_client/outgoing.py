@@ -62,7 +62,10 @@ _simple(cmd.CancelTransfer, p.CancelTransfer, "cancel")
 @builds(cmd.SendMessage)
 def _message(c: AgentClient, command: cmd.SendMessage) -> Frames:
     c.mark_pending(command.session_id, command.client_id)
-    return [p.SendMessage(id=command.client_id, conversation=command.session_id, text=command.text)]
+    conv, text = command.session_id, command.text
+    return [
+        p.SendMessage(id=command.client_id, conversation=conv, text=text, response=command.response)
+    ]
 
 
 @builds(cmd.PushUrl)

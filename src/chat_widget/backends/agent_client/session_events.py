@@ -184,7 +184,14 @@ def _message(seen: Seen) -> None:
     if seen.customer:
         session.receive_message(e.text, client_id=f"{e.conversation}#{e.seq}")
     elif not (seen.mine and session.has_client_id(e.client_id)):
-        session.receive_message(e.text, sender=seen.sender_record(), client_id=e.client_id)
+        session.receive(
+            ev.MessageReceived(
+                text=e.text,
+                sender=seen.sender_record(),
+                client_id=e.client_id,
+                response=e.response,  # the standard response it started from (issue 16)
+            )
+        )
 
 
 @event(p.PushUrl)
