@@ -27,6 +27,7 @@ from ..model.reply_timer import is_reply
 from ..model.session import CallState, ChatSession, Connection, SessionConfig, SessionState
 from .base import Backend
 from .mock_colleagues import MockColleague, MockExternal, MockTeam
+from .mock_offers import OfferGate
 from .mock_supervisor import ScriptedSupervisor, handle_supervision
 from .scenario import Scenario, ScenarioError, load_scenario
 
@@ -142,6 +143,10 @@ class MockBackend(Backend):
     coaching lines needs one: without it the backend raises ``ScenarioError`` naming
     the scenario and the step (there is no default supervisor, so nobody coaches a
     trainee by surprise). The agent's answers to the coach: ``supervisor.answers``.
+
+    ``auto_answer``: the desk accepts each offer itself as it arrives (default:
+    ``config.auto_answer``). ``capacity``: at most this many active chats; scenario
+    offers beyond it wait until a chat is done (or declined), then are offered.
     """
 
     def __init__(
@@ -156,6 +161,8 @@ class MockBackend(Backend):
         queues: list[Queue] | None = None,
         externals: list[MockExternal] | None = None,
         supervisor: str | ScriptedSupervisor | None = None,
+        auto_answer: bool | None = None,
+        capacity: int | None = None,
     ) -> None:
         scenarios = scenario if isinstance(scenario, list) else [scenario]
         self.scenarios = [load_scenario(s) for s in scenarios]
@@ -172,8 +179,9 @@ class MockBackend(Backend):
                         "or a ScriptedSupervisor"
                     )
         self.clock = clock or VirtualClock()
-        self.desk = AgentDesk(self.clock, agent=agent, config=config)
+        self.desk = AgentDesk(self.clock, agent=agent, config=config, auto_answer=auto_answer)
         self.desk.on_commands(self._perform_commands)
+        self.offers = OfferGate(self, capacity)  # issue 16: capacity, auto-answer
         self.customers: dict[str, MockCustomer] = {}
         self.team = MockTeam(self, colleagues, queues, externals)  # issue 4: mock colleagues
         self._ids = itertools.count(1)
@@ -181,7 +189,7 @@ class MockBackend(Backend):
         self._held: list[tuple[str, str]] = []  # (chat, client id) sent while disconnected
         start = self.clock.now()
         for sc in self.scenarios:
-            self.clock.call_at(start + sc.offer_after, functools.partial(self._offer, sc))
+            self.clock.call_at(start + sc.offer_after, functools.partial(self.offers.arrive, sc))
         if realtime if realtime is not None else clock is None:
             self.start_realtime()
 
