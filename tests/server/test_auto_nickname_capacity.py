@@ -7,7 +7,10 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from chat_widget import WebSocketBackend
+from chat_widget.cli import main
 from chat_widget.model.clock import VirtualClock
 from chat_widget.model.session import SessionState
 from chat_widget.server import ChatServer
@@ -175,3 +178,19 @@ async def test_an_old_database_is_migrated(tmp_path: Path) -> None:
         await carla.close()
     finally:
         await server.stop()
+
+
+def test_agents_add_takes_nickname_and_capacity(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "cli.sqlite")
+    args = ["agents", "add", "Alice Agent", "--nickname", "Ally", "--capacity", "2", "--db", db]
+    assert main(args) == 0
+    assert main(["agents", "add", "Bob Agent", "--capacity", "0", "--db", db]) == 1
+    assert "capacity" in capsys.readouterr().err
+    store = SQLiteStore(db)
+    try:
+        agents = asyncio.run(store.list_agents())
+    finally:
+        store._reader.close()
+    assert [(a.name, a.nickname, a.capacity) for a in agents] == [("Alice Agent", "Ally", 2)]
