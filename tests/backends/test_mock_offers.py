@@ -1,6 +1,6 @@
 """MockBackend auto-answer and capacity (issue 16) on the virtual clock."""
 
-from chat_widget import MockBackend, SessionState, VirtualClock
+from chat_widget import AgentProfile, MockBackend, SessionState, VirtualClock
 from chat_widget.formats.transcript import Role
 
 
@@ -60,3 +60,15 @@ def test_without_capacity_every_offer_arrives_on_time() -> None:
     backend = three_chats()
     backend.clock.advance(3)
     assert len(backend.desk.sessions) == 3
+
+
+def test_the_customer_reads_the_nickname_in_the_joined_notice() -> None:
+    agent = AgentProfile(name="Alice Agent", nickname="Ally")
+    backend = MockBackend("billing", clock=VirtualClock(start=0.0), agent=agent)
+    backend.clock.advance(1)
+    s = backend.first_session()
+    assert s is not None
+    s.accept()
+    assert s.transcript[-1].text == "Ally joined the chat"
+    s.send("Hello")
+    assert s.transcript[-1].sender.name == "Alice Agent"  # the agent's own view: the name

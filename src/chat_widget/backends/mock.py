@@ -267,7 +267,8 @@ class MockBackend(Backend):
         if handle_supervision(command, session, customer.scenario, sv, self.clock.call_later):
             return
         if isinstance(command, cmd.Accept):
-            session.receive(ev.NoticeReceived(text=notice("joined", name=session.agent.name)))
+            joined = notice("joined", name=session.agent.public_name)  # what the customer reads
+            session.receive(ev.NoticeReceived(text=joined))
             customer.begin()
         elif isinstance(command, cmd.Reject | cmd.Ignore | cmd.End):
             customer.stop()
