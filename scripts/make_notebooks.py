@@ -459,6 +459,50 @@ widget""",
         "code",
         """backend.set_connection("connected")""",
     ),
+    (
+        "md",
+        """## Auto-answer, nickname, capacity
+
+- **Auto-answer** (`auto_answer=True` on the backend, or `SessionConfig(auto_answer=True)`):
+  the desk accepts each offer itself as it arrives. The chat still arrives as offered,
+  then it is accepted, with a notice saying so.
+- **Nickname** (`AgentProfile(nickname=...)`; on the server `chat-widget agents add NAME
+  --nickname NICK`): the name customers see. The agent's own view and the colleagues'
+  directory keep the real name.
+- **Capacity** (`capacity=N`; on the server `agents add --capacity N`): at most N chats at
+  a time; offers beyond it wait until a chat is done (or declined).""",
+    ),
+    (
+        "code",
+        """agent = AgentProfile(name="Alice Agent", nickname="Ally")
+scenario = {"name": "Auto", "contact": {"name": "Maria Weber"}, "offer_after": 1,
+            "steps": [{"say": "Hello, anyone there?", "typing": 2}]}
+backend = MockBackend(scenario, clock=VirtualClock(), agent=agent, auto_answer=True)
+backend.clock.advance(1)  # the offer arrives, and is accepted at once
+session = backend.first_session()
+assert session.state == "accepted"
+print([e.text for e in session.transcript])  # auto-answer; the customer reads "Ally joined"
+widget = ChatWidget(backend)
+widget""",
+    ),
+    (
+        "code",
+        """def customer(n):
+    return {"name": f"Chat {n}", "contact": {"name": f"Customer {n}"}, "offer_after": n,
+            "steps": [{"say": f"Hello from customer {n}"}]}
+
+
+backend = MockBackend([customer(1), customer(2), customer(3)], clock=VirtualClock(),
+                      auto_answer=True, capacity=2)
+backend.clock.advance(5)
+assert len(backend.desk.sessions) == 2  # the third customer waits
+first = backend.desk.sessions["chat-1"]
+first.end()
+first.mark_done()  # one chat done: the third one arrives
+assert len(backend.desk.sessions) == 3
+widget = ChatWidget(backend)
+widget""",
+    ),
 ]
 
 

@@ -2,7 +2,8 @@
 
     chat-widget serve [--host 127.0.0.1] [--port 8765] [--db chats.sqlite] [--origin URL ...]
                       [--responses FILE]   # standard responses for agents (issue 16)
-    chat-widget agents add NAME [--supervisor] [--db chats.sqlite]  # prints the token once
+    chat-widget agents add NAME [--supervisor] [--nickname NICK] [--capacity N]
+                      [--db chats.sqlite]  # prints the token once
     chat-widget agents list [--db chats.sqlite]
     chat-widget agents skills ID SKILL ... [--db chats.sqlite]   # queue routing (issue 6)
     chat-widget queues add ID NAME [--skill SKILL] [--db chats.sqlite]
@@ -82,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--db", default="chats.sqlite")
     add.add_argument("--skill", action="append", default=[], help="skill for queue routing")
+    add.add_argument("--nickname", help="the name customers see (default: NAME)")
+    add.add_argument(
+        "--capacity", type=int, help="chats at a time (default: the server's agent capacity)"
+    )
     add.add_argument(
         "--supervisor",
         action="store_true",
@@ -265,7 +270,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.agents_command == "add":
         try:
-            record, token = store.add_agent(args.name, supervisor=args.supervisor)
+            record, token = store.add_agent(
+                args.name, args.supervisor, nickname=args.nickname, capacity=args.capacity
+            )
         except (DuplicateAgentError, ValueError) as exc:
             print(f"chat-widget: {exc}", file=sys.stderr)
             return 1

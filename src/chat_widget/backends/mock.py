@@ -29,6 +29,7 @@ from ..model.session import CallState, ChatSession, Connection, SessionConfig, S
 from .base import Backend
 from .mock_colleagues import MockColleague, MockExternal, MockTeam
 from .mock_history import handle_history, load_history
+from .mock_offers import OfferGate
 from .mock_supervisor import ScriptedSupervisor, handle_supervision
 from .scenario import Scenario, ScenarioError, load_scenario
 
@@ -147,6 +148,9 @@ class MockBackend(Backend):
 
     ``responses``: the standard response library (issue 16): a YAML/JSON file,
     ``"sample"`` (the shipped one), data or a ``ResponseLibrary``.
+    ``auto_answer``: the desk accepts each offer itself as it arrives (default:
+    ``config.auto_answer``). ``capacity``: at most this many active chats; scenario
+    offers beyond it wait until a chat is done (or declined), then are offered.
     """
 
     def __init__(
@@ -162,6 +166,8 @@ class MockBackend(Backend):
         externals: list[MockExternal] | None = None,
         supervisor: str | ScriptedSupervisor | None = None,
         responses: str | Path | ResponseLibrary | dict[str, Any] | None = None,
+        auto_answer: bool | None = None,
+        capacity: int | None = None,
     ) -> None:
         scenarios = scenario if isinstance(scenario, list) else [scenario]
         self.scenarios = [load_scenario(s) for s in scenarios]
@@ -178,10 +184,11 @@ class MockBackend(Backend):
                         "or a ScriptedSupervisor"
                     )
         self.clock = clock or VirtualClock()
-        self.desk = AgentDesk(self.clock, agent=agent, config=config)
+        self.desk = AgentDesk(self.clock, agent=agent, config=config, auto_answer=auto_answer)
         if responses is not None:  # issue 16: a file, "sample", data or a library
             self.desk.responses = load_library(responses)
         self.desk.on_commands(self._perform_commands)
+        self.offers = OfferGate(self, capacity)  # issue 16: capacity, auto-answer
         self.customers: dict[str, MockCustomer] = {}
         self.team = MockTeam(self, colleagues, queues, externals)  # issue 4: mock colleagues
         self._ids = itertools.count(1)
@@ -189,7 +196,7 @@ class MockBackend(Backend):
         self._held: list[tuple[str, str]] = []  # (chat, client id) sent while disconnected
         start = self.clock.now()
         for sc in self.scenarios:
-            self.clock.call_at(start + sc.offer_after, functools.partial(self._offer, sc))
+            self.clock.call_at(start + sc.offer_after, functools.partial(self.offers.arrive, sc))
         if realtime if realtime is not None else clock is None:
             self.start_realtime()
 
@@ -270,7 +277,8 @@ class MockBackend(Backend):
         if handle_history(command, session, customer.scenario):
             return
         if isinstance(command, cmd.Accept):
-            session.receive(ev.NoticeReceived(text=notice("joined", name=session.agent.name)))
+            joined = notice("joined", name=session.agent.public_name)  # what the customer reads
+            session.receive(ev.NoticeReceived(text=joined))
             customer.begin()
         elif isinstance(command, cmd.Reject | cmd.Ignore | cmd.End):
             customer.stop()

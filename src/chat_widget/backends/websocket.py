@@ -47,6 +47,8 @@ class WebSocketBackend(SocketLoop, Backend):
     ``agent``: how the agent appears locally (default: the name the server
     knows for the token). ``clock``: a ``VirtualClock`` for tests; by default
     the clock runs with the wall clock (a ``ClockDriver`` on the loop).
+    ``auto_answer``: the desk accepts each offer itself as it arrives (default:
+    ``config.auto_answer``).
     """
 
     log_name = "websocket backend"
@@ -62,10 +64,11 @@ class WebSocketBackend(SocketLoop, Backend):
         ready: bool = True,
         reconnect: ReconnectPolicy | None = None,
         start: bool = True,
+        auto_answer: bool | None = None,
     ) -> None:
         self._init_socket(url, token, clock, reconnect)
         self._agent_given = agent is not None
-        self.desk = AgentDesk(self.clock, agent=agent, config=config)
+        self.desk = AgentDesk(self.clock, agent=agent, config=config, auto_answer=auto_answer)
         self.desk.connect(self.handle)
         self.ready = ready
         self.status = Connection.DISCONNECTED

@@ -167,8 +167,16 @@ class Permissions:
 
 @dataclass(frozen=True, slots=True)
 class AgentProfile:
-    """The agent's identity."""
+    """The agent's identity. ``nickname``: the name customers see (Genesys
+    ``chat.nickname``); None shows ``name``. The agent's own view, the directory and
+    colleagues keep ``name``."""
 
     name: str = "Agent"
     id: str = "agent"
     permissions: Permissions = field(default_factory=Permissions)
+    nickname: str | None = None
+
+    @property
+    def public_name(self) -> str:
+        """The name customers see: the nickname, else the name."""
+        return self.nickname or self.name

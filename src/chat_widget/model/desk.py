@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from ..formats.notices import with_detail
+from ..formats.notices import notice, with_detail
 from ..formats.responses import ResponseLibrary
 from ..formats.transcript import (
     SYSTEM_SENDER,
@@ -51,12 +51,15 @@ class AgentDesk:
         agent: AgentProfile | None = None,
         config: SessionConfig | None = None,
         url_history_limit: int = URL_HISTORY_LIMIT,
+        auto_answer: bool | None = None,
     ) -> None:
         if url_history_limit < 1:
             raise ValueError(f"url_history_limit must be at least 1, got {url_history_limit}")
         self.clock = clock
         self.agent = agent or AgentProfile()
         self.config = config or SessionConfig()
+        #: accept offers as they arrive (default: ``config.auto_answer``); settable live
+        self.auto_answer = self.config.auto_answer if auto_answer is None else auto_answer
         self.url_history_limit = url_history_limit
         self.url_history: list[str] = []
         self.presence = "ready"
@@ -128,7 +131,12 @@ class AgentDesk:
     ) -> ChatSession:
         """A chat is offered to this agent (F1); or (``kind``) a colleague transfers it
         to this agent with a ``note``, or invites this agent to a conference.
-        ``expires_at``: clock time the offer moves on if unanswered (the view counts down)."""
+        ``expires_at``: clock time the offer moves on if unanswered (the view counts down).
+
+        With auto-answer (``self.auto_answer``, or ``config.auto_answer`` when this offer
+        has its own config) a new or transferred chat is accepted right after the
+        listeners saw the offer, with an ``auto_accepted`` notice; conference
+        invitations still wait for the agent."""
         if session_id in self.sessions:
             raise ValueError(f"chat {session_id!r} is already on this desk")
         session = self._new_session(session_id, contact, config or self.config)
@@ -147,6 +155,9 @@ class AgentDesk:
             session.add_entry(Kind.NOTICE, SYSTEM_SENDER, text, visibility=Visibility.AGENTS)
         session.subscribe(lambda change, payload: self._on_session(session))
         self._notify("offer", session)
+        auto = self.auto_answer if config is None else config.auto_answer
+        if auto and kind != "conference" and session.state is SessionState.OFFERED:
+            self._auto_accept(session)
         return session
 
     # -- standard responses (issue 16) -------------------------------------------
@@ -161,6 +172,12 @@ class AgentDesk:
         for session in self.sessions.values():
             session.responses = library
         self._notify("responses", library)
+
+    def _auto_accept(self, session: ChatSession) -> None:
+        """Auto-answer: the desk accepts for the agent and says so in the transcript."""
+        text = notice("auto_accepted")
+        session.add_entry(Kind.NOTICE, SYSTEM_SENDER, text, visibility=Visibility.AGENTS)
+        session.accept()
 
     # -- presence (issue 6) --------------------------------------------------
     def set_presence(self, presence: str) -> None:

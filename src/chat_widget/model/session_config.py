@@ -57,6 +57,8 @@ class SessionConfig:
     disposition_required: bool = False
     clickable_contact_details: bool = True
     push_url_text: str = DEFAULT_PUSH_URL_TEXT
+    #: offers are accepted by the desk itself as they arrive (Genesys ``chat.auto-answer``)
+    auto_answer: bool = False
 
     def __post_init__(self) -> None:
         if self.typing_timeout <= 0:

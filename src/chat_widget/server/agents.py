@@ -109,8 +109,8 @@ class Agents:
         if agent.supervisor and self.supervisor_login is not None:
             await self.supervisor_login(peer, frame, agent)
             return
-        participant = p.Participant(
-            nickname=agent.name, participant_id=agent.id, type=p.ParticipantType.AGENT
+        participant = p.Participant(  # customers see the nickname (issue 16)
+            nickname=agent.public_name, participant_id=agent.id, type=p.ParticipantType.AGENT
         )
         peer.principal = AgentPrincipal(agent, participant)
         me = agent.id
@@ -146,7 +146,7 @@ class Agents:
             offer = self.router.offers[conversation]
             peer.push(self.offer_frame(conversation, offer.expires_at).to_json())
         skills = frozenset(self.directory.skills.get(me, ()))
-        self.router.agent_connected(me, frame.ready, skills)
+        self.router.agent_connected(me, frame.ready, skills, agent.capacity)
         self._publish(me, presence)
         peer.on_close(lambda: self.router.agent_disconnected(me))
         await self.team_im.backlog(peer, me, frame.im_after, self.config.replay_page)

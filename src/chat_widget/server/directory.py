@@ -55,8 +55,12 @@ class Directory:
         return agent_id if a is None else a.name
 
     def participant(self, agent_id: str) -> p.Participant:
+        """The agent as a party of a chat: customers see its nickname (issue 16)."""
+        a = self.agents.get(agent_id)
         return p.Participant(
-            nickname=self.name(agent_id), participant_id=agent_id, type=p.ParticipantType.AGENT
+            nickname=agent_id if a is None else a.public_name,
+            participant_id=agent_id,
+            type=p.ParticipantType.AGENT,
         )
 
     def agent(self, agent_id: str) -> AgentRecord:

@@ -53,6 +53,7 @@ class AgentPresence:
     active: set[str] = field(default_factory=set)  # owned chats not yet ended
     offered: set[str] = field(default_factory=set)
     skills: frozenset[str] = frozenset()
+    capacity: int | None = None  # chats at a time (issue 16); None: the router's default
 
 
 @dataclass(slots=True)
@@ -64,7 +65,8 @@ class _Offer:
 
 
 class Router:
-    """Offers each waiting chat to one ready agent at a time (F1).
+    """Offers each waiting chat to one ready agent at a time (F1), never beyond the
+    agent's capacity (its own, issue 16, else ``capacity``).
 
     A reject passes the chat on at once; an unanswered offer is revoked and
     passed on after ``offer_timeout`` seconds. An agent who had it is skipped
@@ -108,11 +110,17 @@ class Router:
         return self.agents.setdefault(agent_id, AgentPresence())
 
     def agent_connected(
-        self, agent_id: str, ready: bool, skills: frozenset[str] | None = None
+        self,
+        agent_id: str,
+        ready: bool,
+        skills: frozenset[str] | None = None,
+        capacity: int | None = None,
     ) -> None:
+        """``capacity``: this agent's chats at a time (None: the router's ``capacity``)."""
         agent = self._agent(agent_id)
         if skills is not None:
             agent.skills = skills
+        agent.capacity = capacity
         agent.online += 1
         agent.ready = ready
         self.dispatch()
@@ -357,11 +365,17 @@ class Router:
     def _expiry(self, conversation: str, agent_id: str) -> Callable[[], None]:
         return lambda: self._expire(conversation, agent_id)
 
+    def capacity_of(self, agent_id: str) -> int:
+        """How many chats (active or offered) the agent takes at a time."""
+        agent = self.agents.get(agent_id)
+        own = None if agent is None else agent.capacity
+        return self.capacity if own is None else own
+
     def _free(self, agent_id: str, agent: AgentPresence) -> bool:
         return (
             agent.ready
             and agent.online > 0
-            and (len(agent.active) + len(agent.offered) < self.capacity)
+            and (len(agent.active) + len(agent.offered) < self.capacity_of(agent_id))
         )
 
     def _pick(self, conversation: str) -> str | None:

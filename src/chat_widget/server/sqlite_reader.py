@@ -26,11 +26,11 @@ from .store import (
 )
 
 _CONVERSATION_COLUMNS = "id, token_hash, contact, created, state, owner"
-_AGENT_COLUMNS = "id, name, created, role"
+_AGENT_COLUMNS = "id, name, created, role, nickname, capacity"
 
 
-def _agent(row: tuple[str, str, float, str]) -> AgentRecord:
-    return AgentRecord(row[0], row[1], row[2], row[3] == AgentRole.SUPERVISOR)
+def _agent(row: tuple[str, str, float, str, str | None, int | None]) -> AgentRecord:
+    return AgentRecord(row[0], row[1], row[2], row[3] == AgentRole.SUPERVISOR, row[4], row[5])
 
 
 class SQLiteReader:

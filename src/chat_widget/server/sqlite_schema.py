@@ -37,7 +37,9 @@ CREATE TABLE IF NOT EXISTS agents (
     name TEXT NOT NULL,
     token_hash TEXT NOT NULL UNIQUE,
     created REAL NOT NULL,
-    role TEXT NOT NULL DEFAULT 'agent'
+    role TEXT NOT NULL DEFAULT 'agent',
+    nickname TEXT,
+    capacity INTEGER
 );
 CREATE TABLE IF NOT EXISTS agent_skills (
     agent TEXT NOT NULL,
@@ -102,6 +104,10 @@ def migrate(conn: sqlite3.Connection) -> None:
     agent_columns = {row[1] for row in conn.execute("PRAGMA table_info(agents)")}
     if "role" not in agent_columns:  # databases from before issue 14 (supervisors)
         conn.execute("ALTER TABLE agents ADD COLUMN role TEXT NOT NULL DEFAULT 'agent'")
+    if "nickname" not in agent_columns:  # databases from before issue 16
+        conn.execute("ALTER TABLE agents ADD COLUMN nickname TEXT")
+    if "capacity" not in agent_columns:
+        conn.execute("ALTER TABLE agents ADD COLUMN capacity INTEGER")
 
 
 def audience_text(audience: tuple[str, ...] | None) -> str | None:

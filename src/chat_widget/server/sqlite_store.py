@@ -115,17 +115,39 @@ class SQLiteStore(SQLiteReader):
         return self._write(sql=sql)
 
     # -- set-up (StoreAdmin): short writes on their own connection ---------------------
-    def add_agent(self, name: str, supervisor: bool = False) -> tuple[AgentRecord, str]:
+    def add_agent(
+        self,
+        name: str,
+        supervisor: bool = False,
+        *,
+        nickname: str | None = None,
+        capacity: int | None = None,
+    ) -> tuple[AgentRecord, str]:
         name = name.strip()
         if not name or len(name) > 100:
             raise ValueError("agent name must be 1 to 100 characters")
+        if nickname is not None:
+            nickname = nickname.strip()
+            if not nickname or len(nickname) > 100:
+                raise ValueError("agent nickname must be 1 to 100 characters")
+        if capacity is not None and capacity < 1:
+            raise ValueError(f"agent capacity must be at least 1, got {capacity}")
         agent_id = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "agent"
         token = secrets.token_urlsafe(32)
-        record = AgentRecord(agent_id, name, time.time(), supervisor)
+        record = AgentRecord(agent_id, name, time.time(), supervisor, nickname, capacity)
         try:
             self._write_now(
-                "INSERT INTO agents (id, name, token_hash, created, role) VALUES (?, ?, ?, ?, ?)",
-                (record.id, record.name, hash_token(token), record.created, str(record.role)),
+                "INSERT INTO agents (id, name, token_hash, created, role, nickname, capacity)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.name,
+                    hash_token(token),
+                    record.created,
+                    str(record.role),
+                    record.nickname,
+                    record.capacity,
+                ),
             )
         except sqlite3.IntegrityError:
             raise DuplicateAgentError(f"an agent with id {agent_id!r} exists already") from None

@@ -90,6 +90,13 @@ class AgentRecord:
     name: str
     created: float
     supervisor: bool = False
+    nickname: str | None = None  # the name customers see (issue 16); None: ``name``
+    capacity: int | None = None  # chats at a time; None: ``ServerConfig.agent_capacity``
+
+    @property
+    def public_name(self) -> str:
+        """The name in every frame the agent sends: the nickname, else the name."""
+        return self.nickname or self.name
 
     @property
     def role(self) -> AgentRole:
@@ -241,9 +248,17 @@ class StoreAdmin(Protocol):
 
     The running server sees the results on its next directory read."""
 
-    def add_agent(self, name: str, supervisor: bool = False) -> tuple[AgentRecord, str]:
-        """Create an agent (``supervisor``: with the supervisor role); returns it and its
-        token (shown once, stored hashed)."""
+    def add_agent(
+        self,
+        name: str,
+        supervisor: bool = False,
+        *,
+        nickname: str | None = None,
+        capacity: int | None = None,
+    ) -> tuple[AgentRecord, str]:
+        """Create an agent (``supervisor``: with the supervisor role; ``nickname``: the
+        name customers see; ``capacity``: chats at a time, None: the server's default);
+        returns it and its token (shown once, stored hashed)."""
         ...
 
     def set_skills(self, agent_id: str, skills: tuple[str, ...]) -> None: ...
