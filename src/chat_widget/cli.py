@@ -1,6 +1,7 @@
 """``chat-widget``: run the live chat server and manage agent tokens.
 
     chat-widget serve [--host 127.0.0.1] [--port 8765] [--db chats.sqlite] [--origin URL ...]
+                      [--idle-alert S --idle-close S]  # customer idle timers (issue 16)
     chat-widget agents add NAME [--supervisor] [--db chats.sqlite]  # prints the token once
     chat-widget agents list [--db chats.sqlite]
     chat-widget agents skills ID SKILL ... [--db chats.sqlite]   # queue routing (issue 6)
@@ -66,6 +67,20 @@ def _parser() -> argparse.ArgumentParser:
         "--announce-monitoring",
         action="store_true",
         help="agents see that a supervisor monitors them silently (issue 14)",
+    )
+    serve.add_argument(
+        "--idle-alert",
+        type=float,
+        default=None,
+        metavar="S",
+        help="alert a customer silent for S seconds while the agent waits (issue 16)",
+    )
+    serve.add_argument(
+        "--idle-close",
+        type=float,
+        default=None,
+        metavar="S",
+        help="close the chat S seconds after the idle alert (issue 16)",
     )
     serve.add_argument("--log-level", default="INFO")
 
@@ -226,6 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             address_chats_per_minute=args.address_chats,
             address_chat_burst=args.address_chat_burst,
             announce_monitoring=args.announce_monitoring,
+            idle_alert_after=args.idle_alert,
+            idle_close_after=args.idle_close,
         )
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
             runner.run(run_server(config))

@@ -23,10 +23,12 @@ from ..model.clock import VirtualClock
 from ..model.customer_script import CustomerScript
 from ..model.desk import AgentDesk
 from ..model.directory import Queue
+from ..model.idle_rule import IdleTimes
 from ..model.reply_timer import is_reply
 from ..model.session import CallState, ChatSession, Connection, SessionConfig, SessionState
 from .base import Backend
 from .mock_colleagues import MockColleague, MockExternal, MockTeam
+from .mock_idle import MockIdle
 from .mock_supervisor import ScriptedSupervisor, handle_supervision
 from .scenario import Scenario, ScenarioError, load_scenario
 
@@ -52,6 +54,8 @@ class MockCustomer:
             replied=self._replied,
             live=lambda: session.state is SessionState.ACCEPTED,
         )
+        idle = backend.idle or scenario.idle_times()  # issue 16: the idle rule
+        self.idle = MockIdle(session, backend.clock, idle, self.stop) if idle.enabled else None
 
     @property
     def step_index(self) -> int:
@@ -142,6 +146,9 @@ class MockBackend(Backend):
     coaching lines needs one: without it the backend raises ``ScenarioError`` naming
     the scenario and the step (there is no default supervisor, so nobody coaches a
     trainee by surprise). The agent's answers to the coach: ``supervisor.answers``.
+
+    ``idle``: the customer idle timers for every chat (``IdleTimes``; default: each
+    scenario's ``idle_alert_after``/``idle_close_after``).
     """
 
     def __init__(
@@ -156,7 +163,9 @@ class MockBackend(Backend):
         queues: list[Queue] | None = None,
         externals: list[MockExternal] | None = None,
         supervisor: str | ScriptedSupervisor | None = None,
+        idle: IdleTimes | None = None,
     ) -> None:
+        self.idle = idle
         scenarios = scenario if isinstance(scenario, list) else [scenario]
         self.scenarios = [load_scenario(s) for s in scenarios]
         self.supervisor = (
