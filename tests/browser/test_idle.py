@@ -20,9 +20,7 @@ ALERT_S, CLOSE_S = 1.5, 2.0
 
 @pytest.fixture
 def idle_server(tmp_path: Path) -> Iterator[ServerThread]:
-    srv = ServerThread(
-        tmp_path / "idle.sqlite", idle_alert_after=ALERT_S, idle_close_after=CLOSE_S
-    )
+    srv = ServerThread(tmp_path / "idle.sqlite", idle_alert_after=ALERT_S, idle_close_after=CLOSE_S)
     srv.start()
     yield srv
     srv.stop()
@@ -69,9 +67,7 @@ def test_silent_customer_sees_the_idle_alert_then_the_close(
             screenshot(page, f"idle-{lang}-01-alert")
             closing = transcript.locator("[data-event=idle_close]")
             expect(closing).to_have_text(closed, timeout=10_000)
-            expect(page.get_by_test_id("customer-status")).to_have_attribute(
-                "data-status", "ended"
-            )
+            expect(page.get_by_test_id("customer-status")).to_have_attribute("data-status", "ended")
             expect(page.get_by_test_id("chat-over")).to_be_visible()
             expect(page.get_by_test_id("customer-input")).to_be_disabled()
             ended = agent.expect("ChatEnded", conversation=conv)

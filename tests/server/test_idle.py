@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from chat_widget import WebSocketBackend
+from chat_widget.analysis import conversation_metrics, load_store
 from chat_widget.model.clock import VirtualClock
 from chat_widget.model.session import ChatSession, SessionState
 from chat_widget.server import ChatServer
@@ -103,6 +104,9 @@ async def test_idle_alert_then_close_stored_seen_and_wrapped_up(
     assert ("IdleAlert", "system") in stored(srv, conv)
     assert types.index("IdleAlert") < types.index("ChatEnded") < types.index("ChatDone")
     await carla.close()
+    # analysis reads the same from the database
+    row = conversation_metrics(load_store(srv.config.db)).iloc[0]
+    assert row["idle_alerts"] == 1 and row["closed_idle"]
 
 
 async def test_a_customer_message_after_the_alert_cancels_the_close(
@@ -151,7 +155,9 @@ async def test_nothing_while_the_customer_waits_for_the_agent(
     clock.advance(100_000)  # the agent is slow: not the customer's idleness
     await alice.send("SendMessage", conversation=conv, text="Thanks")
     thanks = await carla.expect("Message", conversation=conv, text="Thanks")
-    assert [f for f in carla.events(conv) if f["seq"] < thanks["seq"] and f["type"] == "IdleAlert"] == []
+    assert [
+        f for f in carla.events(conv) if f["seq"] < thanks["seq"] and f["type"] == "IdleAlert"
+    ] == []
     for c in (alice, carla):
         await c.close()
 

@@ -76,7 +76,9 @@ class Lifecycle:
         self.messaging.idle.ended(conv)
         if reason is not None:
             self.consultations.end(conv, reason)
-        emitted = self.events.emit(conv, model, sender, client_id=client_id, state=state, **(fields or {}))
+        emitted = self.events.emit(
+            conv, model, sender, client_id=client_id, state=state, **(fields or {})
+        )
         self.router.finish(conv.id)
         return emitted
 
