@@ -147,3 +147,16 @@ def test_times_are_checked() -> None:
         IdleTimes(alert_after=10)
     with pytest.raises(ValueError, match="positive"):
         IdleTimes(alert_after=0, close_after=5)
+
+
+def test_a_late_alert_still_gives_the_customer_the_whole_close_time() -> None:
+    """After a restart the alert may come late: the close counts from when it came."""
+    d = Driven(IdleTimes(alert_after=10, close_after=30))
+    d.accept()
+    d.say(Role.AGENT)
+    d.rule.alerted(1000.0 + 25)  # read back: the alert was given at 25
+    d.reschedule()
+    d.clock.advance(54.999)
+    assert d.steps == []
+    d.clock.advance(0.001)
+    assert d.steps == [(55.0, IdleStep.CLOSE)]

@@ -167,3 +167,35 @@ def test_config_checks_the_idle_timers(tmp_path: Path) -> None:
         make_config(tmp_path, idle_alert_after=10.0)
     with pytest.raises(ValueError, match="positive"):
         make_config(tmp_path, idle_alert_after=-1.0, idle_close_after=5.0)
+
+
+async def test_the_timers_survive_a_restart(tmp_path: Path, clock: VirtualClock) -> None:
+    """Read back from the store: no second alert, the close at its time."""
+    config = make_config(tmp_path, idle_alert_after=ALERT, idle_close_after=CLOSE)
+    async with ChatServer(config, clock=clock) as srv:
+        alice, carla, conv = await accepted_chat(srv)
+        clock.advance(ALERT)
+        alert = await carla.expect("IdleAlert", conversation=conv)
+        for c in (alice, carla):
+            await c.close()
+    # a new process: its own clock, the old one's timers gone with it
+    clock = VirtualClock(start=clock.now() + CLOSE / 2)
+    async with ChatServer(config, clock=clock) as srv:
+        alice = await agent(srv.url, srv.store.add_agent("Bob")[1], "bob")
+        chat = srv.service.events.conversations[conv]
+        clock.advance(CLOSE / 2 - 0.001)
+        assert chat.state == "active" and chat.record.last_seq == alert["seq"]
+        clock.advance(0.001)
+        assert chat.state == "ended"
+        types = [t for t, _ in stored(srv, conv)]
+        while "ChatEnded" not in types:  # the write is durable after the group commit
+            await alice.send("Ping")
+            await alice.expect("Pong")
+            types = [t for t, _ in stored(srv, conv)]
+        assert types.count("IdleAlert") == 1
+        with sqlite3.connect(srv.config.db) as db:
+            (ended_at,) = db.execute(
+                "SELECT time FROM events WHERE conversation = ? AND type = 'ChatEnded'", (conv,)
+            ).fetchone()
+        assert ended_at * 1000 - alert["utcTime"] == pytest.approx(CLOSE * 1000)
+        await alice.close()

@@ -67,7 +67,7 @@ class IdleRule:
         self.accepted = False
         self.ended = False
         self.waiting_since: float | None = None  # the agent waits for the customer since
-        self.alerted = False  # the alert of the running wait was given
+        self.alerted_at: float | None = None  # when the running wait's alert was given
 
     # -- what happens in the chat ------------------------------------------------------
     def accept(self, t: float) -> None:
@@ -81,9 +81,15 @@ class IdleRule:
             return
         if starts_wait_kind(role, kind, visibility):
             self.waiting_since = None
-            self.alerted = False
+            self.alerted_at = None
         elif is_reply_kind(role, kind, visibility) and self.waiting_since is None:
             self.waiting_since = t
+
+    def alerted(self, t: float) -> None:
+        """The alert was given at ``t`` (a store read back after a restart: not twice;
+        the close counts from it)."""
+        if self.waiting_since is not None and self.times.alert_after is not None:
+            self.alerted_at = t
 
     def end(self) -> None:
         """The chat ended (any way): nothing runs any more."""
@@ -101,12 +107,14 @@ class IdleRule:
     def close_at(self) -> float | None:
         if self.waiting_since is None or self.times.close_after is None:
             return None
+        if self.alerted_at is not None:  # late (a restart): the customer still gets it all
+            return self.alerted_at + self.times.close_after
         return self.waiting_since + (self.times.alert_after or 0.0) + self.times.close_after
 
     def next_deadline(self) -> tuple[float, IdleStep] | None:
         """The next step still to come and its time, or None when nothing runs."""
         alert = self.alert_at
-        if alert is not None and not self.alerted:
+        if alert is not None and self.alerted_at is None:
             return alert, IdleStep.ALERT
         close = self.close_at
         return None if close is None else (close, IdleStep.CLOSE)
@@ -118,7 +126,7 @@ class IdleRule:
         if due is None or due[0] > now:
             return None
         if due[1] is IdleStep.ALERT:
-            self.alerted = True
+            self.alerted_at = now
         else:
             self.end()
         return due[1]

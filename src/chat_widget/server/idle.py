@@ -8,6 +8,7 @@ Off (``ServerConfig.idle_*_after`` None) it does nothing at all.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from ..formats import protocol as p
@@ -16,7 +17,7 @@ from ..model.clock import Clock, ScheduledCall
 from ..model.idle_rule import IdleRule, IdleStep, IdleTimes
 from .conversation import SYSTEM, Conversation
 from .event_log import EventLog
-from .store import ConversationState
+from .store import ConversationState, StoredEvent
 
 ROLES = {
     p.ParticipantType.CLIENT: Role.CONTACT,
@@ -26,6 +27,7 @@ ROLES = {
     p.ParticipantType.EXTERNAL: Role.EXTERNAL,
 }
 KINDS: dict[type[p._Event], Kind] = {p.Message: Kind.MESSAGE, p.PushUrl: Kind.PUSH_URL}
+STORED_KINDS = {"Message": Kind.MESSAGE, "PushUrl": Kind.PUSH_URL}
 
 
 class IdleTimers:
@@ -53,6 +55,25 @@ class IdleTimers:
             return
         role = ROLES.get(sender.type, Role.EXTERNAL)
         held[0].message(role, KINDS[model], Visibility.ALL, self.clock.now())
+        self._schedule(conv)
+
+    def restored(self, conv: Conversation, event: StoredEvent) -> None:
+        """A stored event of an active chat read back at start-up: the rule picks up
+        where it was (a deadline already past comes at once)."""
+        kind = STORED_KINDS.get(event.type)
+        alert = event.type == "IdleAlert"
+        if conv.state != ConversationState.ACTIVE or not (kind or alert) or not self.times.enabled:
+            return
+        self.accepted(conv)  # an active chat was accepted
+        if kind is None:  # the stored IdleAlert: given already
+            self.rules[conv.id][0].alerted(event.time)
+            self._schedule(conv)
+            return
+        sender = p.ParticipantType(json.loads(event.body)["from"]["type"])
+        visibility = Visibility(event.visibility)
+        self.rules[conv.id][0].message(
+            ROLES.get(sender, Role.EXTERNAL), kind, visibility, event.time
+        )
         self._schedule(conv)
 
     def ended(self, conv: Conversation) -> None:

@@ -50,9 +50,11 @@ class Lifecycle:
             for event in await store.read_events(record.id, 0, 10_000_000):
                 conv.seen.update(event.audience or ())
                 self.on_restored(conv, event)
+                self.messaging.idle.restored(conv, event)  # the idle timers (issue 16)
                 if event.type in ("ParticipantJoined", "ChatTransferred") and event.sender:
                     conv.joined[event.sender] = event.seq
             if record.state == ACTIVE and record.owner:
+                self.messaging.idle.accepted(conv)
                 self.router.restore_owner(record.id, record.owner)
             elif record.state == ConversationState.QUEUED:
                 self.router.enqueue(record.id)
