@@ -199,3 +199,18 @@ async def test_the_timers_survive_a_restart(tmp_path: Path, clock: VirtualClock)
             ).fetchone()
         assert ended_at * 1000 - alert["utcTime"] == pytest.approx(CLOSE * 1000)
         await alice.close()
+
+
+def test_serve_options_reach_the_server_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chat_widget import cli
+    from chat_widget.server import ServerConfig, app
+
+    seen: list[ServerConfig] = []
+
+    async def run_server(config: ServerConfig) -> None:
+        seen.append(config)
+
+    monkeypatch.setattr(app, "run_server", run_server)
+    assert cli.main(["serve", "--idle-alert", "90", "--idle-close", "60"]) == 0
+    assert cli.main(["serve"]) == 0
+    assert [(c.idle_alert_after, c.idle_close_after) for c in seen] == [(90, 60), (None, None)]
