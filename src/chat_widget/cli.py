@@ -2,6 +2,7 @@
 
     chat-widget serve [--host 127.0.0.1] [--port 8765] [--db chats.sqlite] [--origin URL ...]
                       [--responses FILE]   # standard responses for agents (issue 16)
+                      [--idle-alert S --idle-close S]  # customer idle timers (issue 16)
     chat-widget agents add NAME [--supervisor] [--nickname NICK] [--capacity N]
                       [--db chats.sqlite]  # prints the token once
     chat-widget agents list [--db chats.sqlite]
@@ -71,9 +72,30 @@ def _parser() -> argparse.ArgumentParser:
         help="agents see that a supervisor monitors them silently (issue 14)",
     )
     serve.add_argument(
+        "--agent-capacity",
+        type=int,
+        default=3,
+        metavar="N",
+        help="chats an agent holds at once unless `agents add --capacity` says otherwise",
+    )
+    serve.add_argument(
         "--responses",
         metavar="FILE",
         help="standard response library (YAML or JSON) agents get when they log in",
+    )
+    serve.add_argument(
+        "--idle-alert",
+        type=float,
+        default=None,
+        metavar="S",
+        help="alert a customer silent for S seconds while the agent waits (issue 16)",
+    )
+    serve.add_argument(
+        "--idle-close",
+        type=float,
+        default=None,
+        metavar="S",
+        help="close the chat S seconds after the idle alert (issue 16)",
     )
     serve.add_argument("--log-level", default="INFO")
 
@@ -239,6 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             address_chat_burst=args.address_chat_burst,
             announce_monitoring=args.announce_monitoring,
             responses=args.responses,
+            agent_capacity=args.agent_capacity,
+            idle_alert_after=args.idle_alert,
+            idle_close_after=args.idle_close,
         )
         try:
             with asyncio.Runner(loop_factory=event_loop_factory()) as runner:

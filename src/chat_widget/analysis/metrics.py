@@ -76,7 +76,8 @@ def conversation_metrics(
     handle_s`` (accept → end), ``wrap_up_s`` (end → done), ``green_s, yellow_s, red_s``
     (time the indicator showed each colour), ``waits, pushed_urls, transfers,
     conferences, contact_messages, agent_messages, abandoned`` (left before accept),
-    ``unanswered`` (accepted, never a reply).
+    ``unanswered`` (accepted, never a reply), ``idle_alerts`` (customer idle alerts) and
+    ``closed_idle`` (the chat was closed because the customer stayed silent; issue 16).
     """
     conv, ent = frames.conversations, frames.entries
     n = len(conv)
@@ -154,6 +155,8 @@ def conversation_metrics(
     out["agent_messages"] = count(reply)
     out["abandoned"] = (left != NAT) & (accepted == NAT)
     out["unanswered"] = (accepted != NAT) & (first_reply == NAT)
+    out["idle_alerts"] = count(_is(event, "idle_alert"))
+    out["closed_idle"] = count(_is(event, "idle_close")) > 0
     return out
 
 

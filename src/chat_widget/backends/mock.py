@@ -24,11 +24,13 @@ from ..model.clock import VirtualClock
 from ..model.customer_script import CustomerScript
 from ..model.desk import AgentDesk
 from ..model.directory import Queue
+from ..model.idle_rule import IdleTimes
 from ..model.reply_timer import is_reply
 from ..model.session import CallState, ChatSession, Connection, SessionConfig, SessionState
 from .base import Backend
 from .mock_colleagues import MockColleague, MockExternal, MockTeam
 from .mock_history import handle_history, load_history
+from .mock_idle import MockIdle
 from .mock_offers import OfferGate
 from .mock_supervisor import ScriptedSupervisor, handle_supervision
 from .scenario import Scenario, ScenarioError, load_scenario
@@ -55,6 +57,8 @@ class MockCustomer:
             replied=self._replied,
             live=lambda: session.state is SessionState.ACCEPTED,
         )
+        idle = backend.idle or scenario.idle_times()  # issue 16: the idle rule
+        self.idle = MockIdle(session, backend.clock, idle, self.stop) if idle.enabled else None
 
     @property
     def step_index(self) -> int:
@@ -151,6 +155,8 @@ class MockBackend(Backend):
     ``auto_answer``: the desk accepts each offer itself as it arrives (default:
     ``config.auto_answer``). ``capacity``: at most this many active chats; scenario
     offers beyond it wait until a chat is done (or declined), then are offered.
+    ``idle``: the customer idle timers for every chat (``IdleTimes``; default: each
+    scenario's ``idle_alert_after``/``idle_close_after``).
     """
 
     def __init__(
@@ -168,7 +174,9 @@ class MockBackend(Backend):
         responses: str | Path | ResponseLibrary | dict[str, Any] | None = None,
         auto_answer: bool | None = None,
         capacity: int | None = None,
+        idle: IdleTimes | None = None,
     ) -> None:
+        self.idle = idle
         scenarios = scenario if isinstance(scenario, list) else [scenario]
         self.scenarios = [load_scenario(s) for s in scenarios]
         self.supervisor = (

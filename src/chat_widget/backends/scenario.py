@@ -19,6 +19,8 @@ naming the file, the step and the field. Schema (see README "Scenarios")::
     on_flag: {coach: "I'm here - offer the voucher", after: 5}
                               # the agent raised the help flag: after 5 s the supervisor
                               # lowers it and coaches
+    idle_alert_after: 60      # optional (issue 16): the customer silent 60 s while the
+    idle_close_after: 30      # agent waits: alert; 30 s more: the chat closes
     steps:
       - say: "Hi, my invoice is wrong"   # typing first (default 2 s), then the message
         typing: 3
@@ -58,6 +60,7 @@ from pydantic import (
 
 from ..formats.transcript import ContactRecord
 from ..model.errors import ChatError
+from ..model.idle_rule import IdleTimes
 
 BUILTIN = ("billing", "impatient", "leaver")
 
@@ -189,8 +192,20 @@ class Scenario(_Strict):
     arrive_after: Seconds | None = None  # classroom: None means offer_after
     count: Annotated[int, Field(ge=1, le=10_000)] = 1
     every: Seconds = 0.0
+    # the customer idle timers (issue 16, ``model.idle_rule``); None: off
+    idle_alert_after: Annotated[float, Field(gt=0, le=86_400)] | None = None
+    idle_close_after: Annotated[float, Field(gt=0, le=86_400)] | None = None
     steps: list[Step] = Field(min_length=1)
     history: list[HistorySpec] = Field(default=[], max_length=20)
+
+    @model_validator(mode="after")
+    def _idle_fits(self) -> Scenario:
+        self.idle_times()  # an alert without a close is a ValueError naming the field
+        return self
+
+    def idle_times(self) -> IdleTimes:
+        """The scenario's idle timers (both None: off)."""
+        return IdleTimes(self.idle_alert_after, self.idle_close_after)
 
     def arrivals(self) -> list[float]:
         """When this scenario's customers arrive, in seconds after the class starts."""

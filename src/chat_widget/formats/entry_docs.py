@@ -37,6 +37,9 @@ SUPERVISION_EVENTS: dict[str, EventName] = {
     "flag_raised": "flag_raised",
     "flag_raised_note": "flag_raised",
     "flag_lowered": "flag_lowered",
+    # the customer idle timers (issue 16): tagged like the server's IdleAlert/ChatEnded
+    "idle_alert": "idle_alert",
+    "idle_closed": "idle_close",
 }
 
 

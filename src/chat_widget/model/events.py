@@ -58,6 +58,12 @@ class ContactLeft(SessionEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class IdleClosed(SessionEvent):
+    """The chat was closed because the contact stayed silent (issue 16, the idle rule):
+    as if the contact had left, with the ``idle_closed`` notice; the agent wraps up."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NoticeReceived(SessionEvent):
     """A system notice for everyone: best a ``formats.notices.notice(...)``."""
 

@@ -141,6 +141,9 @@ class SessionInput(SessionCore):
             case ev.ContactLeft():
                 self._on_contact_left()
                 return None
+            case ev.IdleClosed():
+                self._on_contact_left(notice("idle_closed"))
+                return None
             case ev.ConnectionChanged():
                 if event.status == self.connection:
                     return None
@@ -249,14 +252,16 @@ class SessionInput(SessionCore):
         self._changed()
         return entry
 
-    def _on_contact_left(self) -> None:
+    def _on_contact_left(self, said: Notice | None = None) -> None:
+        """The contact left (or, with ``said``, the chat closed for them: idle)."""
         if self.state in (SessionState.OFFERED, SessionState.ACCEPTED):
             now = self._now()
             self.state = SessionState.CONTACT_LEFT
             self.contact_has_left = True
             self.timer.stop(now)
             self.contact_typing_until = None
-            self._append(Kind.NOTICE, SYSTEM_SENDER, notice("left", name=self.contact.name))
+            left = said or notice("left", name=self.contact.name)
+            self._append(Kind.NOTICE, SYSTEM_SENDER, left)
             self._changed()
 
     def _on_pending(self, client_id: str) -> None:

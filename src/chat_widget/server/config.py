@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ..formats.notices import DEFAULT_PUSH_URL_TEXT
 from ..formats.protocol import MAX_TEXT_LENGTH
+from ..model.idle_rule import IdleTimes
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,10 @@ class ServerConfig:
     announce_monitoring: bool = False
     # the standard response library file agents get with AuthOk (issue 16), or None
     responses: str | None = None
+    # the customer idle timers (issue 16, ``model.idle_rule``; None: off): seconds the
+    # customer may be silent while the agent waits before the alert, then before the close
+    idle_alert_after: float | None = None
+    idle_close_after: float | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -67,7 +72,12 @@ class ServerConfig:
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        self.idle_times()  # checks the idle timers
         if self.max_frame_bytes < 1024:
             raise ValueError("max_frame_bytes must be at least 1024")
         if self.send_queue_limit < 10:
             raise ValueError("send_queue_limit must be at least 10")
+
+    def idle_times(self) -> IdleTimes:
+        """The customer idle timers (``ValueError`` when they do not fit together)."""
+        return IdleTimes(self.idle_alert_after, self.idle_close_after)

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..formats import protocol as p
 from .consultations import Consultations
-from .conversation import Conversation, ServiceError
+from .conversation import SYSTEM, Conversation, ServiceError, after_customer_left
 from .directory import Directory
 from .event_log import Emitted, EventLog, ack_after
 from .messaging import Messaging
@@ -40,6 +40,7 @@ class Lifecycle:
         self.consultations = consultations
         # every stored event of an open chat, read back at start-up (supervision: flags)
         self.on_restored: Callable[[Conversation, StoredEvent], None] = lambda conv, ev: None
+        messaging.idle.close = self.idle_close
 
     async def restore(self) -> None:
         """Load open conversations after a (re)start; queued ones wait for agents."""
@@ -49,9 +50,11 @@ class Lifecycle:
             for event in await store.read_events(record.id, 0, 10_000_000):
                 conv.seen.update(event.audience or ())
                 self.on_restored(conv, event)
+                self.messaging.idle.restored(conv, event)  # the idle timers (issue 16)
                 if event.type in ("ParticipantJoined", "ChatTransferred") and event.sender:
                     conv.joined[event.sender] = event.seq
             if record.state == ACTIVE and record.owner:
+                self.messaging.idle.accepted(conv)
                 self.router.restore_owner(record.id, record.owner)
             elif record.state == ConversationState.QUEUED:
                 self.router.enqueue(record.id)
@@ -67,15 +70,31 @@ class Lifecycle:
         *,
         client_id: str | None = None,
         reason: str | None = None,
+        fields: dict[str, Any] | None = None,
     ) -> Emitted:
-        """End a live chat: typing and (with ``reason``) a consultation stop, the agents
-        are free for new chats."""
+        """End a live chat: typing, idle timers and (with ``reason``) a consultation
+        stop, the agents are free for new chats. ``fields``: the event's own."""
         self.messaging.stop_typing_timers(conv)
+        self.messaging.idle.ended(conv)
         if reason is not None:
             self.consultations.end(conv, reason)
-        emitted = self.events.emit(conv, model, sender, client_id=client_id, state=state)
+        emitted = self.events.emit(
+            conv, model, sender, client_id=client_id, state=state, **(fields or {})
+        )
         self.router.finish(conv.id)
         return emitted
+
+    def idle_close(self, conv: Conversation) -> None:
+        """The customer stayed silent (issue 16): the system ends the chat, and the agent
+        wraps up as after a customer who left."""
+        self.close(
+            conv,
+            p.ChatEnded,
+            SYSTEM,
+            after_customer_left(conv),
+            reason="the chat was closed for idleness",
+            fields={"reason": "idle"},
+        )
 
     # -- the agent's frames ---------------------------------------------------------------
     async def accept(self, peer: Peer, who: AgentPrincipal, frame: p.Accept) -> None:
@@ -118,6 +137,7 @@ class Lifecycle:
                 owner=self.router.owner(conv.id) or agent_id,
             )
         conv.joined[agent_id] = seq
+        self.messaging.idle.accepted(conv)
         ack_after(peer, frame.id, conv.id, seq, fut)
         await self.events.attach(peer, conv.id, 0, agents_view=True, agent=agent_id, history=seq)
 

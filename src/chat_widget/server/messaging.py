@@ -8,6 +8,7 @@ from ..model.urls import InvalidUrlError, validate_push_url
 from .config import ServerConfig
 from .conversation import LIVE, Conversation, ServiceError
 from .event_log import EventLog, ack_after
+from .idle import IdleTimers
 from .peer import Peer
 
 
@@ -18,6 +19,7 @@ class Messaging:
         self.events = events
         self.clock = clock
         self.config = config
+        self.idle = IdleTimers(events, clock, config.idle_times())  # issue 16
 
     def message(
         self, peer: Peer, conv: Conversation, me: p.Participant, frame: p.SendMessage
@@ -32,6 +34,7 @@ class Messaging:
         seq, fut = self.events.emit(
             conv, p.Message, me, client_id=frame.id, text=text, response=frame.response
         )
+        self.idle.sent(conv, p.Message, me)
         ack_after(peer, frame.id, conv.id, seq, fut)
 
     def push_url(
@@ -46,6 +49,7 @@ class Messaging:
         text = (frame.text or "").strip() or self.config.push_url_text.format(url=url)
         self.cancel_typing(conv, me.participant_id)
         seq, fut = self.events.emit(conv, p.PushUrl, me, client_id=frame.id, url=url, text=text)
+        self.idle.sent(conv, p.PushUrl, me)
         ack_after(peer, frame.id, conv.id, seq, fut)
 
     def typing(

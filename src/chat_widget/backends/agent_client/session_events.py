@@ -227,9 +227,18 @@ def _notice(seen: Seen) -> None:
     seen.show_notice()
 
 
+@event(p.IdleAlert)
+def _idle_alert(seen: Seen) -> None:
+    seen.show_notice()  # the customer has been silent: the chat closes unless they write
+
+
 @event(p.ChatEnded)
 def _ended(seen: Seen) -> None:
-    if not seen.mine:
+    e = seen.event
+    assert isinstance(e, p.ChatEnded)
+    if e.reason == "idle":  # the server closed it (issue 16): wrap up as after a leaver
+        seen.session.receive(ev.IdleClosed())
+    elif not seen.mine:
         seen.show_notice()
     elif seen.session.state is SessionState.ACCEPTED:
         seen.session.end()  # we ended it before a restart (adopted); the server acks again

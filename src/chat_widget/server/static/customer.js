@@ -37,6 +37,8 @@
       transferred: "Your chat was transferred from {from} to {to}",
       yourAgent: "your agent",
       endedBy: "{name} ended the chat.",
+      idleAlert: "No message for a while: this chat closes in {seconds} s unless you write.",
+      idleClosed: "The chat was closed because there was no message for a while.",
       connected: "Connected",
       waiting: "Connected · waiting for the next free person",
       connecting: "Connecting…",
@@ -78,6 +80,8 @@
       transferred: "Ihr Chat wurde von {from} an {to} weitergeleitet",
       yourAgent: "Ihrer Beratung",
       endedBy: "{name} hat den Chat beendet.",
+      idleAlert: "Länger keine Nachricht: Dieser Chat wird in {seconds} s geschlossen, wenn Sie nicht schreiben.",
+      idleClosed: "Der Chat wurde geschlossen, weil länger keine Nachricht kam.",
       connected: "Verbunden",
       waiting: "Verbunden · gleich ist jemand für Sie da",
       connecting: "Verbindung wird aufgebaut…",
@@ -168,6 +172,7 @@
     li.dataset.kind = kind;
     if (opts.mine) li.classList.add("mine");
     if (opts.seq) li.dataset.seq = String(opts.seq);
+    if (opts.event) li.dataset.event = opts.event; // idle_alert, idle_close (issue 16)
     if (ms) li.dataset.time = new Date(ms).toISOString(); // the server's time (utcTime)
     if (who !== null) {
       const meta = document.createElement("span");
@@ -212,14 +217,14 @@
     if (on) agentTypingTimer = setTimeout(() => (typingEl.hidden = true), AGENT_TYPING_MS);
   }
 
-  function ended(text) {
+  function ended(text, event) {
     state.ended = true;
     save();
     input.disabled = true;
     $("composer").hidden = true;
     setAgentTyping(false);
     stopTyping();
-    if (text) addEntry("notice", null, text, 0);
+    if (text) addEntry("notice", null, text, 0, { event });
     setStatus("ended", t("ended"));
     $("over-text").textContent = t("over");
     $("over").hidden = false;
@@ -310,8 +315,15 @@
           { seq: ev.seq },
         );
         break;
+      case "IdleAlert": // the customer has been silent while the agent waits (issue 16)
+        addEntry("notice", null, t("idleAlert", { seconds: ev.closesIn }), ev.utcTime, {
+          seq: ev.seq,
+          event: "idle_alert",
+        });
+        break;
       case "ChatEnded":
-        ended(t("endedBy", { name: from.nickname }));
+        if (ev.reason === "idle") ended(t("idleClosed"), "idle_close");
+        else ended(t("endedBy", { name: from.nickname }));
         break;
       default:
         break; // agents-only events never reach customers; unknown ones are ignored
