@@ -120,6 +120,7 @@ async def test_the_agents_own_desk_keeps_its_real_name(server: ChatServer, origi
     try:
         await backend.wait_connected()
         assert backend.desk.agent.name == "Alice Agent"
+        assert backend.desk.agent.nickname == "Ally"  # {agent.nickname} fills "Ally"
         carla, conv = await customer(server.url, origin, "carla-own")
         session = await backend.next_offer()
         session.accept()

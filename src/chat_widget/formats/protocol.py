@@ -489,6 +489,8 @@ class AuthOk(_ServerFrame):
     id: str
     agent: AgentInfo
     role: Literal["agent", "supervisor"] = "agent"
+    #: the name customers see for this agent (``agents add --nickname``), if it has one
+    shown_as: str | None = None
     #: the server's standard response library (``serve --responses FILE``, issue 16)
     responses: list[StandardResponse] = Field(default_factory=list)
     conversations: list[ConversationInfo] = Field(default_factory=list)

@@ -123,6 +123,7 @@ class Agents:
             p.AuthOk(
                 id=frame.id,
                 agent=p.AgentInfo(id=me, nickname=agent.name),
+                shown_as=agent.nickname,
                 responses=self.responses,
                 conversations=[
                     p.ConversationInfo(

@@ -117,7 +117,9 @@ class AgentClient(FrameQueue):
         responses (issue 16) from ``ok``."""
         if name_agent:
             permissions = self.desk.agent.permissions
-            self.desk.agent = AgentProfile(ok.agent.nickname, ok.agent.id, permissions)
+            self.desk.agent = AgentProfile(
+                ok.agent.nickname, ok.agent.id, permissions, nickname=ok.shown_as
+            )
             self.desk.team_im.agent = self.desk.agent
         self.desk.responses = ResponseLibrary(  # the server's library (issue 16)
             (Response(r.id, r.name, r.category, r.shortcut, dict(r.texts)) for r in ok.responses),
