@@ -503,6 +503,89 @@ assert len(backend.desk.sessions) == 3
 widget = ChatWidget(backend)
 widget""",
     ),
+    (
+        "md",
+        """## Standard responses
+
+A library of ready answers (name, category, shortcut, text in English and German) with
+field codes filled for the chat: `{contact.first_name}`, `{contact.name}`,
+`{agent.nickname}`, `{chat.id}`. `responses="sample"` loads the shipped library
+(`src/chat_widget/data/responses.yaml`); pass your own YAML/JSON file instead, or
+`serve --responses FILE` on the server. An unknown field code is refused when the file
+is loaded, naming the file, the response and the field.
+
+**Try it in the widget:** type `/hi` in the composer (or open the list with the
+responses button next to it, search, pick one with the arrow keys and Enter). The
+filled text lands in the composer: change it, then send. Choosing never sends by
+itself. The next cell does the same from Python if you did not.""",
+    ),
+    (
+        "code",
+        """scenario = {"name": "Responses", "contact": {"name": "Maria Weber"}, "offer_after": 1,
+            "steps": [{"say": "Hi, my invoice is wrong", "typing": 1},
+                      {"wait_for_reply": True}, {"say": "Thank you!"}]}
+backend = MockBackend(scenario, clock=VirtualClock(), responses="sample",
+                      agent=AgentProfile(name="Lena Hoffmann", nickname="Lena"))
+backend.clock.advance(1)
+session = backend.first_session()
+session.accept()
+backend.clock.advance(3)
+print([(r.shortcut, r.name) for r in backend.desk.responses])
+widget = ChatWidget(backend)
+widget""",
+    ),
+    (
+        "code",
+        """text = session.insert_response("greeting")  # the filled text, to edit
+print(text)
+if not any(e.response for e in session.transcript):  # you did not send one in the widget
+    session.send(text + " I will look at your invoice now.", response="greeting")
+backend.clock.advance(5)
+[(e.sender.name, e.text, e.response) for e in session.transcript if e.kind == "message"]""",
+    ),
+    (
+        "md",
+        """## Contact history and idle customers
+
+With the offer, the agent sees the contact's earlier chats (date, agent, disposition,
+note; **open one** in the history panel above the transcript to read it). On the mock
+they come from the scenario's `history:`; on the server from the stored chats with the
+same e-mail or phone.
+
+The customer idle timers: when the customer stays silent while the agent waits for
+them, an alert after `idle_alert_after` seconds, and the chat closes `idle_close_after`
+seconds later (`serve --idle-alert S --idle-close S` on the server). A customer message
+resets them; nothing runs while the customer waits for the agent.""",
+    ),
+    (
+        "code",
+        """scenario = {
+    "name": "Returning customer", "contact": {"name": "Jonas Becker"}, "offer_after": 1,
+    "idle_alert_after": 30, "idle_close_after": 15,
+    "history": [{"date": "2026-11-20T10:15:00Z", "agent": "Lena", "disposition": "Resolved",
+                 "notes": ["Router replaced"],
+                 "transcript": [{"from": "contact", "text": "My router blinks red."},
+                                {"from": "agent", "text": "I will send you a new one."}]}],
+    "steps": [{"say": "Hello again, the new router blinks too.", "typing": 1},
+              {"wait_for_reply": True}, {"pause": 600}],
+}
+backend = MockBackend(scenario, clock=VirtualClock())
+backend.clock.advance(1)
+session = backend.first_session()
+print([(h.agent, h.disposition, h.notes) for h in session.history])
+session.accept()
+backend.clock.advance(3)
+session.send("Let me check that for you.")  # now the agent waits for the customer
+widget = ChatWidget(backend)
+widget""",
+    ),
+    (
+        "code",
+        """backend.clock.advance(30)  # 30 s of silence: the idle alert
+backend.clock.advance(15)  # 15 s more: the chat closes
+print(session.state)
+[e.text for e in session.transcript if e.kind == "notice"][-2:]""",
+    ),
 ]
 
 

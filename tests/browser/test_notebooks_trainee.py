@@ -87,6 +87,29 @@ def _02_done(page: Page) -> None:
     _expect_done(chat)
 
 
+# 02_prototyping, cell 29: "type /hi in the composer ... change it, then send" (cell 28's chat).
+def _02_response(page: Page) -> None:
+    chat = _chat(page, 28)
+    composer = chat.get_by_test_id("composer")
+    composer.press_sequentially("/hi")
+    expect(chat.get_by_test_id("response-item").first).to_be_visible()
+    composer.press("Enter")  # inserts the filled greeting, does not send
+    expect(composer).to_have_value(re.compile(r"^Hello Maria, I am Lena\."))
+    composer.press("End")
+    composer.press_sequentially(" Which invoice number is it?")
+    chat.get_by_test_id("send").click()
+    agent = chat.locator("[data-testid=entry][data-sender-role=agent]")
+    expect(agent.last).to_contain_text("Hello Maria, I am Lena. How can I help? Which invoice")
+
+
+# 02_prototyping, cell 32: "open one in the history panel" (cell 31's chat).
+def _02_history(page: Page) -> None:
+    chat = _chat(page, 31)
+    expect(chat.get_by_test_id("history-item")).to_have_count(1)
+    chat.get_by_test_id("history-open").click()
+    expect(chat.get_by_test_id("history-transcript")).to_contain_text("My router blinks red.")
+
+
 # 03_team, cell 4: "Accept the first chat" in the workspace of cell 1.
 def _03_accept(page: Page) -> None:
     ws = _cell(page, 1).get_by_test_id("workspace")
@@ -140,7 +163,9 @@ def test_walkthrough_and_prototyping_survive_the_clicks_their_markdown_asks_for(
     _run_as_trainee(
         lab, page, "01_walkthrough.ipynb", {7: _01_accept, 13: _01_reply, 17: _01_wrap_up}
     )
-    _run_as_trainee(lab, page, "02_prototyping.ipynb", {20: _02_done})
+    _run_as_trainee(
+        lab, page, "02_prototyping.ipynb", {20: _02_done, 29: _02_response, 32: _02_history}
+    )
 
 
 def test_team_and_live_chat_notebooks_survive_the_widgets_and_the_customer_page(
