@@ -191,7 +191,6 @@ export function mountResponses(
     slash = null;
     setHidden(suggestions, true);
     textarea.removeAttribute("aria-activedescendant");
-    setAttr(textarea, "aria-expanded", "false");
   }
 
   function runSearch(): void {
@@ -247,7 +246,8 @@ export function mountResponses(
       slash = at;
       suggest.show(found, ctx.labels());
       setHidden(suggestions, false);
-      setAttr(textarea, "aria-expanded", "true");
+      // no aria-expanded: a textarea (role textbox) may not carry it (axe, ARIA in HTML);
+      // the listbox it controls (aria-controls) says what is shown
       textarea.removeAttribute("aria-activedescendant");
     },
     keydown(ev) {
