@@ -33,7 +33,8 @@ export function mountBoard(env: BoardEnv) {
   const filterSel = h("select", { class: "cw-select", "data-testid": "filter-agent" });
   const sortLabel = h("label", { class: "cw-sup-control" }, h("span", {}), sortSel);
   const filterLabel = h("label", { class: "cw-sup-control" }, h("span", {}), filterSel);
-  const list = h("ul", { class: "cw-sup-rows", "data-testid": "supervised-chats", role: "list" });
+  // a group of row buttons (a list may only hold list items, and a row is a button)
+  const list = h("div", { class: "cw-sup-rows", "data-testid": "supervised-chats", role: "group" });
   const empty = h("p", { class: "cw-sup-empty", "data-testid": "no-chats" });
   const title = h("h3", { class: "cw-sup-title" });
   // column names over the rows (each row also carries its whole meaning in aria-label)
@@ -56,7 +57,7 @@ export function mountBoard(env: BoardEnv) {
       flag: h("span", { class: "cw-sup-flag", "data-testid": "row-flag", hidden: true }, "⚑"),
       mode: h("span", { class: "cw-sup-mode", "data-testid": "row-mode" }),
     };
-    const el = h("li", { class: "cw-sup-row", "data-testid": "supervised-chat", "data-chat": row.id, tabindex: "0", role: "button" },
+    const el = h("div", { class: "cw-sup-row", "data-testid": "supervised-chat", "data-chat": row.id, tabindex: "0", role: "button" },
       parts.agent, parts.contact, parts.state, parts.elapsed, parts.timer, parts.flag, parts.mode);
     el.addEventListener("click", () => env.open(row.id));
     el.addEventListener("keydown", (ev) => {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
+from .a11y_checks import check_page
 from .lab import Lab, new_page, open_notebook, run_cell, screenshot, widget_root
 from .live_server import ServerThread, agent_notebook, say
 
@@ -56,6 +57,7 @@ def test_history_panel_with_a_mock_scenario(lab: Lab, page: Page) -> None:
     expect(root.get_by_test_id("transcript")).not_to_contain_text("My invoice is wrong")
     root.get_by_test_id("accept").click()
     expect(root.get_by_test_id("transcript")).to_contain_text("Hello again")
+    check_page(page, ".chat-widget", "history panel with a transcript")
     screenshot(page, "history-01-mock", root)
     newest.get_by_test_id("history-open").click()
     expect(newest.get_by_test_id("history-transcript")).to_have_count(0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from .a11y_checks import check_page
 from .lab import Lab, open_notebook, run_cell, run_py, screenshot, widget_root
 
 SETUP = """
@@ -86,6 +87,7 @@ def test_standard_responses_by_shortcut_and_by_keyboard(lab: Lab, page: Page) ->
     expect(root.locator("[data-testid=response-item][aria-selected=true]")).to_have_attribute(
         "data-response-id", "greeting-back"
     )
+    check_page(page, ".chat-widget", "responses list open")
     screenshot(page, "16-responses-list", root)
     page.keyboard.type("moment")
     items = root.get_by_test_id("responses-list").get_by_test_id("response-item")

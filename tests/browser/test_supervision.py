@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from .a11y_checks import check_page
 from .lab import Lab, new_page, open_notebook, open_notebooks, run_cell, run_py, screenshot
 from .live_server import ServerThread, customer_page, say
 
@@ -169,6 +170,7 @@ def test_supervisor_watches_coaches_and_barges_in_live(
         expect(bob_row).to_have_attribute("data-color", "green")
         expect(rows.first).to_have_attribute("data-agent", "alice")
         screenshot(sup_page, "supervision-01-dashboard-coaching", board)
+        check_page(alice_page, ".chat-widget", "coached agent view")
         screenshot(alice_page, "supervision-02-agent-coached", alice)
         # nobody else read the coaching: not Bob, not the customers
         expect(contact_entries(bob)).to_have_count(2)
@@ -187,6 +189,7 @@ def test_supervisor_watches_coaches_and_barges_in_live(
         flag = flags.locator("[data-testid=help-flag-item][data-agent=alice]")
         expect(flag).to_contain_text(FLAG_NOTE, timeout=3_000)
         expect(alice_row.get_by_test_id("row-flag")).to_be_visible()
+        check_page(sup_page, ".chat-supervisor", "dashboard with a flag and coaching")
         screenshot(sup_page, "supervision-03-dashboard-flag", board)
         # barge-in from the flag: Carla reads Tess join and write; Alice's wait ends
         flag.get_by_test_id("barge-in").click()
