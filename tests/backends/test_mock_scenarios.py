@@ -162,7 +162,7 @@ def test_scenario_from_yaml_and_json_files(tmp_path: Path) -> None:
         ),
         ("name: T\nsteps:\n  - say: hi\n", "field 'contact'"),
         ("name: T\ncontact: {name: Tom}\nsteps: []\n", "field 'steps'"),
-        ("name: [unclosed\n", "not valid yaml"),
+        ("name: [unclosed\n", "not valid YAML"),
         ("- just a list\n", "must be a mapping"),
     ],
 )

@@ -42,12 +42,9 @@ naming the file, the step and the field. Schema (see README "Scenarios")::
 
 from __future__ import annotations
 
-import json
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -58,6 +55,7 @@ from pydantic import (
     model_validator,
 )
 
+from ..formats.data_files import read_data_file, read_packaged_yaml
 from ..formats.transcript import ContactRecord
 from ..model.errors import ChatError
 from ..model.idle_rule import IdleTimes
@@ -281,18 +279,8 @@ def load_scenario(source: str | Path | Scenario | dict[str, Any]) -> Scenario:
     if isinstance(source, dict):
         return parse_scenario(source)
     if isinstance(source, str) and source in BUILTIN:
-        text = resources.files("chat_widget.backends.scenarios").joinpath(f"{source}.yaml")
-        return parse_scenario(yaml.safe_load(text.read_text(encoding="utf-8")), f"{source}.yaml")
+        name = f"{source}.yaml"
+        return parse_scenario(read_packaged_yaml("chat_widget.backends.scenarios", name), name)
     path = Path(source)
-    if not path.is_file():
-        raise ScenarioError(
-            f"{path}: no such scenario file (built-in scenarios: {', '.join(BUILTIN)})"
-        )
-    raw = path.read_text(encoding="utf-8")
-    try:
-        data = json.loads(raw) if path.suffix == ".json" else yaml.safe_load(raw)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ScenarioError(
-            f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"
-        ) from None
-    return parse_scenario(data, str(path))
+    hint = f" (built-in scenarios: {', '.join(BUILTIN)})"
+    return parse_scenario(read_data_file(path, ScenarioError, "scenario", hint), str(path))

@@ -18,17 +18,15 @@ Pure: no model, no clock; reading a file is the one I/O (``load_library``).
 
 from __future__ import annotations
 
-import json
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .data_files import read_data_file, read_packaged_yaml
 from .errors import ChatError
 from .transcript import AgentProfile, ContactRecord
 
@@ -255,18 +253,8 @@ def load_library(
     if isinstance(source, Mapping | list):
         return ResponseLibrary.from_data(dict(source) if isinstance(source, Mapping) else source)
     if source == SAMPLE:
-        text = resources.files("chat_widget.data").joinpath("responses.yaml")
-        return ResponseLibrary.from_data(
-            yaml.safe_load(text.read_text(encoding="utf-8")), "responses.yaml"
-        )
+        sample = read_packaged_yaml("chat_widget.data", "responses.yaml")
+        return ResponseLibrary.from_data(sample, "responses.yaml")
     path = Path(source)
-    if not path.is_file():
-        raise ResponseLibraryError(f"{path}: no such response library file")
-    raw = path.read_text(encoding="utf-8")
-    try:
-        data = json.loads(raw) if path.suffix == ".json" else yaml.safe_load(raw)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ResponseLibraryError(
-            f"{path}: not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {exc}"
-        ) from None
+    data = read_data_file(path, ResponseLibraryError, "response library")
     return ResponseLibrary.from_data(data, str(path))
