@@ -76,18 +76,14 @@ def bare_read(path: Path) -> int:
             cid = doc["id"]
             for e in doc["entries"]:
                 s = e["sender"]
-                cols["conversation_id"].append(cid)
-                cols["index"].append(e["index"])
-                cols["time"].append(e["time"])
-                cols["kind"].append(e["kind"])
-                cols["sender_role"].append(s["role"])
-                cols["sender_name"].append(s["name"])
-                cols["sender_id"].append(s.get("id", ""))
-                cols["text"].append(e["text"])
-                cols["url"].append(e.get("url"))
-                cols["visibility"].append(e.get("visibility"))
-                cols["event"].append(e.get("event"))
-                cols["code"].append(e.get("code"))
+                row = {
+                    "conversation_id": cid,
+                    "sender_role": s["role"],
+                    "sender_name": s["name"],
+                    "sender_id": s.get("id", ""),
+                }
+                for column, values in cols.items():  # every loader column, new ones too
+                    values.append(row[column] if column in row else e.get(column))
         return len(pd.DataFrame(cols))
 
 
