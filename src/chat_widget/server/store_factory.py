@@ -31,6 +31,18 @@ def postgres_store(url: str) -> PostgresStore:
     return PostgresStore(url)
 
 
+def store_errors() -> tuple[type[BaseException], ...]:
+    """What a store that cannot be reached raises (the CLI reports these in one line)."""
+    import sqlite3
+
+    errors: tuple[type[BaseException], ...] = (OSError, sqlite3.Error)
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - the test extra installs psycopg
+        return errors
+    return (*errors, psycopg.Error)
+
+
 def server_store(config: ServerConfig) -> SQLiteStore | PostgresStore:
     """The server's ``EventStore``: ``config.store`` (PostgreSQL) if set, else SQLite."""
     if config.store is not None:
