@@ -64,7 +64,7 @@ class PostgresStore(PostgresReader):
         if not is_postgres_url(url):
             raise ValueError(f"not a PostgreSQL URL (postgresql://USER@HOST:PORT/DB): {url!r}")
         super().__init__(url, pool_size=pool_size)
-        self.writer = PgGroupCommitWriter(url, max_batch)
+        self.writer = PgGroupCommitWriter(url, max_batch, prepare=self._ensure_schema_async)
         self._migrated = False
         self._lock_conn: AsyncConnection[TupleRow] | None = None
 

@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,8 +73,11 @@ def _event_row(e: StoredEvent) -> tuple[Any, ...]:
 class PgGroupCommitWriter:
     """The writer task and its queue; ``submit`` from the loop, results in order."""
 
-    def __init__(self, url: str, max_batch: int) -> None:
+    def __init__(
+        self, url: str, max_batch: int, prepare: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
         self.url = url
+        self._prepare = prepare  # before the first connection (the schema's migration)
         self.max_batch = max_batch
         self._queue: asyncio.Queue[PgWrite | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -130,6 +133,9 @@ class PgGroupCommitWriter:
 
     async def _connection(self) -> AsyncConnection[TupleRow]:
         if self._conn is None or self._conn.closed or self._conn.broken:
+            if self._prepare is not None:
+                await self._prepare()
+                self._prepare = None
             self._conn = await AsyncConnection.connect(
                 self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT
             )
