@@ -9,7 +9,7 @@ on the loop that uses it. The row → record mapping lives only here.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -71,7 +71,9 @@ class PostgresReader:
                     self._pool = pool
         return self._pool
 
-    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[TupleRow]:
+    async def _fetch(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> list[TupleRow]:
         pool = await self._conn_pool()
         async with pool.connection() as conn:
             cur = await conn.execute(sql.encode(), params)
@@ -123,7 +125,7 @@ class PostgresReader:
             " WHERE (lower(contact ->> 'email') = %(email)s OR contact ->> 'phone' = %(phone)s)"
             " AND (%(before)s::float8 IS NULL OR created <= %(before)s::float8)"
             " ORDER BY created DESC, id DESC LIMIT %(limit)s",
-            {"email": email, "phone": phone, "before": before, "limit": limit},  # type: ignore[arg-type]
+            {"email": email, "phone": phone, "before": before, "limit": limit},
         )
         return await self._records(rows)
 

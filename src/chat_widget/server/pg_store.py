@@ -30,7 +30,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 
 from .admin import new_agent
-from .pg_reader import PostgresReader
+from .pg_reader import Pool, PostgresReader
 from .pg_schema import SERVE_LOCK, migrate
 from .pg_writer import PgGroupCommitWriter, PgWrite
 from .store import (
@@ -83,7 +83,8 @@ class PostgresStore(PostgresReader):
         if not self._migrated:
             await asyncio.to_thread(self.migrate)
 
-    async def _conn_pool(self):  # type: ignore[no-untyped-def]
+    async def _conn_pool(self) -> Pool:
+        """The read pool, once the schema is up to date (reads before any write)."""
         await self._ensure_schema_async()
         return await super()._conn_pool()
 
