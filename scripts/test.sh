@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Set up everything (Debian chromium, venv, npm) and run every check and test.
+# Set up everything (Debian chromium and postgresql, venv, npm) and run every check and test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+# the PostgreSQL store's tests start throw-away clusters with Debian's server binaries
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 bash scripts/setup.sh
 VENV="${CHAT_WIDGET_VENV:-.venv}"

@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings
 
 from chat_widget import AgentDesk, ChatSession, ContactRecord, VirtualClock
 
+from .pg import Cluster
+
 settings.register_profile("ci", deadline=None, derandomize=True, max_examples=150)
 settings.register_profile("dev", deadline=None, max_examples=150)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """One throw-away PostgreSQL cluster for the whole run, started on first use."""
+    cluster = Cluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: Cluster) -> str:
+    """A fresh, empty database on the session's cluster."""
+    return pg_cluster.create_database()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """``chat-widget``: run the live chat server and manage agent tokens.
 
     chat-widget serve [--host 127.0.0.1] [--port 8765] [--db chats.sqlite] [--origin URL ...]
+                      [--store postgresql://USER@HOST:PORT/DB]  # instead of --db (issue 18)
                       [--responses FILE]   # standard responses for agents (issue 16)
                       [--idle-alert S --idle-close S]  # customer idle timers (issue 16)
     chat-widget agents add NAME [--supervisor] [--nickname NICK] [--capacity N]
@@ -9,9 +10,11 @@
     chat-widget agents skills ID SKILL ... [--db chats.sqlite]   # queue routing (issue 6)
     chat-widget queues add ID NAME [--skill SKILL] [--db chats.sqlite]
     chat-widget externals add ID NAME PHONE [--organisation ORG] [--db chats.sqlite]
+    chat-widget migrate --store postgresql://USER@HOST:PORT/DB  # schema up to date
     chat-widget class report CLASS [--db chats.sqlite] [--html report.html]  # issue 15
     chat-widget class run SCENARIO... --trainees N [--url ws://127.0.0.1:8765/ws] [--class-id ID]
 
+Every admin command takes ``--store postgresql://...`` instead of ``--db FILE``.
 Tokens live in the database (table ``agents``, SHA-256 hashed): ``agents add``
 prints a token once; give it to the agent, who passes it to
 ``WebSocketBackend(url, token=...)``.
@@ -28,8 +31,8 @@ from typing import Any
 
 from .formats.responses import ResponseLibraryError
 from .server.config import ServerConfig
-from .server.sqlite_store import SQLiteStore
-from .server.store import DuplicateAgentError, ExternalRecord, QueueRecord
+from .server.store import DuplicateAgentError, ExternalRecord, QueueRecord, StoreInUse
+from .server.store_factory import admin_store, store_errors
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--db", default="chats.sqlite")
+    _add_store(serve)
     serve.add_argument(
         "--origin",
         action="append",
@@ -104,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     add = agents_sub.add_parser("add", help="create an agent and print its token")
     add.add_argument("name")
     add.add_argument("--db", default="chats.sqlite")
+    _add_store(add)
     add.add_argument("--skill", action="append", default=[], help="skill for queue routing")
     add.add_argument("--nickname", help="the name customers see (default: NAME)")
     add.add_argument(
@@ -117,10 +122,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     lst = agents_sub.add_parser("list", help="list agents (tokens are never shown again)")
     lst.add_argument("--db", default="chats.sqlite")
+    _add_store(lst)
     sk = agents_sub.add_parser("skills", help="set an agent's skills (queue transfers)")
     sk.add_argument("id")
     sk.add_argument("skills", nargs="*")
     sk.add_argument("--db", default="chats.sqlite")
+    _add_store(sk)
 
     queues = sub.add_parser("queues", help="queues for transfers (F5)")
     queues_sub = queues.add_subparsers(dest="queues_command", required=True)
@@ -129,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     qadd.add_argument("name")
     qadd.add_argument("--skill", default="", help="agents with this skill get it (default: any)")
     qadd.add_argument("--db", default="chats.sqlite")
+    _add_store(qadd)
 
     externals = sub.add_parser("externals", help="external contacts (voice consultation, F7)")
     externals_sub = externals.add_subparsers(dest="externals_command", required=True)
@@ -138,12 +146,36 @@ def _parser() -> argparse.ArgumentParser:
     xadd.add_argument("phone")
     xadd.add_argument("--organisation", default="")
     xadd.add_argument("--db", default="chats.sqlite")
+    _add_store(xadd)
+
+    mig = sub.add_parser("migrate", help="bring a PostgreSQL store's schema up to date")
+    mig.add_argument("--store", required=True, metavar="postgresql://USER@HOST:PORT/DB")
 
     classes = sub.add_parser("class", help="classroom runs: scripted customers, reports")
     class_sub = classes.add_subparsers(dest="class_command", required=True)
     _add_class_run(class_sub)
     _add_class_report(class_sub)
     return parser
+
+
+def _add_store(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        default=None,
+        metavar="postgresql://USER@HOST:PORT/DB",
+        help="a PostgreSQL database instead of the SQLite file --db (issue 18)",
+    )
+
+
+def _migrate(url: str) -> int:
+    """``chat-widget migrate``: apply the missing schema steps, say which."""
+    from .server.pg_schema import LATEST
+    from .server.store_factory import postgres_store
+
+    applied = postgres_store(url).migrate()
+    done = ", ".join(map(str, applied)) if applied else "none (up to date)"
+    print(f"schema version {LATEST}; steps applied now: {done}", file=sys.stderr)
+    return 0
 
 
 def _add_class_report(class_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -250,6 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=args.host,
             port=args.port,
             db=args.db,
+            store=args.store,
             origins=tuple(args.origin),
             synchronous=args.synchronous,
             offer_timeout=args.offer_timeout,
@@ -265,10 +298,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             idle_alert_after=args.idle_alert,
             idle_close_after=args.idle_close,
         )
+        refused: tuple[type[BaseException], ...] = (
+            ResponseLibraryError,
+            StoreInUse,
+            *store_errors(),
+        )
+        if args.store and not args.store.startswith(("postgresql://", "postgres://")):
+            print(
+                f"chat-widget: --store takes a postgresql:// URL, got {args.store!r}",
+                file=sys.stderr,
+            )
+            return 2
         try:
             with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
                 runner.run(run_server(config))
-        except ResponseLibraryError as exc:  # a bad --responses file: say so, do not start
+        except refused as exc:
+            # a bad --responses file, another server on this database, a store that
+            # cannot be reached: say so, do not start
             print(f"chat-widget: {exc}", file=sys.stderr)
             return 1
         return 0
@@ -283,7 +329,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (ValueError, OSError, InvalidHandshake) as exc:  # bad scenario, no server
             print(f"chat-widget: {exc}", file=sys.stderr)
             return 1
-    store = SQLiteStore(args.db)
+    failed: tuple[type[BaseException], ...] = (ValueError, RuntimeError, *store_errors())
+    try:
+        if args.command == "migrate":
+            return _migrate(args.store)
+        return _admin(args)
+    except failed as exc:  # a bad URL, no driver, ...
+        print(f"chat-widget: {exc}", file=sys.stderr)
+        return 1
+
+
+def _admin(args: argparse.Namespace) -> int:
+    """``agents``, ``queues`` and ``externals``: short writes to ``--db`` or ``--store``."""
+    store = admin_store(args.db, args.store)
+    where = "the PostgreSQL store" if args.store else args.db
     if args.command == "queues":
         store.add_queue(QueueRecord(args.id, args.name, args.skill))
         return 0
@@ -305,12 +364,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             store.set_skills(record.id, tuple(args.skill))
         print(token)
         print(
-            f"{record.role} {record.id!r} ({record.name}) added to {args.db}; "
+            f"{record.role} {record.id!r} ({record.name}) added to {where}; "
             "the token is shown only now",
             file=sys.stderr,
         )
         return 0
-    for agent in asyncio.run(store.list_agents()):
+
+    async def listed() -> list[Any]:
+        try:
+            return list(await store.list_agents())
+        finally:
+            await store.close()
+
+    for agent in asyncio.run(listed()):
         print(f"{agent.id}\t{agent.name}\t{agent.role}")
     return 0
 

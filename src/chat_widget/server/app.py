@@ -35,8 +35,8 @@ from .http import handle_http
 from .limits import KeyedBuckets, TokenBucket
 from .peer import CustomerPrincipal, Peer
 from .service import ChatService
-from .sqlite_store import SQLiteStore
 from .store import EventStore
+from .store_factory import server_store
 from .tasks import Tasks
 
 log = logging.getLogger(__name__)
@@ -93,11 +93,7 @@ class ChatServer:
         self.config = config or ServerConfig()
         self.realtime = clock is None
         self.clock = clock or VirtualClock(start=time.time())
-        self.store: EventStore = store or SQLiteStore(
-            self.config.db,
-            synchronous=self.config.synchronous,
-            busy_timeout=self.config.store_busy_timeout,
-        )
+        self.store: EventStore = store or server_store(self.config)
         self.fanout: FanOut = fanout or LocalFanOut()
         self.service = ChatService(self.store, self.fanout, self.clock, self.config)
         self.chat_buckets = KeyedBuckets(
@@ -121,10 +117,17 @@ class ChatServer:
         return f"http://{self.config.host}:{self.port}/"
 
     async def start(self) -> None:
+        """Claim the store (``StoreInUse``: another server serves this database), restore
+        the open chats, listen. If any step fails, the store is released again."""
         loop = asyncio.get_running_loop()
-        self.store.start(loop)
-        await self.service.restore()
-        sock = socket.create_server((self.config.host, self.config.port), reuse_port=False)
+        await self.store.claim()
+        try:
+            self.store.start(loop)
+            await self.service.restore()
+            sock = socket.create_server((self.config.host, self.config.port), reuse_port=False)
+        except BaseException:
+            await self.store.close()
+            raise
         self.port = sock.getsockname()[1]
         self.origins = list(self.config.origins) or own_origins(self.config.host, self.port)
         allowed: list[str | None] = [*self.origins, None]  # None: no Origin (agents)

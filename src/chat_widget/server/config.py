@@ -16,6 +16,8 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8765
     db: str = "chats.sqlite"
+    # a PostgreSQL URL (postgresql://USER@HOST:PORT/DB): the store instead of ``db``
+    store: str | None = None
     origins: tuple[str, ...] = ()  # empty: the server's own origin (see ChatServer)
     synchronous: str = "FULL"
     store_busy_timeout: float = 5.0  # wall seconds a write waits for SQLite's write lock

@@ -20,13 +20,12 @@ together as the ``EventStore`` and the ``StoreAdmin`` of the CLI.
 from __future__ import annotations
 
 import asyncio
-import re
-import secrets
 import sqlite3
-import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .admin import new_agent
+from .file_lock import FileLock
 from .sqlite_reader import SQLiteReader
 from .sqlite_schema import SCHEMA, connect, migrate
 from .sqlite_writer import GroupCommitWriter, Write
@@ -65,6 +64,12 @@ class SQLiteStore(SQLiteReader):
         migrate(conn)
         super().__init__(conn)
         self.writer = GroupCommitWriter(max_batch, busy_timeout)
+        self.lock = FileLock(self.path)
+
+    async def claim(self) -> None:
+        """One serving process per file: ``StoreInUse`` if another server holds
+        ``<db>.lock`` (``file_lock``); released by ``close``."""
+        self.lock.acquire()
 
     def _connect(self) -> sqlite3.Connection:
         return connect(self.path, self.synchronous)
@@ -123,18 +128,7 @@ class SQLiteStore(SQLiteReader):
         nickname: str | None = None,
         capacity: int | None = None,
     ) -> tuple[AgentRecord, str]:
-        name = name.strip()
-        if not name or len(name) > 100:
-            raise ValueError("agent name must be 1 to 100 characters")
-        if nickname is not None:
-            nickname = nickname.strip()
-            if not nickname or len(nickname) > 100:
-                raise ValueError("agent nickname must be 1 to 100 characters")
-        if capacity is not None and capacity < 1:
-            raise ValueError(f"agent capacity must be at least 1, got {capacity}")
-        agent_id = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "agent"
-        token = secrets.token_urlsafe(32)
-        record = AgentRecord(agent_id, name, time.time(), supervisor, nickname, capacity)
+        record, token = new_agent(name, supervisor, nickname=nickname, capacity=capacity)
         try:
             self._write_now(
                 "INSERT INTO agents (id, name, token_hash, created, role, nickname, capacity)"
@@ -150,7 +144,7 @@ class SQLiteStore(SQLiteReader):
                 ),
             )
         except sqlite3.IntegrityError:
-            raise DuplicateAgentError(f"an agent with id {agent_id!r} exists already") from None
+            raise DuplicateAgentError(f"an agent with id {record.id!r} exists already") from None
         return record, token
 
     def _write_now(self, sql: str, params: tuple[object, ...]) -> None:
@@ -190,3 +184,4 @@ class SQLiteStore(SQLiteReader):
         """Commit everything queued (the writer finishes its queue), then close."""
         await self.writer.stop()
         await super().close()
+        self.lock.release()

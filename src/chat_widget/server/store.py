@@ -9,11 +9,11 @@ Three faces, so that each user asks only for what it needs:
 - ``StoreAdmin``: synchronous set-up (agents, skills, queues, external
   contacts) for the CLI, notebooks and tests, outside the service.
 
-One SQLite implementation today (``sqlite_store``, ``sqlite_reader``); the
-PostgreSQL store implements the same protocols next. Writes resolve only once
-durable (the server acknowledges after that); ``on_commit`` callbacks run in
-submission order on the event loop, which is how fan-out keeps each
-conversation's order.
+Two implementations: SQLite (``sqlite_store``, ``sqlite_reader``; the embedded
+default, one process) and PostgreSQL (``pg_store``, ``pg_reader``; issue 18).
+Writes resolve only once durable (the server acknowledges after that);
+``on_commit`` callbacks run in submission order on the event loop, which is how
+fan-out keeps each conversation's order.
 """
 
 from __future__ import annotations
@@ -150,6 +150,11 @@ class StoreBusy(StoreError):
     """The database stayed locked (another process writing, a backup) too long; retry."""
 
 
+class StoreInUse(StoreError):
+    """Another server process already serves this database (one per database until
+    routing across processes exists, issue 18)."""
+
+
 class RolledBack(StoreError):
     """Not stored because an earlier event of the same conversation failed; retry."""
 
@@ -190,6 +195,12 @@ class EventStore(StoreReader, Protocol):
 
     Everything is async: writes return a future that resolves once durable,
     reads are coroutines."""
+
+    async def claim(self) -> None:
+        """Take the database for this serving process; ``StoreInUse`` if another server
+        holds it. Released by ``close``. (SQLite: a lock file; PostgreSQL: an advisory
+        lock.) Admin tools and readers never claim."""
+        ...
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Begin accepting writes; ``on_commit`` callbacks run on ``loop``."""

@@ -1,0 +1,244 @@
+"""The PostgreSQL writer: group commits on the event loop, ack after commit.
+
+One task owns one connection. It takes everything submitted since its last
+transaction (up to ``max_batch`` writes) and writes it in one transaction
+(``executemany`` runs in pipeline mode: one round trip for the batch, one
+commit, one WAL flush with ``synchronous_commit`` on). Then the ``on_commit``
+callbacks and futures run in submission order. While a commit is in flight the
+loop keeps serving; what is submitted meanwhile forms the next batch.
+
+The same failure rules as the SQLite writer (``sqlite_writer``): one failed
+write fails alone (the batch is retried row by row under savepoints); later
+events of the conversation already queued behind a failed one fail with
+``RolledBack`` until the conversation's next write reuses the failed seq. If
+the connection itself breaks, the whole batch fails (nothing of it committed,
+or, when the commit's answer was lost, the client's retry with its client id
+finds the stored event) and the next batch reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import AsyncConnection
+from psycopg.rows import TupleRow
+
+from .pg_reader import EVENT_COLUMNS
+from .store import (
+    ConversationRecord,
+    ConversationUpdate,
+    RolledBack,
+    StoredEvent,
+    StoreError,
+)
+
+log = logging.getLogger(__name__)
+
+_INSERT_EVENT = (
+    f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)".encode()
+)
+_INSERT_CONVERSATION = (
+    b"INSERT INTO conversations (id, token_hash, contact, created, state, owner)"
+    b" VALUES (%s, %s, %s::jsonb, %s, %s, %s)"
+)
+_UPDATE_CONVERSATION = b"UPDATE conversations SET state = %s, owner = %s WHERE id = %s"
+CONNECT_TIMEOUT = 10
+
+
+@dataclass(slots=True)
+class PgWrite:
+    """One submitted write: an event (with its state change), a new conversation, or SQL."""
+
+    event: StoredEvent | None
+    conversation: ConversationRecord | None
+    update: ConversationUpdate | None
+    future: asyncio.Future[None]
+    on_commit: Callable[[], None] | None
+    sql: tuple[bytes, tuple[Any, ...]] | None = None
+
+
+def _event_row(e: StoredEvent) -> tuple[Any, ...]:
+    audience = None if e.audience is None else list(e.audience)
+    return (e.conversation, e.seq, e.type, e.time, e.visibility, e.sender, e.client_id, e.body,
+            audience)  # fmt: skip
+
+
+class PgGroupCommitWriter:
+    """The writer task and its queue; ``submit`` from the loop, results in order."""
+
+    def __init__(
+        self, url: str, max_batch: int, prepare: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        self.url = url
+        self._prepare = prepare  # before the first connection (the schema's migration)
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[PgWrite | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._conn: AsyncConnection[TupleRow] | None = None
+        self._poisoned: dict[str, int] = {}  # conversation -> seq of its failed event
+        self.commits = 0
+        self.events_written = 0
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._task = loop.create_task(self._run(), name="postgres-writer")
+
+    def submit(self, write: PgWrite) -> asyncio.Future[None]:
+        if self._task is None:
+            raise RuntimeError("store not started; call start(loop) first")
+        self._queue.put_nowait(write)
+        return write.future
+
+    def future(self) -> asyncio.Future[None]:
+        return asyncio.get_running_loop().create_future()
+
+    async def stop(self) -> None:
+        """Commit everything queued, then close the connection."""
+        task, self._task = self._task, None
+        if task is not None:
+            self._queue.put_nowait(None)
+            await task
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                await self._conn.close()
+            self._conn = None
+
+    async def _run(self) -> None:
+        for _ in range(1 << 62):  # bounded: one pass per batch
+            first = await self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self.max_batch and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            errors = await self._write_batch(batch)
+            self._resolve(batch, errors)
+            if stop:
+                return
+
+    async def _connection(self) -> AsyncConnection[TupleRow]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            if self._prepare is not None:
+                await self._prepare()
+                self._prepare = None
+            self._conn = await AsyncConnection.connect(
+                self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT
+            )
+        return self._conn
+
+    async def _write_batch(self, batch: list[PgWrite]) -> list[BaseException | None]:
+        """Write one batch; the error of each write (None: committed)."""
+        errors: list[BaseException | None] = [None] * len(batch)
+        todo = []
+        for i, w in enumerate(batch):  # events queued behind a failed one of their chat
+            e = w.event
+            if e is not None and e.conversation in self._poisoned:
+                failed = self._poisoned[e.conversation]
+                if e.seq > failed:
+                    errors[i] = RolledBack(
+                        f"event {failed} of {e.conversation} failed; {e.seq} was not stored"
+                    )
+                    continue
+                del self._poisoned[e.conversation]
+            todo.append(i)
+        if not todo:
+            return errors
+        poisoned = dict(self._poisoned)
+        try:
+            conn = await self._connection()
+            try:
+                async with conn.transaction():
+                    await self._write_rows(conn, [batch[i] for i in todo])
+            except psycopg.errors.IntegrityError:  # one bad row: again, row by row
+                async with conn.transaction():
+                    for i in todo:
+                        w = batch[i]
+                        e = w.event
+                        if e is not None and e.conversation in self._poisoned:
+                            errors[i] = RolledBack(f"an earlier event of {e.conversation} failed")
+                            continue
+                        try:
+                            async with conn.transaction():  # a savepoint
+                                await self._write_rows(conn, [w])
+                        except psycopg.errors.IntegrityError as exc:
+                            errors[i] = StoreError(str(exc).strip())
+                            if e is not None:
+                                self._poisoned[e.conversation] = e.seq
+        except Exception as exc:  # the whole transaction failed: every write in it
+            log.error("postgres write failed: %r", exc)
+            self._poisoned = poisoned
+            error = exc if isinstance(exc, StoreError) else StoreError(str(exc).strip())
+            for i in todo:
+                e = batch[i].event
+                if e is not None and e.conversation in self._poisoned:
+                    errors[i] = RolledBack(f"an earlier event of {e.conversation} failed")
+                else:
+                    errors[i] = error
+                    if e is not None:
+                        self._poisoned[e.conversation] = e.seq
+            return errors
+        self.commits += 1
+        self.events_written += sum(
+            1 for i in todo if batch[i].event is not None and errors[i] is None
+        )
+        return errors
+
+    @staticmethod
+    async def _write_rows(conn: AsyncConnection[TupleRow], writes: list[PgWrite]) -> None:
+        """The writes in order; runs of plain events go in one pipelined ``executemany``."""
+        async with conn.cursor() as cur:
+            conversations = [w.conversation for w in writes if w.conversation is not None]
+            if conversations:
+                await cur.executemany(
+                    _INSERT_CONVERSATION,
+                    [
+                        (c.id, c.token_hash, json.dumps(c.contact), c.created, c.state, c.owner)
+                        for c in conversations
+                    ],
+                )
+            rows: list[tuple[Any, ...]] = []
+            for w in writes:
+                if w.sql is not None:
+                    await cur.execute(*w.sql)
+                e = w.event
+                if e is None:
+                    continue
+                rows.append(_event_row(e))
+                if w.update is not None:  # keep the order: the events before the update
+                    await cur.executemany(_INSERT_EVENT, rows)
+                    rows = []
+                    await cur.execute(
+                        _UPDATE_CONVERSATION, (w.update.state, w.update.owner, e.conversation)
+                    )
+            if rows:
+                await cur.executemany(_INSERT_EVENT, rows)
+
+    def _resolve(self, batch: list[PgWrite], errors: list[BaseException | None]) -> None:
+        """Commit callbacks and futures, in submission order."""
+        for w, error in zip(batch, errors, strict=True):
+            if error is None and w.on_commit is not None:
+                try:
+                    w.on_commit()
+                except Exception:  # one callback's bug must not stop the writer
+                    log.exception("on_commit callback failed")
+            if w.future.done():
+                continue
+            if error is None:
+                w.future.set_result(None)
+            else:
+                w.future.set_exception(error)
