@@ -88,6 +88,7 @@ def bare_read(path: Path) -> int:
                 cols["visibility"].append(e.get("visibility"))
                 cols["event"].append(e.get("event"))
                 cols["code"].append(e.get("code"))
+                cols["response"].append(e.get("response"))
         return len(pd.DataFrame(cols))
 
 
