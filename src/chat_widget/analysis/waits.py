@@ -137,6 +137,27 @@ def colour_split(
     return green, yellow_part, red_part
 
 
+def event_order(
+    conv: np.ndarray, time: np.ndarray, key: np.ndarray, n_accepts: int, n_rows: int
+) -> np.ndarray | None:
+    """``np.lexsort((key, time, conv))`` of the timer's events without the sort, when they
+    come as the loaders leave them: accepts, then entry rows already in (conversation,
+    time, index) order, then stops, and no stop before its accept. Every row lies in
+    its conversation's window (accept <= time <= stop), so per conversation the order
+    is accept, rows, stop: a stable sort by conversation alone (runs merged, near
+    linear). None when the events are not so (the caller sorts)."""
+    rows = slice(n_accepts, n_accepts + n_rows)
+    dc, dt, dk = np.diff(conv[rows]), np.diff(time[rows]), np.diff(key[rows])
+    if not np.all((dc > 0) | ((dc == 0) & ((dt > 0) | ((dt == 0) & (dk >= 0))))):
+        return None
+    stops = slice(n_accepts + n_rows, len(conv))
+    at = np.searchsorted(conv[:n_accepts], conv[stops])  # every stopped one was accepted
+    if np.any(time[:n_accepts][at] > time[stops]):
+        return None
+    order: np.ndarray = np.argsort(conv, kind="stable")
+    return order
+
+
 def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.DataFrame:
     """One row per wait: ``conversation_id, agent_id, wait_no, first, start, end,
     duration_s, ended_by`` (reply | end | open), ``responder_id, responder_name,
@@ -165,7 +186,9 @@ def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.
         [np.ones(len(acc_convs), dtype=bool), start[rows], np.zeros(len(stop_convs), dtype=bool)]
     )
     ev_row = np.concatenate([np.full(len(acc_convs), -1), rows, np.full(len(stop_convs), -1)])
-    order = np.lexsort((ev_key, ev_time, ev_conv))
+    order = event_order(ev_conv, ev_time, ev_key, len(acc_convs), len(rows))
+    if order is None:
+        order = np.lexsort((ev_key, ev_time, ev_conv))
     ev_conv, ev_time, ev_start, ev_row = (a[order] for a in (ev_conv, ev_time, ev_start, ev_row))
     # the timer changes only when the kind of event changes: a start while waiting and a
     # reply while idle are no-ops
