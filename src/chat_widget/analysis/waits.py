@@ -72,13 +72,24 @@ def utc_ns(values: np.ndarray) -> pd.DatetimeIndex:
     )
 
 
+def conversation_ids(conversations: pd.DataFrame) -> pd.Index:
+    """The conversations' ids as strings, in row order: ``Index(column.astype(str))``,
+    for a categorical column by taking its categories (no string built per row)."""
+    column = conversations["conversation_id"]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        if not (codes < 0).any():
+            return pd.Index(column.cat.categories.astype(str).take(codes), name=column.name)
+    return pd.Index(column.astype(str))
+
+
 def conversation_positions(frames: TranscriptFrames, column: pd.Series) -> np.ndarray:
     """Row of ``frames.conversations`` for each value of a ``conversation_id`` column
     (-1 where the conversation is not in the frame, e.g. after filtering)."""
-    ids = pd.Index(frames.conversations["conversation_id"].astype(str))
+    ids = conversation_ids(frames.conversations)
     if isinstance(column.dtype, pd.CategoricalDtype):
         categories = column.cat.categories
-        if len(categories) == len(ids) and (categories.astype(str) == ids).all():
+        if len(categories) == len(ids) and pd.Index(categories.astype(str)).equals(ids):
             # the loaders' layout: categories are the conversations, in order
             return np.asarray(column.cat.codes.to_numpy(), dtype=np.int64)
         lookup = ids.get_indexer(column.cat.categories.astype(str))
@@ -223,9 +234,7 @@ def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.
     name_codes[has_responder] = sender_name.cat.codes.to_numpy()[w_row[has_responder]]
     return pd.DataFrame(
         {
-            "conversation_id": pd.Categorical.from_codes(
-                w_conv, categories=pd.Index(conv["conversation_id"].astype(str))
-            ),
+            "conversation_id": pd.Categorical.from_codes(w_conv, categories=conversation_ids(conv)),
             "agent_id": pd.Categorical.from_codes(
                 conv["agent_id"].cat.codes.to_numpy()[w_conv],
                 categories=pd.Index(conv["agent_id"].cat.categories),
