@@ -79,7 +79,8 @@ def conversation_ids(conversations: pd.DataFrame) -> pd.Index:
     if isinstance(column.dtype, pd.CategoricalDtype):
         codes = column.cat.codes.to_numpy()
         if not (codes < 0).any():
-            return pd.Index(column.cat.categories.astype(str).take(codes), name=column.name)
+            ids: pd.Index = column.cat.categories.astype(str).take(codes)
+            return pd.Index(ids, name=column.name)
     return pd.Index(column.astype(str))
 
 
