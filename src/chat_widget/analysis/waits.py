@@ -80,7 +80,8 @@ def conversation_ids(conversations: pd.DataFrame) -> pd.Index:
         codes = column.cat.codes.to_numpy()
         if not (codes < 0).any():
             ids: pd.Index = column.cat.categories.astype(str).take(codes)
-            return pd.Index(ids, name=column.name)
+            out: pd.Index = pd.Index(ids, name=column.name)
+            return out
     return pd.Index(column.astype(str))
 
 
