@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from chat_widget.analysis import (
+    TranscriptFrames,
     agent_metrics,
     conversation_metrics,
     frames_from_transcripts,
@@ -263,3 +264,11 @@ def test_summary_and_filtered_frames(frames) -> None:  # type: ignore[no-untyped
     cm = conversation_metrics(sub)
     assert len(cm) == 1 and cm.loc[0, "responses"] == 3
     assert np.isclose(cm.loc[0, "red_s"], 10)
+
+
+def test_waits_do_not_depend_on_the_order_of_the_entries(frames) -> None:  # type: ignore[no-untyped-def]
+    """In the loaders' order the timer's events are merged without a sort; in any other
+    order they are sorted: the same waits either way."""
+    shuffled = frames.entries.sample(frac=1, random_state=3).reset_index(drop=True)
+    other = TranscriptFrames(frames.conversations, shuffled, frames.typing)
+    pd.testing.assert_frame_equal(waits(other), waits(frames), check_exact=True)

@@ -21,7 +21,7 @@ def check_columns(frames: TranscriptFrames, aux: Aux) -> tuple[TranscriptFrames,
     """``check_transcript``'s rules on whole columns; drops the conversations that break them."""
     conv, entries, typing = frames.conversations, frames.entries, frames.typing
     n_conv = len(conv)
-    sources = conv["source"].astype(str).to_numpy()
+    source = conv["source"]
     records = conv["record"].to_numpy()
     found: list[tuple[int, str, str]] = []  # (conversation position, field, message)
 
@@ -42,8 +42,13 @@ def check_columns(frames: TranscriptFrames, aux: Aux) -> tuple[TranscriptFrames,
     limits_bad = (conv["yellow_after"] >= conv["red_after"]).to_numpy()
     for pos in np.flatnonzero(limits_bad):
         found.append((int(pos), "thresholds", "needs yellow_after < red_after"))
-    ids = conv["conversation_id"].astype(str)
-    for pos in np.flatnonzero(ids.duplicated().to_numpy()):
+    # duplicates found on the column itself (a categorical's codes), strings built only
+    # for messages
+    duplicated = np.flatnonzero(conv["conversation_id"].duplicated().to_numpy())
+    ids = conv["conversation_id"].astype(str) if len(duplicated) else None
+    sources = source.astype(str).to_numpy() if len(duplicated) else None
+    for pos in duplicated:
+        assert ids is not None and sources is not None
         first = int(np.flatnonzero((ids == ids.iloc[pos]).to_numpy())[0])
         where = f"{sources[first]}, record" if sources[first] != sources[pos] else "record"
         found.append(
@@ -83,10 +88,14 @@ def check_columns(frames: TranscriptFrames, aux: Aux) -> tuple[TranscriptFrames,
                 )
             )
         # compare with the last valid time before, within the conversation
-        valid_t = pd.Series(np.where(bad_time, np.nan, t.astype(float)))
-        prev = valid_t.groupby(conv_pos).ffill().shift(1).to_numpy()
+        t_float = t.astype(float)
+        if bad_time.any():
+            valid_t = pd.Series(np.where(bad_time, np.nan, t_float))
+            prev = valid_t.groupby(conv_pos).ffill().shift(1).to_numpy()
+        else:  # the last valid time before is the one just before
+            prev = np.r_[np.nan, t_float[:-1]]
         same_conv = np.r_[False, conv_pos[1:] == conv_pos[:-1]]
-        back = same_conv & ~bad_time & (t.astype(float) < prev)
+        back = same_conv & ~bad_time & (t_float < prev)
         for row in np.flatnonzero(back):
             found.append(
                 (
@@ -96,7 +105,9 @@ def check_columns(frames: TranscriptFrames, aux: Aux) -> tuple[TranscriptFrames,
                 )
             )
         push = (entries["kind"] == "push_url").to_numpy()
-        no_url = push & ~entries["url"].fillna("").astype(bool).to_numpy()
+        no_url = np.zeros(len(entries), dtype=bool)
+        pushes = np.flatnonzero(push)  # the URLs looked at only where they are needed
+        no_url[pushes] = ~entries["url"].iloc[pushes].fillna("").astype(bool).to_numpy()
         for row in np.flatnonzero(no_url):
             found.append(
                 (
@@ -129,7 +140,7 @@ def check_columns(frames: TranscriptFrames, aux: Aux) -> tuple[TranscriptFrames,
             )
 
     problems = [
-        Problem(str(sources[pos]), int(records[pos]), where, message)
+        Problem(str(source.iloc[pos]), int(records[pos]), where, message)
         for pos, where, message in found
     ]
     if found:

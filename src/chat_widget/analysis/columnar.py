@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from .columns import (
 )
 
 BLOCK_SIZE = 8 << 20  # bytes per parse block (one task of the reader's thread pool)
+SCAN_PARTS = 2  # the text search, in parts on as many threads (the frames are built meanwhile)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -63,13 +65,19 @@ class _File:
     path: Path
     data: pa.Buffer  # the file, memory-mapped
     table: pa.Table
-    scan: Future[_Scan] | None = None
+    scan: list[Future[_Scan]] | None = None  # ``_scan`` of the file's parts
     check: Future[np.ndarray] | None = None  # ``_table_check`` of the table
     lines: np.ndarray | None = None  # 1-based line of each record (None: record i is line i+1)
     bounds: tuple[np.ndarray, np.ndarray] | None = None  # every line's start and end
 
     def raw(self) -> np.ndarray:
         return np.frombuffer(self.data, dtype=np.uint8)
+
+    def scanned(self) -> _Scan:
+        """What the text search found in the whole file."""
+        assert self.scan is not None
+        parts = [future.result() for future in self.scan]
+        return _Scan(sum(p.lines for p in parts), any(p.nulls for p in parts))
 
     def line_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         if self.bounds is None:
@@ -80,12 +88,6 @@ class _File:
         if self.lines is None:
             return np.arange(1, self.table.num_rows + 1, dtype=np.int64)
         return self.lines
-
-    def text(self) -> pa.LargeStringArray:
-        """The whole file as one string (no copy)."""
-        return pa.LargeStringArray.from_buffers(
-            1, pa.py_buffer(np.array([0, self.data.size], dtype=np.int64)), self.data
-        )
 
     def number_records(self, scan: _Scan) -> None:
         """Records are lines 1, 2, ...; unless blank lines sit between them."""
@@ -110,12 +112,30 @@ def _line_bounds(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
-def _scan(f: _File) -> _Scan:
-    raw = f.raw()
+def _parts(raw: np.ndarray, n: int) -> list[tuple[int, int]]:
+    """``n`` byte ranges of about equal size, cut after a newline (a record is one line)."""
+    cuts = [0]
+    for k in range(1, n):
+        at = max(cuts[-1], len(raw) * k // n)
+        newline = np.flatnonzero(raw[at : at + (1 << 20)] == 10)
+        if len(newline) == 0:
+            break
+        cuts.append(at + int(newline[0]) + 1)
+    cuts.append(len(raw))
+    return [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo]
+
+
+def _scan(f: _File, lo: int, hi: int) -> _Scan:
+    """Lines (the last one without its newline counted too) and explicit nulls in bytes
+    ``lo:hi`` of the file."""
+    raw = f.raw()[lo:hi]
     step = 1 << 22  # in slices: no temporary the size of the file
     lines = sum(int(np.count_nonzero(raw[i : i + step] == 10)) for i in range(0, len(raw), step))
-    lines += 1 if len(raw) and raw[-1] != 10 else 0
-    nulls = bool(pc.any(pc.match_substring_regex(f.text(), EXPLICIT_NULL)).as_py())
+    lines += 1 if hi == f.data.size and len(raw) and raw[-1] != 10 else 0
+    text = pa.LargeStringArray.from_buffers(
+        1, pa.py_buffer(np.array([0, hi - lo], dtype=np.int64)), f.data.slice(lo, hi - lo)
+    )
+    nulls = bool(pc.any(pc.match_substring_regex(text, EXPLICIT_NULL)).as_py())
     return _Scan(lines, nulls)
 
 
@@ -193,11 +213,11 @@ def read_columnar(
     more threads while the frames are built; only if they find something (a flagged
     record, blank lines, a null to look at) are the frames built again, with their
     answers."""
-    with ThreadPoolExecutor(2) as pool:
+    with ThreadPoolExecutor(SCAN_PARTS + 1) as pool:
         files = []
         for path in paths:
             f = _read(path)
-            f.scan = pool.submit(_scan, f)
+            f.scan = [pool.submit(_scan, f, lo, hi) for lo, hi in _parts(f.raw(), SCAN_PARTS)]
             f.check = pool.submit(_table_check, f.table)
             files.append(f)
             if bar is not None:
@@ -221,7 +241,7 @@ def _columns(
             flagged = np.zeros(f.table.num_rows, dtype=bool)
         else:
             flagged = f.check.result()
-            scan = f.scan.result()
+            scan = f.scanned()
             f.number_records(scan)
             if scan.nulls:
                 flagged |= _explicit_nulls(f)
@@ -253,7 +273,7 @@ def _columns(
     if optimistic:
         for f in files:
             assert f.scan is not None and f.check is not None
-            scan = f.scan.result()
+            scan = f.scanned()
             if f.check.result().any() or scan.nulls or scan.lines != f.table.num_rows:
                 raise _Rescan
     return frames, aux, problems

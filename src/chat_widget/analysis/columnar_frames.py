@@ -65,34 +65,35 @@ def string_column(arr: Any) -> pd.Series:
     return pd.Series(arr.to_pandas(types_mapper=_str_mapper), copy=False).reset_index(drop=True)
 
 
+def _codes(indices: Any) -> np.ndarray:
+    """Dictionary indices (nulls: -1) as numpy, without a float detour."""
+    return np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False))
+
+
 def categorical_column(arr: Any, dtype: pd.CategoricalDtype | None = None) -> Any:
     """Dictionary-encode in Arrow; categories sorted (as ``pd.Categorical(values)``) or
     the given dtype's."""
     if dtype is not None:  # a vocabulary (values checked against it before)
         found = pc.index_in(arr, value_set=pa.array(list(dtype.categories), pa.string()))
-        codes = np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), np.int64)
-        return pd.Categorical.from_codes(codes, dtype=dtype)
+        return pd.Categorical.from_codes(_codes(found), dtype=dtype)
+    if isinstance(arr, pa.ChunkedArray):  # one dictionary for all (no unification)
+        arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+    if len(arr) == 0:
+        return pd.Categorical([])
+    if pa.types.is_null(arr.type) or arr.null_count == len(arr):
+        # all null: as ``pd.Categorical([None, ...])`` makes it
+        return pd.Categorical.from_codes(
+            np.full(len(arr), -1, dtype=np.int8), categories=pd.Index([], dtype=float)
+        )
     enc = pc.dictionary_encode(arr)
-    if isinstance(enc, pa.ChunkedArray):
-        enc = enc.unify_dictionaries()
-        chunks = enc.chunks
-    else:
-        chunks = [enc]
-    if not chunks:
-        return pd.Categorical([], dtype=dtype)
-    dictionary = chunks[0].dictionary
-    indices = np.concatenate(
-        [np.asarray(c.indices.fill_null(-1).to_numpy(zero_copy_only=False)) for c in chunks]
-    ).astype(np.int64)
-    if len(dictionary) == 0:  # all null: as ``pd.Categorical([None, ...])`` makes it
-        return pd.Categorical([None] * len(indices))
+    dictionary = enc.dictionary
     # sorted as pandas sorts them (UTF-8 byte order is code point order)
-    order = np.asarray(pc.sort_indices(dictionary).to_numpy(), dtype=np.int64)
-    remap = np.empty(len(dictionary) + 1, dtype=np.int64)
-    remap[order] = np.arange(len(dictionary))
+    order = np.asarray(pc.array_sort_indices(dictionary).to_numpy(), dtype=np.int64)
+    remap = np.empty(len(dictionary) + 1, dtype=np.int32)
+    remap[order] = np.arange(len(dictionary), dtype=np.int32)
     remap[-1] = -1
-    cats = pd.Index(np.asarray(dictionary.take(pa.array(order)).to_pylist(), dtype=object))
-    return pd.Categorical.from_codes(remap[indices], dtype=pd.CategoricalDtype(cats))
+    cats = pd.Index(dictionary.take(pa.array(order)).to_pandas(types_mapper=_str_mapper))
+    return pd.Categorical.from_codes(remap[_codes(enc.indices)], dtype=pd.CategoricalDtype(cats))
 
 
 def _state(table: pa.Table) -> Any:

@@ -194,29 +194,38 @@ def agent_metrics(
             "transfers": by_agent["transfers"].sum(),
         }
     )
-    resp = w[w["ended_by"] == "reply"]
-    by_responder = resp.groupby("responder_id", observed=True)["duration_s"]
+    resp = w.loc[
+        _is(w["ended_by"], "reply"),
+        ["conversation_id", "responder_id", "responder_name", "duration_s"],
+    ]
+    # share of responses that came when the indicator had already turned (at or over)
+    limits = _limits_per_wait(frames, resp, thresholds)
+    duration = resp["duration_s"]
+    per_response = pd.DataFrame(
+        {
+            "duration_s": duration,
+            "over_yellow_share": duration >= limits[0],
+            "over_red_share": duration >= limits[1],
+            "responder_name": resp["responder_name"],
+        }
+    )
+    by_responder = per_response.groupby(resp["responder_id"], observed=True)  # one grouping
     stats = pd.DataFrame(
         {
             "responses": by_responder.size(),
-            "response_mean_s": by_responder.mean(),
+            "response_mean_s": by_responder["duration_s"].mean(),
         }
     )
     for q in percentiles:
-        stats[f"response_{_pct_name(q)}_s"] = by_responder.quantile(q)
-    # share of responses that came when the indicator had already turned (at or over)
-    limits = _limits_per_wait(frames, resp, thresholds)
-    stats["over_yellow_share"] = (
-        (resp["duration_s"] >= limits[0]).groupby(resp["responder_id"], observed=True).mean()
-    )
-    stats["over_red_share"] = (
-        (resp["duration_s"] >= limits[1]).groupby(resp["responder_id"], observed=True).mean()
-    )
+        stats[f"response_{_pct_name(q)}_s"] = by_responder["duration_s"].quantile(q)
+    shares = by_responder[["over_yellow_share", "over_red_share"]].mean()
+    stats["over_yellow_share"] = shares["over_yellow_share"]
+    stats["over_red_share"] = shares["over_red_share"]
     table.index = table.index.astype(str)
     stats.index = stats.index.astype(str)
     result = table.join(stats, how="outer")
     result.index.name = "agent_id"
-    names = resp.groupby("responder_id", observed=True)["responder_name"].first().astype(str)
+    names = by_responder["responder_name"].first().astype(str)
     names.index = names.index.astype(str)
     result["agent_name"] = result["agent_name"].fillna(names)
     result["responses"] = result["responses"].fillna(0).astype(np.int64)

@@ -72,13 +72,26 @@ def utc_ns(values: np.ndarray) -> pd.DatetimeIndex:
     )
 
 
+def conversation_ids(conversations: pd.DataFrame) -> pd.Index:
+    """The conversations' ids as strings, in row order: ``Index(column.astype(str))``,
+    for a categorical column by taking its categories (no string built per row)."""
+    column = conversations["conversation_id"]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        if not (codes < 0).any():
+            ids: pd.Index = column.cat.categories.astype(str).take(codes)
+            out: pd.Index = pd.Index(ids, name=column.name)
+            return out
+    return pd.Index(column.astype(str))
+
+
 def conversation_positions(frames: TranscriptFrames, column: pd.Series) -> np.ndarray:
     """Row of ``frames.conversations`` for each value of a ``conversation_id`` column
     (-1 where the conversation is not in the frame, e.g. after filtering)."""
-    ids = pd.Index(frames.conversations["conversation_id"].astype(str))
+    ids = conversation_ids(frames.conversations)
     if isinstance(column.dtype, pd.CategoricalDtype):
         categories = column.cat.categories
-        if len(categories) == len(ids) and (categories.astype(str) == ids).all():
+        if len(categories) == len(ids) and pd.Index(categories.astype(str)).equals(ids):
             # the loaders' layout: categories are the conversations, in order
             return np.asarray(column.cat.codes.to_numpy(), dtype=np.int64)
         lookup = ids.get_indexer(column.cat.categories.astype(str))
@@ -137,6 +150,27 @@ def colour_split(
     return green, yellow_part, red_part
 
 
+def event_order(
+    conv: np.ndarray, time: np.ndarray, key: np.ndarray, n_accepts: int, n_rows: int
+) -> np.ndarray | None:
+    """``np.lexsort((key, time, conv))`` of the timer's events without the sort, when they
+    come as the loaders leave them: accepts, then entry rows already in (conversation,
+    time, index) order, then stops, and no stop before its accept. Every row lies in
+    its conversation's window (accept <= time <= stop), so per conversation the order
+    is accept, rows, stop: a stable sort by conversation alone (runs merged, near
+    linear). None when the events are not so (the caller sorts)."""
+    rows = slice(n_accepts, n_accepts + n_rows)
+    dc, dt, dk = np.diff(conv[rows]), np.diff(time[rows]), np.diff(key[rows])
+    if not np.all((dc > 0) | ((dc == 0) & ((dt > 0) | ((dt == 0) & (dk >= 0))))):
+        return None
+    stops = slice(n_accepts + n_rows, len(conv))
+    at = np.searchsorted(conv[:n_accepts], conv[stops])  # every stopped one was accepted
+    if np.any(time[:n_accepts][at] > time[stops]):
+        return None
+    order: np.ndarray = np.argsort(conv, kind="stable")
+    return order
+
+
 def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.DataFrame:
     """One row per wait: ``conversation_id, agent_id, wait_no, first, start, end,
     duration_s, ended_by`` (reply | end | open), ``responder_id, responder_name,
@@ -165,7 +199,9 @@ def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.
         [np.ones(len(acc_convs), dtype=bool), start[rows], np.zeros(len(stop_convs), dtype=bool)]
     )
     ev_row = np.concatenate([np.full(len(acc_convs), -1), rows, np.full(len(stop_convs), -1)])
-    order = np.lexsort((ev_key, ev_time, ev_conv))
+    order = event_order(ev_conv, ev_time, ev_key, len(acc_convs), len(rows))
+    if order is None:
+        order = np.lexsort((ev_key, ev_time, ev_conv))
     ev_conv, ev_time, ev_start, ev_row = (a[order] for a in (ev_conv, ev_time, ev_start, ev_row))
     # the timer changes only when the kind of event changes: a start while waiting and a
     # reply while idle are no-ops
@@ -200,9 +236,7 @@ def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.
     name_codes[has_responder] = sender_name.cat.codes.to_numpy()[w_row[has_responder]]
     return pd.DataFrame(
         {
-            "conversation_id": pd.Categorical.from_codes(
-                w_conv, categories=pd.Index(conv["conversation_id"].astype(str))
-            ),
+            "conversation_id": pd.Categorical.from_codes(w_conv, categories=conversation_ids(conv)),
             "agent_id": pd.Categorical.from_codes(
                 conv["agent_id"].cat.codes.to_numpy()[w_conv],
                 categories=pd.Index(conv["agent_id"].cat.categories),
