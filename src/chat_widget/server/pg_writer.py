@@ -30,11 +30,11 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 
+from .failed_chats import FailedChats
 from .pg_reader import EVENT_COLUMNS
 from .store import (
     ConversationRecord,
     ConversationUpdate,
-    RolledBack,
     StoredEvent,
     StoreError,
 )
@@ -82,7 +82,7 @@ class PgGroupCommitWriter:
         self._queue: asyncio.Queue[PgWrite | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._conn: AsyncConnection[TupleRow] | None = None
-        self._poisoned: dict[str, int] = {}  # conversation -> seq of its failed event
+        self._failed = FailedChats()  # later events of a chat whose event failed fail too
         self.commits = 0
         self.events_written = 0
 
@@ -143,22 +143,11 @@ class PgGroupCommitWriter:
 
     async def _write_batch(self, batch: list[PgWrite]) -> list[BaseException | None]:
         """Write one batch; the error of each write (None: committed)."""
-        errors: list[BaseException | None] = [None] * len(batch)
-        todo = []
-        for i, w in enumerate(batch):  # events queued behind a failed one of their chat
-            e = w.event
-            if e is not None and e.conversation in self._poisoned:
-                failed = self._poisoned[e.conversation]
-                if e.seq > failed:
-                    errors[i] = RolledBack(
-                        f"event {failed} of {e.conversation} failed; {e.seq} was not stored"
-                    )
-                    continue
-                del self._poisoned[e.conversation]
-            todo.append(i)
+        events = [w.event for w in batch]
+        errors, todo = self._failed.triage(events)
         if not todo:
             return errors
-        poisoned = dict(self._poisoned)
+        before = self._failed.snapshot()
         try:
             conn = await self._connection()
             try:
@@ -168,29 +157,19 @@ class PgGroupCommitWriter:
                 async with conn.transaction():
                     for i in todo:
                         w = batch[i]
-                        e = w.event
-                        if e is not None and e.conversation in self._poisoned:
-                            errors[i] = RolledBack(f"an earlier event of {e.conversation} failed")
+                        errors[i] = self._failed.blocked(w.event)
+                        if errors[i] is not None:
                             continue
                         try:
                             async with conn.transaction():  # a savepoint
                                 await self._write_rows(conn, [w])
                         except psycopg.errors.IntegrityError as exc:
                             errors[i] = StoreError(str(exc).strip())
-                            if e is not None:
-                                self._poisoned[e.conversation] = e.seq
+                            self._failed.mark(w.event)
         except Exception as exc:  # the whole transaction failed: every write in it
             log.error("postgres write failed: %r", exc)
-            self._poisoned = poisoned
             error = exc if isinstance(exc, StoreError) else StoreError(str(exc).strip())
-            for i in todo:
-                e = batch[i].event
-                if e is not None and e.conversation in self._poisoned:
-                    errors[i] = RolledBack(f"an earlier event of {e.conversation} failed")
-                else:
-                    errors[i] = error
-                    if e is not None:
-                        self._poisoned[e.conversation] = e.seq
+            self._failed.fail_all(events, todo, errors, error, before)
             return errors
         self.commits += 1
         self.events_written += sum(

@@ -28,8 +28,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .failed_chats import FailedChats
 from .sqlite_schema import EVENT_COLUMNS, audience_text
-from .store import ConversationRecord, ConversationUpdate, RolledBack, StoreBusy, StoredEvent
+from .store import ConversationRecord, ConversationUpdate, StoreBusy, StoredEvent
 
 _INSERT_EVENTS = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
@@ -56,7 +57,7 @@ class GroupCommitWriter:
         self._queue: queue.SimpleQueue[Write | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._poisoned: dict[str, int] = {}  # conversation -> seq of its failed event
+        self._failed = FailedChats()  # later events of a chat whose event failed fail too
         self.queued = 0  # writes submitted and not yet resolved (loop side)
         self.commits = 0  # number of transactions (group commits) so far
         self.events_written = 0
@@ -126,22 +127,11 @@ class GroupCommitWriter:
         self, conn: sqlite3.Connection, batch: list[Write]
     ) -> list[BaseException | None]:
         """Write one batch; the error of each write (None: committed)."""
-        errors: list[BaseException | None] = [None] * len(batch)
-        todo = []
-        for i, w in enumerate(batch):  # events queued behind a failed one of their chat
-            e = w.event
-            if e is not None and e.conversation in self._poisoned:
-                failed = self._poisoned[e.conversation]
-                if e.seq > failed:
-                    errors[i] = RolledBack(
-                        f"event {failed} of {e.conversation} failed; {e.seq} was not stored"
-                    )
-                    continue
-                del self._poisoned[e.conversation]
-            todo.append(i)
+        events = [w.event for w in batch]
+        errors, todo = self._failed.triage(events)
         if not todo:
             return errors
-        poisoned = dict(self._poisoned)
+        before = self._failed.snapshot()
         try:
             try:
                 conn.execute("BEGIN IMMEDIATE")
@@ -158,9 +148,8 @@ class GroupCommitWriter:
                 conn.execute("BEGIN IMMEDIATE")
                 for i in todo:
                     w = batch[i]
-                    e = w.event
-                    if e is not None and e.conversation in self._poisoned:
-                        errors[i] = RolledBack(f"an earlier event of {e.conversation} failed")
+                    errors[i] = self._failed.blocked(w.event)
+                    if errors[i] is not None:
                         continue
                     conn.execute("SAVEPOINT one")
                     try:
@@ -168,22 +157,13 @@ class GroupCommitWriter:
                     except sqlite3.Error as exc:
                         conn.execute("ROLLBACK TO one")
                         errors[i] = exc
-                        if e is not None:
-                            self._poisoned[e.conversation] = e.seq
+                        self._failed.mark(w.event)
                     conn.execute("RELEASE one")
             conn.execute("COMMIT")
         except BaseException as exc:  # the whole transaction failed: every write in it
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            self._poisoned = poisoned
-            for i in todo:
-                e = batch[i].event
-                if e is not None and e.conversation in self._poisoned:
-                    errors[i] = RolledBack(f"an earlier event of {e.conversation} failed")
-                else:
-                    errors[i] = exc
-                    if e is not None:
-                        self._poisoned[e.conversation] = e.seq
+            self._failed.fail_all(events, todo, errors, exc, before)
             return errors
         self.commits += 1
         self.events_written += sum(
