@@ -240,8 +240,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             res["ours_burst_total_ms"] = max(t for t, _ in arr) - min(s for _, s in arr)
             shown = page.locator(".chat-widget").nth(2).locator("[data-testid=entry]").count()
             res["ours_burst_entries_in_dom"] = shown
-            # run_code, not run_py: over the rate limit Jupyter drops printed output too
-            run_code(page, f"for i in range({burst}): bare[2].send({{'x': stamp()}})")
+            # run_code, not run_py: over the rate limit Jupyter drops printed output too,
+            # and may drop the kernel's idle status: do not wait for the cell to end
+            run_code(page, f"for i in range({burst}): bare[2].send({{'x': stamp()}})", wait=False)
             res["bare_burst_received"] = wait_count(page, "bare2", burst, cap_s=60)
             res["iopub_rate_exceeded"] = "IOPub message rate exceeded" in lab.log.read_text()
         finally:

@@ -187,17 +187,21 @@ def run_cell(page: Page, index: int) -> None:
         """async (i) => {
           const nb = window.jupyterapp.shell.currentWidget.content;
           nb.activeCellIndex = i;
-          await window.jupyterapp.commands.execute('notebook:run-cell');
+          const late = new Promise((_, fail) => setTimeout(
+            () => fail(new Error('the cell did not finish within 90 s')), 90000));
+          await Promise.race([window.jupyterapp.commands.execute('notebook:run-cell'), late]);
         }""",
         index,
     )
     page.wait_for_function(_KERNEL_IDLE_JS, timeout=60_000)
 
 
-def run_code(page: Page, code: str) -> None:
-    """Append a cell with ``code`` at the end of the notebook and run it."""
+def run_code(page: Page, code: str, *, wait: bool = True) -> None:
+    """Append a cell with ``code`` at the end of the notebook and run it; ``wait``: until
+    the kernel is idle again (bounded: a run that never ends fails after 90 s instead of
+    hanging, e.g. when Jupyter drops the kernel's messages over its IOPub rate limit)."""
     page.evaluate(
-        """async (code) => {
+        """async ([code, wait]) => {
           const app = window.jupyterapp;
           const nb = app.shell.currentWidget.content;
           nb.activeCellIndex = nb.widgets.length - 1;
@@ -209,11 +213,16 @@ def run_code(page: Page, code: str) -> None:
           // task as run-cell, and read the outputs of this cell, not the active one
           window.__chatWidgetLastCell = cell;
           nb.activeCellIndex = nb.widgets.indexOf(cell);
-          await app.commands.execute('notebook:run-cell');
+          const run = app.commands.execute('notebook:run-cell');
+          if (!wait) return;
+          const late = new Promise((_, fail) => setTimeout(
+            () => fail(new Error('the cell did not finish within 90 s')), 90000));
+          await Promise.race([run, late]);
         }""",
-        code,
+        [code, wait],
     )
-    page.wait_for_function(_KERNEL_IDLE_JS, timeout=60_000)
+    if wait:
+        page.wait_for_function(_KERNEL_IDLE_JS, timeout=60_000)
 
 
 def run_all(page: Page) -> None:
