@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 
 import psycopg
 from psycopg import AsyncConnection
@@ -32,16 +31,14 @@ from psycopg.rows import TupleRow
 from .admin import new_agent
 from .pg_reader import Pool, PostgresReader
 from .pg_schema import SERVE_LOCK, migrate
-from .pg_writer import PgGroupCommitWriter, PgWrite
+from .pg_writer import PgGroupCommitWriter
+from .queued_writes import QueuedWrites
 from .store import (
     AgentRecord,
-    ConversationRecord,
-    ConversationUpdate,
     DuplicateAgentError,
     ExternalRecord,
     ImRecord,
     QueueRecord,
-    StoredEvent,
     StoreInUse,
     hash_token,
 )
@@ -54,11 +51,13 @@ def is_postgres_url(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
 
-class PostgresStore(PostgresReader):
+class PostgresStore(QueuedWrites, PostgresReader):
     """The ``EventStore`` (and ``StoreAdmin``) on one PostgreSQL database.
 
     The schema is brought up to date on first use (``migrate``): by the first
     admin call, or by ``claim``/the first read of a server."""
+
+    writer: PgGroupCommitWriter
 
     def __init__(self, url: str, *, max_batch: int = 1000, pool_size: int = 4) -> None:
         if not is_postgres_url(url):
@@ -118,30 +117,6 @@ class PostgresStore(PostgresReader):
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         if not self.writer.running:
             self.writer.start(loop)
-
-    def _write(
-        self,
-        event: StoredEvent | None = None,
-        conversation: ConversationRecord | None = None,
-        update: ConversationUpdate | None = None,
-        on_commit: Callable[[], None] | None = None,
-        sql: tuple[bytes, tuple[object, ...]] | None = None,
-    ) -> asyncio.Future[None]:
-        if not self.writer.running:
-            raise RuntimeError("store not started; call start(loop) first")
-        w = PgWrite(event, conversation, update, self.writer.future(), on_commit, sql)
-        return self.writer.submit(w)
-
-    def create_conversation(self, record: ConversationRecord) -> asyncio.Future[None]:
-        return self._write(conversation=record)
-
-    def append(
-        self,
-        event: StoredEvent,
-        update: ConversationUpdate | None = None,
-        on_commit: Callable[[], None] | None = None,
-    ) -> asyncio.Future[None]:
-        return self._write(event, update=update, on_commit=on_commit)
 
     def append_im(self, im: ImRecord) -> asyncio.Future[None]:
         sql = (

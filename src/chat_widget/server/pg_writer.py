@@ -23,7 +23,6 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -32,9 +31,8 @@ from psycopg.rows import TupleRow
 
 from .failed_chats import FailedChats
 from .pg_reader import EVENT_COLUMNS
+from .queued_writes import Write
 from .store import (
-    ConversationRecord,
-    ConversationUpdate,
     StoredEvent,
     StoreError,
 )
@@ -52,18 +50,6 @@ _UPDATE_CONVERSATION = b"UPDATE conversations SET state = %s, owner = %s WHERE i
 CONNECT_TIMEOUT = 10
 
 
-@dataclass(slots=True)
-class PgWrite:
-    """One submitted write: an event (with its state change), a new conversation, or SQL."""
-
-    event: StoredEvent | None
-    conversation: ConversationRecord | None
-    update: ConversationUpdate | None
-    future: asyncio.Future[None]
-    on_commit: Callable[[], None] | None
-    sql: tuple[bytes, tuple[Any, ...]] | None = None
-
-
 def _event_row(e: StoredEvent) -> tuple[Any, ...]:
     audience = None if e.audience is None else list(e.audience)
     return (e.conversation, e.seq, e.type, e.time, e.visibility, e.sender, e.client_id, e.body,
@@ -79,7 +65,7 @@ class PgGroupCommitWriter:
         self.url = url
         self._prepare = prepare  # before the first connection (the schema's migration)
         self.max_batch = max_batch
-        self._queue: asyncio.Queue[PgWrite | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Write | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._conn: AsyncConnection[TupleRow] | None = None
         self._failed = FailedChats()  # later events of a chat whose event failed fail too
@@ -93,7 +79,7 @@ class PgGroupCommitWriter:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._task = loop.create_task(self._run(), name="postgres-writer")
 
-    def submit(self, write: PgWrite) -> asyncio.Future[None]:
+    def submit(self, write: Write) -> asyncio.Future[None]:
         if self._task is None:
             raise RuntimeError("store not started; call start(loop) first")
         self._queue.put_nowait(write)
@@ -141,7 +127,7 @@ class PgGroupCommitWriter:
             )
         return self._conn
 
-    async def _write_batch(self, batch: list[PgWrite]) -> list[BaseException | None]:
+    async def _write_batch(self, batch: list[Write]) -> list[BaseException | None]:
         """Write one batch; the error of each write (None: committed)."""
         events = [w.event for w in batch]
         errors, todo = self._failed.triage(events)
@@ -178,7 +164,7 @@ class PgGroupCommitWriter:
         return errors
 
     @staticmethod
-    async def _write_rows(conn: AsyncConnection[TupleRow], writes: list[PgWrite]) -> None:
+    async def _write_rows(conn: AsyncConnection[TupleRow], writes: list[Write]) -> None:
         """The writes in order; runs of plain events go in one pipelined ``executemany``."""
         async with conn.cursor() as cur:
             conversations = [w.conversation for w in writes if w.conversation is not None]
@@ -207,7 +193,7 @@ class PgGroupCommitWriter:
             if rows:
                 await cur.executemany(_INSERT_EVENT, rows)
 
-    def _resolve(self, batch: list[PgWrite], errors: list[BaseException | None]) -> None:
+    def _resolve(self, batch: list[Write], errors: list[BaseException | None]) -> None:
         """Commit callbacks and futures, in submission order."""
         for w, error in zip(batch, errors, strict=True):
             if error is None and w.on_commit is not None:

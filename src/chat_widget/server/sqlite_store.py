@@ -21,23 +21,20 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
 from .admin import new_agent
 from .file_lock import FileLock
+from .queued_writes import QueuedWrites
 from .sqlite_reader import SQLiteReader
 from .sqlite_schema import SCHEMA, connect, migrate
-from .sqlite_writer import GroupCommitWriter, Write
+from .sqlite_writer import GroupCommitWriter
 from .store import (
     AgentRecord,
-    ConversationRecord,
-    ConversationUpdate,
     DuplicateAgentError,
     ExternalRecord,
     ImRecord,
     QueueRecord,
-    StoredEvent,
     client_key,
     hash_token,
 )
@@ -45,8 +42,10 @@ from .store import (
 __all__ = ["SCHEMA", "SQLiteStore", "client_key", "hash_token"]
 
 
-class SQLiteStore(SQLiteReader):
+class SQLiteStore(QueuedWrites, SQLiteReader):
     """The ``EventStore`` (and ``StoreAdmin``) on one SQLite file."""
+
+    writer: GroupCommitWriter
 
     def __init__(
         self,
@@ -78,30 +77,6 @@ class SQLiteStore(SQLiteReader):
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         if not self.writer.running:
             self.writer.start(loop, self._connect())
-
-    def _write(
-        self,
-        event: StoredEvent | None = None,
-        conversation: ConversationRecord | None = None,
-        update: ConversationUpdate | None = None,
-        on_commit: Callable[[], None] | None = None,
-        sql: tuple[str, tuple[object, ...]] | None = None,
-    ) -> asyncio.Future[None]:
-        if not self.writer.running:
-            raise RuntimeError("store not started; call start(loop) first")
-        w = Write(event, conversation, update, self.writer.future(), on_commit, sql)
-        return self.writer.submit(w)
-
-    def create_conversation(self, record: ConversationRecord) -> asyncio.Future[None]:
-        return self._write(conversation=record)
-
-    def append(
-        self,
-        event: StoredEvent,
-        update: ConversationUpdate | None = None,
-        on_commit: Callable[[], None] | None = None,
-    ) -> asyncio.Future[None]:
-        return self._write(event, update=update, on_commit=on_commit)
 
     def append_im(self, im: ImRecord) -> asyncio.Future[None]:
         sql = (

@@ -25,26 +25,13 @@ import json
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from .failed_chats import FailedChats
+from .queued_writes import Write
 from .sqlite_schema import EVENT_COLUMNS, audience_text
-from .store import ConversationRecord, ConversationUpdate, StoreBusy, StoredEvent
+from .store import StoreBusy
 
 _INSERT_EVENTS = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-
-
-@dataclass(slots=True)
-class Write:
-    """One submitted write: an event (with its state change), a new conversation, or SQL."""
-
-    event: StoredEvent | None
-    conversation: ConversationRecord | None
-    update: ConversationUpdate | None
-    future: asyncio.Future[None]
-    on_commit: Callable[[], None] | None
-    sql: tuple[str, tuple[object, ...]] | None = None
 
 
 class GroupCommitWriter:
