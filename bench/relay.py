@@ -4,14 +4,27 @@ N conversations (customer socket + agent socket each) on 127.0.0.1. Phase 1 send
 customer messages at a fixed aggregate rate and measures relay latency (customer
 send -> agent receive) p50/p95/p99; phase 2 keeps a window of messages in flight
 per conversation and measures sustained messages/s. Server memory per connection
-is the server process's RSS growth from idle to all sockets open, divided by the
+is the server processes' RSS growth from idle to all sockets open, divided by the
 sockets. Our server runs as `chat-widget serve` with validation, escaping and
-`synchronous=FULL` group commits on; only the per-connection rate limit is raised,
-since the load generator deliberately exceeds a human's typing rate (and all its
-clients share one address, so the per-chat and per-address limits are raised too).
+synchronous commits on (SQLite `synchronous=FULL`; PostgreSQL `synchronous_commit`
+on, and `fsync` on in the throw-away cluster); only the per-connection rate limit is
+raised, since the load generator deliberately exceeds a human's typing rate (and all
+its clients share one address, so the per-chat and per-address limits are raised too).
 
-    python bench/relay.py            # full: 500 conversations, 1,000 msg/s, 10 s phases
-    python bench/relay.py --smoke    # a few seconds, for CI
+Set-ups (issue 18), each measured beside the relay of the same run: SQLite with one
+process, and PostgreSQL + Redis with one and with N processes. With several
+processes, agent n connects to process n mod N and its customer to process
+(n + 1) mod N: every chat crosses processes (through the router and Redis).
+"lost" counts messages sent and never delivered, plus the difference between the
+messages sent and the messages stored (both must be 0).
+
+    python bench/relay.py            # full: the three set-ups, 500 conversations, 1,000 msg/s
+    python bench/relay.py --smoke    # a few seconds each, for CI
+    python bench/relay.py --store postgresql://... --bus redis://... --processes 2
+    python bench/relay.py --store auto --bus auto --processes 3   # throw-away instances
+
+"auto" starts a throw-away PostgreSQL cluster (tests/pg.py) or Redis (tests/redis_instance.py)
+for the run and stops it at the end.
 """
 
 from __future__ import annotations
@@ -24,18 +37,25 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, serve
 
 from chat_widget.cli import event_loop_factory
+
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+sys.path.append(str(TESTS))  # tests/pg.py, tests/redis_instance.py, tests/cluster.py
 
 MAX_ITERATIONS = 10_000_000  # every loop here is bounded
 
@@ -103,10 +123,13 @@ class Harness:
         self.sent: dict[str, float] = {}
         self.stats = Stats()
         self.window: list[asyncio.Semaphore] = []
+        self.sent_total = 0
+        self.lost = 0  # sent, and still not delivered when a phase settled
         self._n = 0
 
     def frame(self, i: int) -> tuple[str, str]:
         self._n += 1
+        self.sent_total += 1
         mid = f"m{self._n}"
         if self.ours:
             text = json.dumps(
@@ -187,17 +210,19 @@ class Harness:
         end = time.perf_counter() + limit
         while self.sent and time.perf_counter() < end:
             await asyncio.sleep(0.01)
+        self.lost += len(self.sent)
         self.sent.clear()
 
 
-async def open_ours(port: int, tokens: list[str]) -> list[Pair]:
-    url, origin = f"ws://127.0.0.1:{port}/ws", f"http://127.0.0.1:{port}"
+async def open_ours(urls: list[str], origin: str, tokens: list[str]) -> list[Pair]:
+    """Agent n on process n mod N, its customer on process (n + 1) mod N."""
     pairs: list[Pair] = []
+    n_proc = len(urls)
     for n, token in enumerate(tokens):
-        agent = await connect(url, compression=None)
+        agent = await connect(urls[n % n_proc], compression=None)
         await agent.send(json.dumps({"v": 1, "type": "Auth", "id": f"auth{n}", "token": token}))
         assert json.loads(await agent.recv())["type"] == "AuthOk"
-        customer = await connect(url, origin=origin, compression=None)  # type: ignore[arg-type]
+        customer = await connect(urls[(n + 1) % n_proc], origin=origin, compression=None)  # type: ignore[arg-type]
         await customer.send(
             json.dumps(
                 {"v": 1, "type": "RequestChat", "id": f"req{n}", "nickname": f"Customer {n}"}
@@ -241,22 +266,30 @@ def start(cmd: list[str], ready: str) -> subprocess.Popen[str]:
     return proc
 
 
+def cpu_seconds(procs: list[psutil.Process]) -> float:
+    return sum(sum(p.cpu_times()[:2]) for p in procs)
+
+
+def rss(procs: list[psutil.Process]) -> int:
+    return sum(p.memory_info().rss for p in procs)
+
+
 async def measure(
-    name: str, proc: subprocess.Popen[str], opener: object, ours: bool, args: argparse.Namespace
+    name: str, pids: list[int], opener: Awaitable[list[Pair]], ours: bool, args: argparse.Namespace
 ) -> dict[str, float]:
-    ps = psutil.Process(proc.pid)
-    rss0 = ps.memory_info().rss
-    pairs: list[Pair] = await opener  # type: ignore[misc]
-    await asyncio.sleep(0.5)  # let the server settle before reading RSS
-    rss1 = ps.memory_info().rss
+    procs = [psutil.Process(pid) for pid in pids]
+    rss0 = rss(procs)
+    pairs = await opener
+    await asyncio.sleep(0.5)  # let the servers settle before reading RSS
+    rss1 = rss(procs)
     harness = Harness(pairs, ours)
     readers = [asyncio.create_task(harness.reader(i)) for i in range(len(pairs))]
     drains = [asyncio.create_task(harness.drain_sender(i)) for i in range(len(pairs))]
     await harness.fixed_rate(args.rate, min(1.0, args.seconds))  # warm-up
     lat = await harness.fixed_rate(args.rate, args.seconds)
-    cpu0 = sum(ps.cpu_times()[:2])
+    cpu0 = cpu_seconds(procs)
     sat = await harness.saturate(args.seconds, args.window)
-    cpu = sum(ps.cpu_times()[:2]) - cpu0
+    cpu = cpu_seconds(procs) - cpu0
     saturated_delivered = max(1, harness.stats.delivered)  # saturate's own Stats
     for pair in pairs:
         await pair.send.close()
@@ -270,12 +303,14 @@ async def measure(
         "p99_ms": lat.pct(99),
         "delivered": float(lat.delivered),
         "sent": args.rate * args.seconds,
+        "sent_total": float(harness.sent_total),
+        "lost": float(harness.lost),
         "saturated_msgs_per_s": sat,
         "kib_per_connection": (rss1 - rss0) / 1024 / (2 * len(pairs)),
         "server_cpu_us_per_msg": cpu / saturated_delivered * 1e6,
     }
     print(
-        f"{name:>8}: p50 {result['p50_ms']:.2f} ms  p95 {result['p95_ms']:.2f} ms  "
+        f"{name:>14}: p50 {result['p50_ms']:.2f} ms  p95 {result['p95_ms']:.2f} ms  "
         f"p99 {result['p99_ms']:.2f} ms at {args.rate:g} msg/s "
         f"({lat.delivered}/{int(args.rate * args.seconds)} delivered); "
         f"saturated {sat:,.0f} msg/s ({result['server_cpu_us_per_msg']:.0f} µs server CPU "
@@ -285,72 +320,180 @@ async def measure(
     return result
 
 
-async def main(args: argparse.Namespace) -> int:
-    from chat_widget.server.sqlite_store import SQLiteStore
+# ------------------------------------------------------------------ set-ups
+@dataclass
+class Setup:
+    """One way to run the server: SQLite (``store`` None) or PostgreSQL, a bus or not."""
 
+    name: str
+    store: str | None  # "auto", a postgresql:// URL, or None for SQLite
+    bus: str | None  # "auto", a redis:// URL, or None
+    processes: int
+
+
+class Engines:
+    """The PostgreSQL and Redis a run uses: given URLs, or throw-away ones ("auto")."""
+
+    def __init__(self, stack: ExitStack) -> None:
+        self.stack = stack
+        self._pg: Any = None
+        self._redis_url: str | None = None
+
+    def database(self, store: str) -> str:
+        """A database for one set-up: the given URL, or a fresh one on the throw-away cluster."""
+        if store != "auto":
+            return store
+        if self._pg is None:
+            from pg import Cluster  # tests/pg.py
+
+            cluster = Cluster()
+            self.stack.callback(cluster.stop)
+            cluster.start()
+            durable(cluster.url())
+            self._pg = cluster
+        return str(self._pg.create_database())
+
+    def bus(self, bus: str) -> str:
+        if bus != "auto":
+            return bus
+        if self._redis_url is None:
+            import redis_instance  # tests/redis_instance.py
+
+            self._redis_url = str(self.stack.enter_context(redis_instance.running()))
+        return self._redis_url
+
+
+def durable(url: str) -> None:
+    """The tests' cluster runs with fsync off; a benchmark of durable commits needs it on."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute("ALTER SYSTEM SET fsync = on")
+        conn.execute("ALTER SYSTEM SET full_page_writes = on")
+        conn.execute("SELECT pg_reload_conf()")
+
+
+def add_agents(db: str | None, store: str | None, names: list[str]) -> list[str]:
+    from chat_widget.server.store_factory import admin_store
+
+    admin = admin_store(db or "", store)
+    return [admin.add_agent(name)[1] for name in names]
+
+
+def stored_messages(db: str | None, store: str | None) -> int:
+    if store is not None:
+        import psycopg
+
+        with psycopg.connect(store, connect_timeout=10) as conn:
+            row = conn.execute("SELECT COUNT(*) FROM events WHERE type = 'Message'").fetchone()
+    else:
+        assert db is not None
+        with sqlite3.connect(db) as lite:
+            row = lite.execute("SELECT COUNT(*) FROM events WHERE type='Message'").fetchone()
+        lite.close()
+    assert row is not None
+    return int(row[0])
+
+
+@contextmanager
+def servers(setup: Setup, db: str | None, store: str | None, bus: str | None) -> Iterator[Any]:
+    from cluster import ServerCluster  # tests/cluster.py
+
+    cluster = ServerCluster(setup.processes, store=store, db=db, bus=bus)
+    try:
+        cluster.start()
+        if bus is not None:
+            cluster.router()  # one router elected; the others are gateways
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+async def run_setup(
+    setup: Setup, number: int, engines: Engines, tmp: Path, args: argparse.Namespace
+) -> dict[str, float]:
+    store = None if setup.store is None else engines.database(setup.store)
+    db = str(tmp / f"bench{number}.sqlite") if store is None else None
+    bus = None if setup.bus is None else engines.bus(setup.bus)
+    names = [f"Agent {number}-{i}" for i in range(args.conversations)]
+    tokens = add_agents(db, store, names)
+    with servers(setup, db, store, bus) as cluster:
+        origin = cluster.page_origin(0)
+        result = await measure(
+            setup.name, cluster.pids(), open_ours(cluster.urls, origin, tokens), True, args
+        )
+    stored = stored_messages(db, store)
+    result["stored"] = float(stored)
+    result["lost"] += abs(result["sent_total"] - stored)
+    return result
+
+
+def setups(args: argparse.Namespace) -> list[Setup]:
+    if args.store is not None or args.bus is not None or args.processes is not None:
+        processes = args.processes or 1
+        if processes > 1 and args.bus is None:
+            raise SystemExit("--processes N > 1 needs --bus (the processes talk through Redis)")
+        if args.bus is not None and args.store is None:
+            raise SystemExit("--bus needs --store postgresql://... (SQLite serves one process)")
+        if args.store is None:
+            return [Setup("sqlite x1", None, None, 1)]
+        kind = "pg+redis" if args.bus is not None else "pg"
+        return [Setup(f"{kind} x{processes}", args.store, args.bus, processes)]
+    every = [
+        Setup("sqlite x1", None, None, 1),
+        Setup("pg+redis x1", "auto", "auto", 1),
+        Setup("pg+redis x2", "auto", "auto", 2),
+    ]
+    return [every[0], every[2]] if args.smoke else every
+
+
+async def main(args: argparse.Namespace) -> int:
+    chosen = setups(args)
     tmp = Path(tempfile.mkdtemp(prefix="chat-bench-"))
-    db = tmp / "bench.sqlite"
-    store = SQLiteStore(db)
-    tokens = [store.add_agent(f"Agent {i}")[1] for i in range(args.conversations)]
-    ours_port, relay_port = free_port(), free_port()
-    ours = start(
-        [
-            sys.executable,
-            "-m",
-            "chat_widget.cli",
-            "serve",
-            "--port",
-            str(ours_port),
-            "--db",
-            str(db),
-            "--log-level",
-            "WARNING",
-            "--rate",
-            "100000",
-            "--rate-burst",
-            "100000",
-            "--chat-rate",
-            "100000",
-            "--chat-rate-burst",
-            "100000",
-            "--address-chats",
-            "1000000",
-            "--address-chat-burst",
-            "100000",
-        ],
-        rf":{ours_port}/",
-    )
+    relay_port = free_port()
     relay = start([sys.executable, __file__, "--relay-server", str(relay_port)], rf":{relay_port}/")
     print(
         f"{args.conversations} conversations ({2 * args.conversations} sockets), "
         f"{args.rate:g} msg/s for {args.seconds:g} s, window {args.window}; "
-        f"synchronous=FULL, loopback",
+        f"durable commits, loopback; set-ups: {', '.join(s.name for s in chosen)}",
         flush=True,
     )
+    results: dict[str, dict[str, float]] = {}
     try:
-        base = await measure(
-            "relay", relay, open_relay(relay_port, args.conversations), False, args
-        )
-        mine = await measure("chat", ours, open_ours(ours_port, tokens), True, args)
+        with ExitStack() as stack:
+            engines = Engines(stack)
+            base = await measure(
+                "relay", [relay.pid], open_relay(relay_port, args.conversations), False, args
+            )
+            for number, setup in enumerate(chosen):
+                results[setup.name] = await run_setup(setup, number, engines, tmp, args)
     finally:
-        for proc in (ours, relay):
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(10)
-    with __import__("sqlite3").connect(db) as conn:
-        stored = conn.execute("SELECT COUNT(*) FROM events WHERE type='Message'").fetchone()[0]
-    conn.close()
-    shutil.rmtree(tmp, ignore_errors=True)  # the benchmark's database is thrown away
-    throughput = mine["saturated_msgs_per_s"] / base["saturated_msgs_per_s"]
-    p99 = mine["p99_ms"] / base["p99_ms"]
-    memory = mine["kib_per_connection"] / max(base["kib_per_connection"], 0.001)
-    cpu = mine["server_cpu_us_per_msg"] / max(base["server_cpu_us_per_msg"], 0.001)
+        relay.send_signal(signal.SIGTERM)
+        relay.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)  # the benchmark's databases are thrown away
     print(
-        f"ratios chat/relay: throughput {throughput:.0%}, p99 {p99:.1f}x, "
-        f"server CPU/message {cpu:.1f}x, memory/connection {memory:.1f}x; "
-        f"{stored:,} messages stored",
+        f"{'set-up':>14}  {'p50 ms':>7}  {'p99 ms':>7}  {'msg/s':>7}  {'thru/relay':>10}  "
+        f"{'p99/relay':>9}  {'CPU/relay':>9}  {'mem/relay':>9}  {'lost':>4}",
         flush=True,
     )
-    ok = mine["delivered"] >= mine["sent"] * 0.99
+    ok = True
+    for name, mine in results.items():
+        throughput = mine["saturated_msgs_per_s"] / base["saturated_msgs_per_s"]
+        p99 = mine["p99_ms"] / base["p99_ms"]
+        memory = mine["kib_per_connection"] / max(base["kib_per_connection"], 0.001)
+        cpu = mine["server_cpu_us_per_msg"] / max(base["server_cpu_us_per_msg"], 0.001)
+        print(
+            f"{name:>14}  {mine['p50_ms']:7.2f}  {mine['p99_ms']:7.2f}  "
+            f"{mine['saturated_msgs_per_s']:7,.0f}  {throughput:10.0%}  {p99:8.1f}x  "
+            f"{cpu:8.1f}x  {memory:8.1f}x  {mine['lost']:4.0f}",
+            flush=True,
+        )
+        ok = ok and mine["lost"] == 0 and mine["delivered"] >= mine["sent"] * 0.99
+    print(
+        f"{'relay':>14}  {base['p50_ms']:7.2f}  {base['p99_ms']:7.2f}  "
+        f"{base['saturated_msgs_per_s']:7,.0f}  (baseline; lost {base['lost']:.0f})",
+        flush=True,
+    )
     return 0 if ok else 1
 
 
@@ -361,6 +504,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=1000.0, help="msg/s in the latency phase")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--window", type=int, default=4, help="in flight per conversation")
+    parser.add_argument(
+        "--store", metavar="postgresql://...|auto", help="one set-up on PostgreSQL (else SQLite)"
+    )
+    parser.add_argument("--bus", metavar="redis://...|auto", help="Redis between the processes")
+    parser.add_argument("--processes", type=int, metavar="N", help="server processes (needs --bus)")
     parser.add_argument("--relay-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.smoke:
