@@ -54,8 +54,8 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from chat_widget.cli import event_loop_factory
 
-TESTS = Path(__file__).resolve().parent.parent / "tests"
-sys.path.append(str(TESTS))  # tests/pg.py, tests/redis_instance.py, tests/cluster.py
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the package tests/: pg.py, redis_instance.py, cluster.py
 
 MAX_ITERATIONS = 10_000_000  # every loop here is bounded
 
@@ -344,7 +344,7 @@ class Engines:
         if store != "auto":
             return store
         if self._pg is None:
-            from pg import Cluster  # tests/pg.py
+            from tests.pg import Cluster
 
             cluster = Cluster()
             self.stack.callback(cluster.stop)
@@ -357,9 +357,12 @@ class Engines:
         if bus != "auto":
             return bus
         if self._redis_url is None:
-            import redis_instance  # tests/redis_instance.py
+            from tests.redis_instance import RedisInstance
 
-            self._redis_url = str(self.stack.enter_context(redis_instance.running()))
+            instance = RedisInstance()
+            self.stack.callback(instance.remove)
+            instance.start()
+            self._redis_url = instance.url()
         return self._redis_url
 
 
@@ -397,7 +400,7 @@ def stored_messages(db: str | None, store: str | None) -> int:
 
 @contextmanager
 def servers(setup: Setup, db: str | None, store: str | None, bus: str | None) -> Iterator[Any]:
-    from cluster import ServerCluster  # tests/cluster.py
+    from tests.cluster import ServerCluster
 
     cluster = ServerCluster(setup.processes, store=store, db=db, bus=bus)
     try:

@@ -75,6 +75,7 @@ class WireClient:
         self.name = name
         self.urls = list(urls)
         self.at = start % len(self.urls)  # index of the URL of the current/next connection
+        self.first = self.at  # where it connected first
         self.outbox: dict[str, str] = {}  # id -> frame text, unacknowledged, in send order
         self.replies: dict[str, Frame] = {}  # id -> its Ack/Error/... (the latest)
         self.last_seq: dict[str, int] = {}
