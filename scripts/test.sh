@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up everything (Debian chromium and postgresql, venv, npm) and run every check and test.
+# Set up everything (Debian chromium, postgresql and redis-server, venv, npm) and run every check and test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null 2>&1; then
@@ -12,6 +12,12 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
+# the scale-out tests (issue 18) start throw-away Redis servers with Debian's redis-server
+if [ ! -x /usr/bin/redis-server ] && ! command -v redis-server >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 fi
 bash scripts/setup.sh
 VENV="${CHAT_WIDGET_VENV:-.venv}"

@@ -11,6 +11,7 @@ from hypothesis import settings
 from chat_widget import AgentDesk, ChatSession, ContactRecord, VirtualClock
 
 from .pg import Cluster
+from .redis_instance import RedisInstance
 
 settings.register_profile("ci", deadline=None, derandomize=True, max_examples=150)
 settings.register_profile("dev", deadline=None, max_examples=150)
@@ -32,6 +33,24 @@ def pg_cluster() -> Iterator[Cluster]:
 def pg_url(pg_cluster: Cluster) -> str:
     """A fresh, empty database on the session's cluster."""
     return pg_cluster.create_database()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisInstance]:
+    """One throw-away Redis for the whole run, started on first use."""
+    instance = RedisInstance()
+    try:
+        instance.start()
+        yield instance
+    finally:
+        instance.remove()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisInstance) -> str:
+    """The session's Redis, emptied for this test."""
+    redis_server.flush()
+    return redis_server.url()
 
 
 @pytest.fixture

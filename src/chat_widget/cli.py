@@ -2,6 +2,7 @@
 
     chat-widget serve [--host 127.0.0.1] [--port 8765] [--db chats.sqlite] [--origin URL ...]
                       [--store postgresql://USER@HOST:PORT/DB]  # instead of --db (issue 18)
+                      [--bus redis://HOST:PORT/DB]  # with --store: several processes, one service
                       [--responses FILE]   # standard responses for agents (issue 16)
                       [--idle-alert S --idle-close S]  # customer idle timers (issue 16)
     chat-widget agents add NAME [--supervisor] [--nickname NICK] [--capacity N]
@@ -31,7 +32,13 @@ from typing import Any
 
 from .formats.responses import ResponseLibraryError
 from .server.config import ServerConfig
-from .server.store import DuplicateAgentError, ExternalRecord, QueueRecord, StoreInUse
+from .server.store import (
+    DuplicateAgentError,
+    ExternalRecord,
+    NotRouter,
+    QueueRecord,
+    StoreInUse,
+)
 from .server.store_factory import admin_store, store_errors
 
 
@@ -44,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--db", default="chats.sqlite")
     _add_store(serve)
+    serve.add_argument(
+        "--bus",
+        default=None,
+        metavar="redis://HOST:PORT/DB",
+        help="Redis for several server processes on one --store (issue 18): one routes, "
+        "the others relay their connections to it",
+    )
     serve.add_argument(
         "--origin",
         action="append",
@@ -278,29 +292,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(
             level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
-        config = ServerConfig(
-            host=args.host,
-            port=args.port,
-            db=args.db,
-            store=args.store,
-            origins=tuple(args.origin),
-            synchronous=args.synchronous,
-            offer_timeout=args.offer_timeout,
-            rate_per_second=args.rate,
-            rate_burst=args.rate_burst,
-            chat_rate_per_second=args.chat_rate,
-            chat_rate_burst=args.chat_rate_burst,
-            address_chats_per_minute=args.address_chats,
-            address_chat_burst=args.address_chat_burst,
-            announce_monitoring=args.announce_monitoring,
-            responses=args.responses,
-            agent_capacity=args.agent_capacity,
-            idle_alert_after=args.idle_alert,
-            idle_close_after=args.idle_close,
-        )
+        if args.bus is not None and args.store is None:
+            print(
+                "chat-widget: --bus needs --store postgresql://... : a SQLite file (--db) "
+                "is served by one process only",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            config = ServerConfig(
+                host=args.host,
+                port=args.port,
+                db=args.db,
+                store=args.store,
+                bus=args.bus,
+                origins=tuple(args.origin),
+                synchronous=args.synchronous,
+                offer_timeout=args.offer_timeout,
+                rate_per_second=args.rate,
+                rate_burst=args.rate_burst,
+                chat_rate_per_second=args.chat_rate,
+                chat_rate_burst=args.chat_rate_burst,
+                address_chats_per_minute=args.address_chats,
+                address_chat_burst=args.address_chat_burst,
+                announce_monitoring=args.announce_monitoring,
+                responses=args.responses,
+                agent_capacity=args.agent_capacity,
+                idle_alert_after=args.idle_alert,
+                idle_close_after=args.idle_close,
+            )
+        except ValueError as exc:  # settings that do not fit together
+            print(f"chat-widget: {exc}", file=sys.stderr)
+            return 2
         refused: tuple[type[BaseException], ...] = (
             ResponseLibraryError,
             StoreInUse,
+            NotRouter,
             *store_errors(),
         )
         if args.store and not args.store.startswith(("postgresql://", "postgres://")):

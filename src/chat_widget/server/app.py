@@ -9,6 +9,13 @@ Every close the server starts is bounded by ``close_timeout`` wall seconds: a
 client that does not read cannot take the close frame (its TCP buffers are
 full, and websockets' ``close`` waits for them without a deadline), so its
 transport is aborted then, instead of waiting for the keepalive ping.
+
+Several processes (``config.bus``, issue 18; docs/scale-out.md): the process
+holding PostgreSQL's serving lock is the *router* (``role``), runs the service
+and writes the store; every other one is a *gateway* relaying its connections
+through Redis (``gateway``). A relayed connection runs, on the router, the very
+path a local socket runs (``_serve_peer``). A router that loses the lock closes
+every connection with 1012 and sets ``lost`` (``run_server`` then exits with 1).
 """
 
 from __future__ import annotations
@@ -18,8 +25,9 @@ import contextlib
 import logging
 import socket
 import time
-from collections.abc import Callable
-from typing import Any
+import uuid
+from collections.abc import AsyncIterable, Callable
+from typing import TYPE_CHECKING, Any, cast
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -35,9 +43,15 @@ from .http import handle_http
 from .limits import KeyedBuckets, TokenBucket
 from .peer import CustomerPrincipal, Peer
 from .service import ChatService
-from .store import EventStore
+from .store import EventStore, NotRouter
 from .store_factory import server_store
 from .tasks import Tasks
+
+if TYPE_CHECKING:
+    from .bus import RedisBus
+    from .gateway import Gateway
+    from .leadership import Leadership, LeaderStore
+    from .relayed_peers import RelayedPeers
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +63,10 @@ CHAT_RATED = (p.SendMessage, p.SendPushUrl, p.StartTyping, p.StopTyping)
 # bytes a socket's transport may buffer before frames wait in the peer's outbox
 # (websockets' own default write limit: above it, ``send`` waits for the reader)
 WRITE_LIMIT = 32 * 1024
+RESTART_CODE = 1012  # service restart: the client reconnects (to any process)
+LOST_REASON = "service restart; reconnect"
+ROUTER = "router"
+GATEWAY = "gateway"
 
 
 def writer(ws: ServerConnection) -> Callable[[list[str]], bool]:
@@ -106,6 +124,16 @@ class ChatServer:
         self._server: Server | None = None
         self._driver: ClockDriver | None = None
         self._tasks = Tasks()  # closes the server started on its own
+        # several processes (``config.bus``): who routes, and the parts that do it
+        self.role = ROUTER
+        self.id = uuid.uuid4().hex  # this process, in the router's announcements
+        self.lost = asyncio.Event()  # the serving lock was lost: routing stopped
+        self.role_listeners: list[Callable[[str], None]] = []
+        self.bus: RedisBus | None = None
+        self.gateway: Gateway | None = None
+        self.relayed: RelayedPeers | None = None
+        self.leadership: Leadership | None = None
+        self._epoch = 0
 
     @property
     def url(self) -> str:
@@ -116,17 +144,36 @@ class ChatServer:
     def http_url(self) -> str:
         return f"http://{self.config.host}:{self.port}/"
 
+    @property
+    def epoch(self) -> int:
+        """The routing epoch this process knows (0 without ``bus``; None yet: 0)."""
+        if self.relayed is not None:
+            return self.relayed.epoch
+        if self.gateway is not None:
+            return self.gateway.epoch or 0
+        return self._epoch
+
     async def start(self) -> None:
         """Claim the store (``StoreInUse``: another server serves this database), restore
-        the open chats, listen. If any step fails, the store is released again."""
+        the open chats, listen. If any step fails, the store is released again.
+
+        With ``config.bus``: take the serving lock if it is free (router), else relay
+        (gateway) and try it every ``takeover_interval``."""
         loop = asyncio.get_running_loop()
-        await self.store.claim()
+        leading = True
         try:
-            self.store.start(loop)
-            await self.service.restore()
+            if self.config.bus is None:
+                await self.store.claim()
+            else:
+                leading = await self._elect()
+            if leading:
+                self.store.start(loop)
+                await self.service.restore()
             sock = socket.create_server((self.config.host, self.config.port), reuse_port=False)
         except BaseException:
             await self.store.close()
+            if self.bus is not None:
+                await self.bus.close()
             raise
         self.port = sock.getsockname()[1]
         self.origins = list(self.config.origins) or own_origins(self.config.host, self.port)
@@ -145,13 +192,99 @@ class ChatServer:
         if self.realtime:
             self._driver = ClockDriver(self.clock)
             self._driver.start()
+        if self.leadership is not None:
+            if leading:
+                await self._route(floor=0)
+            else:
+                self._relay()
+            self.leadership.start()
         log.info("serving on %s (customer page %s)", self.url, self.http_url)
+
+    # -- several processes (bus) ------------------------------------------------------
+    async def _elect(self) -> bool:
+        """Connect to Redis (``BusError`` if it does not answer), try the serving lock."""
+        from .bus import RedisBus
+        from .leadership import Leadership
+
+        if not hasattr(self.store, "try_lead"):
+            raise ValueError("--bus needs a PostgreSQL store (--store postgresql://...)")
+        self.bus = RedisBus(self.config.bus or "")
+        await self.bus.ping()
+        self.bus.start()
+        self.leadership = Leadership(
+            cast("LeaderStore", self.store),
+            self.config.takeover_interval,
+            self._take_over,
+            self._routing_lost,
+        )
+        return await self.leadership.try_now()
+
+    def _relay(self) -> None:
+        from .gateway import Gateway
+
+        assert self.bus is not None
+        self.gateway = Gateway(self.bus, self.config, self._close, writer)
+        self.gateway.start()
+        self._set_role(GATEWAY)
+
+    async def _route(self, floor: int) -> None:
+        """Read the gateways' connections (a new epoch above ``floor``)."""
+        from .relayed_peers import RelayedPeers
+
+        assert self.bus is not None and self.leadership is not None
+        self.relayed = RelayedPeers(
+            self.bus,
+            self.config,
+            self._serve_peer,
+            router_id=self.id,
+            floor=floor,
+            still_leading=self.leadership.check,
+            on_epoch=self._new_epoch,
+        )
+        await self.relayed.start()
+        self._set_role(ROUTER)
+
+    async def _take_over(self) -> None:
+        """This gateway won the lock (the router is gone): restore the service from the
+        store, close the relayed connections (1012), route from a new epoch."""
+        self.store.start(asyncio.get_running_loop())
+        await self.service.restore()
+        gateway, self.gateway = self.gateway, None
+        floor = 0
+        if gateway is not None:
+            floor = gateway.epoch or 0
+            await gateway.stop(RESTART_CODE, LOST_REASON)
+        await self._route(floor)
+
+    def _new_epoch(self, epoch: int) -> None:
+        self._epoch = epoch
+
+    def _set_role(self, role: str) -> None:
+        self.role = role
+        for listener in list(self.role_listeners):
+            listener(role)
+
+    def _routing_lost(self) -> None:
+        """The lock is lost (another process routes): close every connection with 1012,
+        accept no more; ``run_server`` exits with status 1."""
+        if self.lost.is_set():
+            return
+        self.lost.set()
+        if self._server is not None:
+            self._server.close(close_connections=False)  # no new connections
+        for peer in list(self.peers):
+            peer.close(RESTART_CODE, LOST_REASON)
 
     async def stop(self) -> None:
         """Close every connection with 1001 (going away), then commit what is queued.
 
         A connection that cannot take its close frame within ``close_timeout`` (a
-        client that does not read) is aborted."""
+        client that does not read) is aborted. With ``bus``: relayed connections on the
+        router are closed with 1012 (the service goes on elsewhere)."""
+        if self.leadership is not None:
+            await self.leadership.stop()
+        if self.relayed is not None:
+            await self.relayed.stop()
         if self._server is not None:
             server = self._server
             server.close(close_connections=True)
@@ -162,9 +295,13 @@ class ChatServer:
                     ws.transport.abort()
                 await server.wait_closed()
             self._server = None
+        if self.gateway is not None:
+            await self.gateway.stop()
         if self._driver is not None:
             self._driver.stop()
-        await self.store.close()
+        if self.bus is not None:
+            await self.bus.close()  # what is posted goes first (bounded)
+        await self.store.close()  # releases the serving lock last: everything is committed
 
     async def __aenter__(self) -> ChatServer:
         await self.start()
@@ -179,24 +316,37 @@ class ChatServer:
 
     async def _handler(self, ws: ServerConnection) -> None:
         origin = ws.request.headers.get("Origin") if ws.request is not None else None
-        cfg = self.config
         address = str(ws.remote_address[0]) if ws.remote_address else ""
-        peer = Peer(
-            ws.send,
-            lambda code, reason: self._close(ws, code, reason),
-            limit=cfg.send_queue_limit,
-            browser=origin is not None,
-            address=address,
-            write_many=writer(ws),
-        )
+        self._sockets.add(ws)
+        try:
+            if self.lost.is_set():
+                await self._close(ws, RESTART_CODE, LOST_REASON)
+            elif self.gateway is not None:  # relayed to the router
+                await self.gateway.serve(ws, origin is not None, address)
+            else:
+                peer = Peer(
+                    ws.send,
+                    lambda code, reason: self._close(ws, code, reason),
+                    limit=self.config.send_queue_limit,
+                    browser=origin is not None,
+                    address=address,
+                    write_many=writer(ws),
+                )
+                await self._serve_peer(peer, ws)
+        finally:
+            self._sockets.discard(ws)
+
+    async def _serve_peer(self, peer: Peer, frames: AsyncIterable[str | bytes]) -> None:
+        """One connection, local (``frames`` is its socket) or relayed by a gateway: the
+        same limits, authentication timeout and service for both."""
+        cfg = self.config
         peer.start()
         self.peers.add(peer)
-        self._sockets.add(ws)
         deadline = self.clock.call_later(cfg.auth_timeout, lambda: self._auth_expired(peer))
         peer.on_close(deadline.cancel)
         bucket = TokenBucket(self.clock, cfg.rate_per_second, cfg.rate_burst)
         try:
-            async for raw in ws:
+            async for raw in frames:
                 if peer.closed:
                     # closing (bounded by close_timeout): read and drop what still comes, or
                     # a client that keeps sending could not take the close frame
@@ -209,7 +359,6 @@ class ChatServer:
         finally:
             peer.cleanup()
             self.peers.discard(peer)
-            self._sockets.discard(ws)
 
     async def _close(self, ws: ServerConnection, code: int, reason: str) -> None:
         """Close with ``code``; abort the transport if that takes over ``close_timeout``."""
@@ -287,12 +436,25 @@ async def run_server(config: ServerConfig, **kwargs: Any) -> None:
     server = ChatServer(config, **kwargs)
     await server.start()
     print(f"chat-widget: customer page {server.http_url}  agents {server.url}", flush=True)
+    if config.bus is not None:
+
+        def say_role(role: str) -> None:
+            print(f"chat-widget: role {role}", flush=True)
+
+        say_role(server.role)
+        server.role_listeners.append(say_role)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    lost = loop.create_task(server.lost.wait())
+    stopped = loop.create_task(stop.wait())
     try:
-        await stop.wait()
+        await asyncio.wait({lost, stopped}, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        lost.cancel()
+        stopped.cancel()
         await server.stop()
+    if server.lost.is_set():
+        raise NotRouter("lost the serving lock: another process routes now; stopped routing")

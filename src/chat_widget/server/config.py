@@ -18,6 +18,12 @@ class ServerConfig:
     db: str = "chats.sqlite"
     # a PostgreSQL URL (postgresql://USER@HOST:PORT/DB): the store instead of ``db``
     store: str | None = None
+    # a Redis URL (redis://HOST:PORT/DB, issue 18): several processes on ``store`` form one
+    # service; one routes (the holder of the serving lock), the others relay through Redis
+    bus: str | None = None
+    takeover_interval: float = 0.25  # wall seconds between a gateway's tries of the lock
+    beat_interval: float = 1.0  # wall seconds between a gateway's heartbeats
+    beat_timeout: float = 3.0  # a gateway silent this long: its connections are dropped
     origins: tuple[str, ...] = ()  # empty: the server's own origin (see ChatServer)
     synchronous: str = "FULL"
     store_busy_timeout: float = 5.0  # wall seconds a write waits for SQLite's write lock
@@ -71,10 +77,23 @@ class ServerConfig:
             "offer_timeout",
             "typing_timeout",
             "close_timeout",
+            "takeover_interval",
+            "beat_interval",
+            "beat_timeout",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
         self.idle_times()  # checks the idle timers
+        if self.bus is not None:
+            if self.store is None:
+                raise ValueError(
+                    "--bus needs a PostgreSQL store (--store postgresql://...): a SQLite "
+                    "file is served by one process only"
+                )
+            if not self.bus.startswith(("redis://", "rediss://", "unix://")):
+                raise ValueError(f"--bus takes a redis://HOST:PORT/DB URL, got {self.bus!r}")
+        if self.beat_timeout <= self.beat_interval:
+            raise ValueError("beat_timeout must be longer than beat_interval")
         if self.max_frame_bytes < 1024:
             raise ValueError("max_frame_bytes must be at least 1024")
         if self.send_queue_limit < 10:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 import psycopg
 from psycopg import AsyncConnection
@@ -106,6 +107,39 @@ class PostgresStore(QueuedWrites, PostgresReader):
                 "Stop the other server first."
             )
         self._lock_conn = conn
+
+    # -- leading several processes (--bus) ----------------------------------------------
+    async def try_lead(self) -> bool:
+        """Take the serving lock on the writer's own connection (``--bus``): True, this
+        process routes and writes from now on; False, another one does. The writer
+        takes the lock again on every reconnect and stops writing if it cannot."""
+        await self._ensure_schema_async()
+        return await self.writer.try_lock(SERVE_LOCK)
+
+    async def still_leading(self) -> bool | None:
+        """Whether the writer's session still holds the serving lock (asked through the
+        read pool): False, it is lost (the session ended; maybe another process holds
+        it); None, PostgreSQL did not answer."""
+        pid = self.writer.backend_pid
+        if self.writer.fenced or pid is None:
+            return False
+        try:
+            rows = await self._fetch(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = %s"
+                " AND objid = %s AND objsubid = 1 AND granted",
+                (SERVE_LOCK >> 32, SERVE_LOCK & 0xFFFFFFFF),
+            )
+        except (psycopg.Error, OSError, TimeoutError):
+            return None
+        return any(row[0] == pid for row in rows)
+
+    def on_lost(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once when this process loses the serving lock."""
+        self.writer.on_fenced = callback
+
+    def lose(self) -> None:
+        """The lock is lost (seen by ``still_leading``): never write again."""
+        self.writer.fence()
 
     def _safe_url(self) -> str:
         """The URL without a password (error messages, logs)."""

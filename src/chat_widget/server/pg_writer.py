@@ -14,6 +14,12 @@ events of the conversation already queued behind a failed one fail with
 the connection itself breaks, the whole batch fails (nothing of it committed,
 or, when the commit's answer was lost, the client's retry with its client id
 finds the stored event) and the next batch reconnects.
+
+Fencing (``--bus``, issue 18): the router's claim is the serving lock held by
+this writer's own session (``try_lock``). Every new connection takes it again
+before its first batch; if it cannot (another process routes now), the batch
+fails with ``NotRouter``, the writer refuses every later one, and ``on_fenced``
+tells the server to stop routing. A router never writes after losing the lock.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from .failed_chats import FailedChats
 from .pg_reader import EVENT_COLUMNS
 from .queued_writes import Write
 from .store import (
+    NotRouter,
     StoredEvent,
     StoreError,
 )
@@ -71,6 +78,10 @@ class PgGroupCommitWriter:
         self._failed = FailedChats()  # later events of a chat whose event failed fail too
         self.commits = 0
         self.events_written = 0
+        self.lock_key: int | None = None  # the lock this writer's session must hold
+        self.backend_pid: int | None = None  # that session's server process (pg_locks)
+        self.fenced = False  # the lock was lost: nothing is written any more
+        self.on_fenced: Callable[[], None] | None = None
 
     @property
     def running(self) -> bool:
@@ -117,14 +128,48 @@ class PgGroupCommitWriter:
             if stop:
                 return
 
+    async def try_lock(self, key: int) -> bool:
+        """Take the session advisory lock ``key`` on the writer's own connection (the
+        router's claim: whoever holds it writes); False: another session holds it."""
+        conn = await self._connection()
+        if not await self._lock(conn, key):
+            return False
+        self.lock_key = key
+        return True
+
+    async def _lock(self, conn: AsyncConnection[TupleRow], key: int) -> bool:
+        cur = await conn.execute("SELECT pg_try_advisory_lock(%s), pg_backend_pid()", (key,))
+        row = await cur.fetchone()
+        if row is None or not row[0]:
+            return False
+        self.backend_pid = int(row[1])
+        return True
+
+    def fence(self) -> None:
+        """The lock is lost: refuse every later batch, tell the server (once)."""
+        if self.fenced:
+            return
+        self.fenced = True
+        log.error("the serving lock is lost: another process routes now; not writing")
+        if self.on_fenced is not None:
+            self.on_fenced()
+
     async def _connection(self) -> AsyncConnection[TupleRow]:
+        if self.fenced:
+            raise NotRouter("not the router: another process holds the serving lock")
         if self._conn is None or self._conn.closed or self._conn.broken:
             if self._prepare is not None:
                 await self._prepare()
                 self._prepare = None
-            self._conn = await AsyncConnection.connect(
+            conn = await AsyncConnection.connect(
                 self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT
             )
+            if self.lock_key is not None and not await self._lock(conn, self.lock_key):
+                with contextlib.suppress(psycopg.Error):
+                    await conn.close()
+                self.fence()
+                raise NotRouter("not the router: another process holds the serving lock")
+            self._conn = conn
         return self._conn
 
     async def _write_batch(self, batch: list[Write]) -> list[BaseException | None]:

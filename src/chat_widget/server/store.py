@@ -155,6 +155,11 @@ class StoreInUse(StoreError):
     routing across processes exists, issue 18)."""
 
 
+class NotRouter(StoreError):
+    """This process no longer holds the serving lock (another process routes now): it
+    must not write, and stops routing (``--bus``, issue 18)."""
+
+
 class RolledBack(StoreError):
     """Not stored because an earlier event of the same conversation failed; retry."""
 
