@@ -14,6 +14,7 @@
     chat-widget migrate --store postgresql://USER@HOST:PORT/DB  # schema up to date
     chat-widget class report CLASS [--db chats.sqlite] [--html report.html]  # issue 15
     chat-widget class run SCENARIO... --trainees N [--url ws://127.0.0.1:8765/ws] [--class-id ID]
+                      # --url ws://a/ws,ws://b/ws: several processes of one service
 
 Every admin command takes ``--store postgresql://...`` instead of ``--db FILE``.
 Tokens live in the database (table ``agents``, SHA-256 hashed): ``agents add``
@@ -230,7 +231,12 @@ def _add_class_run(class_sub: Any) -> None:
     )
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="built-in name or file")
     run.add_argument("--trainees", type=int, default=1, help="customers (cycling the scenarios)")
-    run.add_argument("--url", default="ws://127.0.0.1:8765/ws", help="the server's websocket")
+    run.add_argument(
+        "--url",
+        default="ws://127.0.0.1:8765/ws",
+        help="the server's websocket; several processes of one service: comma-separated "
+        "(each reconnect moves to the next)",
+    )
     run.add_argument("--origin", default=None, help="Origin to send (default: the server's)")
     run.add_argument("--class-id", default=None, help="stored with every chat of the class")
     run.add_argument("--yellow", type=float, default=30.0, help="seconds until when_yellow")
@@ -244,19 +250,16 @@ async def _class_run(args: argparse.Namespace) -> int:
     from .model.reply_timer import Thresholds
 
     room = Classroom(
-        args.url,
+        [u.strip() for u in args.url.split(",") if u.strip()],
         args.scenarios,
         trainees=args.trainees,
         thresholds=Thresholds(args.yellow, args.red),
         origin=args.origin,
         class_id=args.class_id,
     )
-    from websockets.asyncio.client import connect
-    from websockets.typing import Origin
-
-    async with connect(args.url, origin=Origin(room.origin), open_timeout=10):
-        pass  # the server is there and takes our Origin: fail now, not per customer
-    print(f"class {room.class_id}: {len(room.wire)} customers on {args.url}", flush=True)
+    await _reachable(room.urls, args.origin)
+    where = ", ".join(room.urls)
+    print(f"class {room.class_id}: {len(room.wire)} customers on {where}", flush=True)
     await room.start()
     try:
         done = await room.finished(timeout=args.timeout)
@@ -272,6 +275,29 @@ async def _class_run(args: argparse.Namespace) -> int:
         flush=True,
     )
     return 0
+
+
+async def _reachable(urls: Sequence[str], origin: str | None) -> None:
+    """Fail now, not per customer: a server is there and takes our Origin (raises the
+    first failure if none is). With several, the others are only reported: a process
+    of the service may be restarting, and the customers move on to the next."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidHandshake
+    from websockets.typing import Origin
+
+    from .classroom.wire_customer import origin_for
+
+    failed: list[tuple[str, Exception]] = []
+    for url in urls:
+        try:
+            async with connect(url, origin=Origin(origin or origin_for(url)), open_timeout=10):
+                pass
+        except (OSError, TimeoutError, InvalidHandshake) as exc:
+            failed.append((url, exc))
+    if len(failed) == len(urls):
+        raise failed[0][1]
+    for url, error in failed:
+        print(f"chat-widget: {url} does not answer ({error}); using the others", file=sys.stderr)
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

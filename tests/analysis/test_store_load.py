@@ -9,6 +9,7 @@ read-only and the entries, lifecycle and metrics are checked by hand.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import shutil
 import sqlite3
@@ -64,12 +65,19 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-async def play_day(tmp_path: Path) -> tuple[Path, str, str]:
-    """Two conversations on a real server: one complete, one abandoned in the queue."""
+async def play_day(tmp_path: Path, store: str | None = None) -> tuple[Path, str, str]:
+    """Two conversations on a real server: one complete, one abandoned in the queue.
+
+    ``store``: a PostgreSQL URL to serve from instead of the SQLite file."""
     db = tmp_path / "chats.sqlite"
     clock = VirtualClock(start=T0)
     config = ServerConfig(
-        host="127.0.0.1", port=0, db=str(db), rate_per_second=1000.0, rate_burst=100_000.0
+        host="127.0.0.1",
+        port=0,
+        db=str(db),
+        store=store,
+        rate_per_second=1000.0,
+        rate_burst=100_000.0,
     )
     srv = ChatServer(config, clock=clock)
     await srv.start()
@@ -138,7 +146,7 @@ async def play_day(tmp_path: Path) -> tuple[Path, str, str]:
         await acked(dana, "EndChat", conversation=gone)  # +125: left before accept
 
         # read while the server runs (WAL: the reader blocks nobody)
-        live = load_store(db)
+        live = load_store(store or db)
         assert len(live.conversations) == 2
         for c in (alice, bob, carla, dana):
             await c.close()
@@ -285,6 +293,68 @@ async def test_real_server_conversation_loads(tmp_path: Path) -> None:
         back.conversations.drop(columns=["source", "record"]),
         frames.conversations.drop(columns=["source", "record"]),
     )
+
+
+def comparable(frames: Any, ids: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """Every frame with the store's own names (conversation ids, the source) replaced."""
+    out = {}
+    for name in ("conversations", "entries", "typing"):
+        df = getattr(frames, name).copy()
+        for col in df.columns:
+            if isinstance(df[col].dtype, pd.CategoricalDtype):
+                df[col] = df[col].astype(object)
+        if "source" in df.columns:
+            df["source"] = "<store>"
+        for col in df.columns:
+            if df[col].dtype == object:
+                df[col] = df[col].map(lambda v: ids.get(v, v) if isinstance(v, str) else v)
+        out[name] = df
+    return out
+
+
+async def test_a_postgresql_store_gives_the_same_frames_as_sqlite(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same day on a SQLite server and on a PostgreSQL one (``--store``): load_store
+    reads each, and every frame is the same but for the stores' own names."""
+    (tmp_path / "lite").mkdir()
+    (tmp_path / "pg").mkdir()
+    monkeypatch.setattr(Client, "_ids", itertools.count(1))  # the same frame ids twice
+    db, conv, gone = await play_day(tmp_path / "lite")
+    monkeypatch.setattr(Client, "_ids", itertools.count(1))
+    _, pg_conv, pg_gone = await play_day(tmp_path / "pg", store=pg_url)
+    assert {conv, gone}.isdisjoint({pg_conv, pg_gone})  # each store named its own chats
+
+    lite = load_store(db)
+    pg = load_store(pg_url)
+    assert pg.problems == [] and lite.problems == []
+    assert list(pg.conversations["source"].astype(str)) == [pg_url, pg_url]
+    assert list(pg.conversations["record"]) == [1, 2]
+    assert len(pg.entries) == len(lite.entries) == 13 + 2  # every stored event, both chats
+    a = comparable(lite, {conv: "c1", gone: "c2"})
+    b = comparable(pg, {pg_conv: "c1", pg_gone: "c2"})
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], obj=name)
+    pd.testing.assert_frame_equal(
+        conversation_metrics(lite, LIMITS).drop(columns=["conversation_id"]),
+        conversation_metrics(pg, LIMITS).drop(columns=["conversation_id"]),
+    )
+    # class_id: only that class run's chats (none here)
+    assert len(load_store(pg_url, class_id="nobody").conversations) == 0
+
+
+def test_a_postgresql_database_without_the_store_says_so(pg_url: str) -> None:
+    with pytest.raises(LookupError, match="no chat-widget tables"):
+        load_store(pg_url)
+
+
+def test_a_store_url_shows_no_password() -> None:
+    from chat_widget.analysis.store import _shown, is_store_url
+
+    assert _shown("postgresql://chat:s3cret@db:5432/chats") == "postgresql://chat:***@db:5432/chats"
+    assert _shown("postgresql://chat@db/chats") == "postgresql://chat@db/chats"
+    assert is_store_url("postgres://db/chats") and is_store_url("postgresql://db/chats")
+    assert not is_store_url("chats.sqlite") and not is_store_url(Path("postgresql:"))
 
 
 async def test_corrupted_and_unknown_events(tmp_path: Path) -> None:

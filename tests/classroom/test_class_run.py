@@ -250,3 +250,42 @@ async def test_a_customer_resumes_its_chat_after_a_drop(tmp_path: Path) -> None:
             "Message: Thanks, that helps",
             "Message: Bye",
         ]
+
+
+async def test_the_class_run_command_takes_several_addresses(tmp_path: Path, capfd: Any) -> None:
+    """``--url A,B``: a process that does not answer is reported, the customers move on."""
+    import socket
+
+    import yaml
+
+    from chat_widget.cli import main
+
+    scenario = tmp_path / "leaver.yaml"
+    scenario.write_text(yaml.safe_dump(LEAVER))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"ws://127.0.0.1:{s.getsockname()[1]}/ws"  # nobody listens there
+    async with realtime_server(tmp_path) as server:
+        trainee = await Trainee.join(server, "T")
+        try:
+            argv = [
+                "class",
+                "run",
+                str(scenario),
+                "--trainees",
+                "2",
+                "--url",
+                f"{dead},{server.url}",
+            ]
+            code = await asyncio.to_thread(main, [*argv, "--class-id", "two", "--timeout", "10"])
+        finally:
+            await trainee.close()
+        assert code == 0
+        assert f"{dead} does not answer" in capfd.readouterr().err
+        stored_convs = conversations(server.config.db)
+        assert [c["class"] for _, c, _ in stored_convs] == ["two", "two"]
+        for conv, _, _ in stored_convs:
+            assert client_lines(stored(server.config.db, conv))[-1] == "ParticipantLeft"
+    for bad in ("http://127.0.0.1:1/ws", ","):
+        assert await asyncio.to_thread(main, ["class", "run", "leaver", "--url", bad]) == 1
+    assert "ws:// or wss://" in capfd.readouterr().err

@@ -300,13 +300,15 @@ def _chat_table(chats: pd.DataFrame) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- building
 def class_frames(source: Any, class_id: str) -> TranscriptFrames:
-    """The class's conversations as frames. ``source``: a server database path (only
-    the class's conversations are read), an open ``StoreReader``, loaded
-    ``TranscriptFrames``, or anything ``load_transcripts`` reads."""
-    from .store import load_store
+    """The class's conversations as frames. ``source``: a server database path or a
+    PostgreSQL store's URL (only the class's conversations are read), an open
+    ``StoreReader``, loaded ``TranscriptFrames``, or anything ``load_transcripts`` reads."""
+    from .store import is_store_url, load_store
 
     if isinstance(source, TranscriptFrames):
         frames = source
+    elif is_store_url(source):
+        frames = load_store(source, class_id=class_id)
     elif isinstance(source, str | os.PathLike):
         if Path(source).suffix in DB_SUFFIXES:
             frames = load_store(Path(source), class_id=class_id)

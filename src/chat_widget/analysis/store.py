@@ -1,18 +1,20 @@
-"""The server's SQLite store → transcripts → the analysis frames, read-only.
+"""The server's store (SQLite or PostgreSQL) → transcripts → the analysis frames, read-only.
 
     from chat_widget.analysis import load_store
     frames = load_store("chats.sqlite")           # every conversation of the server
+    frames = load_store("postgresql://chat@db:5432/chats")   # a --store server's
     frames = load_transcripts("chats.sqlite")     # the same, through the general loader
 
 The database is read through the store's read-only interface
 (``server.store.StoreReader``; for SQLite ``SQLiteReader.open_readonly``, URI
-``mode=ro``): nothing is written, and it can be read while the server runs
-(WAL readers do not block the writer). The reader's coroutines run on a
-private event loop in a thread (``_ReaderLoop``), so this works in a notebook
-whose loop is already running, and with readers that really suspend (a
-PostgreSQL store). Each conversation's events become a transcript with
-``formats.event_transcript.transcript_from_events`` (the one mapping, also
-usable by the server or a CLI), and the transcripts go through the same
+``mode=ro``; for PostgreSQL ``PostgresReader``, SELECTs only, never a
+migration): nothing is written, and it can be read while the server runs
+(WAL readers do not block the writer; PostgreSQL reads see what is committed).
+The reader's coroutines run on a private event loop in a thread
+(``_ReaderLoop``), so this works in a notebook whose loop is already running,
+and with readers that really suspend (PostgreSQL's). Each conversation's
+events become a transcript with ``formats.event_transcript.transcript_from_events``
+(the one mapping, also usable by the server or a CLI), and the transcripts go through the same
 validation and column building as files (``load.load_records``).
 """
 
@@ -26,6 +28,7 @@ from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from ..formats.event_transcript import EventError, transcript_from_events
 from ..formats.transcript_io import write_transcripts
@@ -50,6 +53,44 @@ __all__ = [
 
 T = TypeVar("T")
 EVENT_PAGE = 10_000  # events read per query
+PG_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_store_url(source: object) -> bool:
+    """A PostgreSQL store's URL (``postgresql://USER@HOST:PORT/DB``), not a file path."""
+    return isinstance(source, str) and source.startswith(PG_SCHEMES)
+
+
+def _shown(url: str) -> str:
+    """The URL as frames and messages show it: without a password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit(parts._replace(netloc=user + netloc))
+
+
+def _no_tables() -> tuple[type[BaseException], ...]:
+    """What PostgreSQL raises for a database without the store's tables."""
+    try:
+        from psycopg.errors import UndefinedTable
+    except ImportError:  # pragma: no cover - the test extra installs psycopg
+        return ()
+    return (UndefinedTable,)
+
+
+def _open(source: str | Path) -> tuple[str, StoreReader]:
+    """``(source as shown, reader)`` for a SQLite file or a PostgreSQL URL."""
+    if not is_store_url(source):
+        return str(source), SQLiteReader.open_readonly(source)
+    try:
+        from ..server.pg_reader import PostgresReader
+    except ImportError as exc:  # pragma: no cover - the test extra installs psycopg
+        raise RuntimeError(
+            f"reading a PostgreSQL store needs psycopg: pip install 'chat_widget[postgres]' ({exc})"
+        ) from None
+    return _shown(str(source)), PostgresReader(str(source), pool_size=1)
 
 
 class UnknownEventsWarning(UserWarning):
@@ -111,8 +152,8 @@ def store_records(
     """``(transcript, source, record)`` for every conversation of a server database,
     oldest first; ``record`` is the conversation's 1-based position.
 
-    ``db_path``: the database file (opened read-only and closed again) or an open
-    ``StoreReader`` (left open). ``class_id``: only the conversations a class run
+    ``db_path``: the database file or a PostgreSQL URL (opened read-only and closed
+    again) or an open ``StoreReader`` (left open). ``class_id``: only the conversations a class run
     created (their contact's ``class``); the others' events are not read.
 
     A conversation with a corrupted event raises ``TranscriptFileError`` (database,
@@ -122,9 +163,9 @@ def store_records(
     found: list[Problem] = [] if problems is None else problems
     skipped: Counter[str] = Counter()
     own = isinstance(db_path, str | Path)
+    store: StoreReader
     if isinstance(db_path, str | Path):
-        source = str(db_path)
-        store: StoreReader = SQLiteReader.open_readonly(db_path)
+        source, store = _open(db_path)
     else:
         source, store = f"<{type(db_path).__name__}>", db_path
     with _ReaderLoop() as run:
@@ -149,7 +190,14 @@ def _records(
     class_id: str | None = None,
 ) -> Iterator[tuple[TranscriptDoc, str, int]]:
     """``store_records``' loop over the conversations of an open reader."""
-    for record, conversation in enumerate(run.run(store.conversation_ids()), start=1):
+    try:
+        ids = run.run(store.conversation_ids())
+    except _no_tables() as exc:
+        raise LookupError(
+            f"{source}: no chat-widget tables in this database "
+            "(is it the server's --store database?)"
+        ) from exc
+    for record, conversation in enumerate(ids, start=1):
         info = run.run(store.get_conversation(conversation))
         if class_id is not None and (info is None or info.contact.get("class") != class_id):
             continue
@@ -195,12 +243,16 @@ def load_store(
     store the agents' reply thresholds: pass them to the metrics (default 30/60 s).
     ``progress``: a tqdm bar (default: for databases over 20 MB).
 
-    ``db_path`` may also be an open ``StoreReader`` (it is left open); ``class_id``
-    loads only that class run's conversations (``docs/classroom.md``)."""
+    ``db_path`` may also be a PostgreSQL store's URL (``postgresql://USER@HOST:PORT/DB``,
+    a ``--store`` server's: the same frames as from SQLite for the same chats; the
+    password is not shown in ``source``) or an open ``StoreReader`` (it is left open);
+    ``class_id`` loads only that class run's conversations (``docs/classroom.md``)."""
     if errors not in ("raise", "skip"):
         raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
     size = 0
-    if isinstance(db_path, str | Path):
+    if is_store_url(db_path):
+        pass  # no file: no size, so no progress bar unless asked
+    elif isinstance(db_path, str | Path):
         path = Path(db_path)
         if not path.is_file():
             raise FileNotFoundError(f"no such database: {path}")
@@ -221,7 +273,8 @@ def load_store(
 def read_store(
     db_path: str | Path, *, errors: Errors = "raise"
 ) -> tuple[list[TranscriptDoc], list[Problem]]:
-    """The checked transcripts of a server database and the problems of the rest."""
+    """The checked transcripts of a server database (file or PostgreSQL URL) and the
+    problems of the rest."""
     problems: list[Problem] = []
     docs = [
         doc for doc, _, _ in store_records(db_path, errors=errors, problems=problems, validate=True)

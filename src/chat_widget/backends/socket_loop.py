@@ -5,7 +5,9 @@ time (``_session``, given by the subclass: connect, authenticate, pump text
 through its sans-I/O client) and reconnects with exponential backoff and
 jitter after a drop; a refused token ends it for good. What the client core
 decides to send goes out as it comes (``_flush``); frames lost with a
-connection stay in the core's outbox and are resent, same ids.
+connection stay in the core's outbox and are resent, same ids. Given several
+server addresses (processes of one service), every reconnect moves to the
+next one (``ServerUrls``): any process resumes the chats from the last seq.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -23,6 +26,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from ..clock_driver import wall_ms
 from ..model.clock import VirtualClock
 from .base import RealtimeClock
+from .server_urls import ServerUrls
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +65,13 @@ class SocketLoop(RealtimeClock):
     log_name = "websocket"
 
     def _init_socket(
-        self, url: str, token: str, clock: VirtualClock | None, reconnect: ReconnectPolicy | None
+        self,
+        url: str | Sequence[str],
+        token: str,
+        clock: VirtualClock | None,
+        reconnect: ReconnectPolicy | None,
     ) -> None:
-        self.url = url
+        self._servers = ServerUrls(url)
         self._token = token
         self._own_clock = clock is None
         self.clock = clock or VirtualClock(start=wall_ms() / 1000.0)
@@ -73,6 +81,16 @@ class SocketLoop(RealtimeClock):
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+
+    @property
+    def url(self) -> str:
+        """The address this backend is connected (or connecting) to."""
+        return self._servers.current
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """Every address it may use, in the order it tries them."""
+        return self._servers.urls
 
     # -- what the subclass gives ---------------------------------------------------------
     async def _session(self) -> None:
@@ -143,6 +161,8 @@ class SocketLoop(RealtimeClock):
                 log.info("%s: connection lost (%r)", self.log_name, exc)
             if self._closing:
                 return
+            if len(self.urls) > 1:
+                log.info("%s: reconnecting to %s", self.log_name, self._servers.advance())
             self._link("reconnecting")
             await asyncio.sleep(self.policy.delay(attempt))
             attempt += 1

@@ -7,11 +7,14 @@ team chat from the last ``seq`` seen), pumps text both ways and reconnects
 with backoff after a drop; frames not yet acknowledged go again, same ids.
 
     SupervisorWidget(WebSocketSupervisor("ws://127.0.0.1:8765/ws", token="..."))
+
+``url`` may list several processes of one service; each reconnect moves to the next.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -34,7 +37,7 @@ class WebSocketSupervisor(SocketLoop):
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         token: str,
         *,
         clock: VirtualClock | None = None,

@@ -13,11 +13,17 @@ follows the real socket.
 
     backend = WebSocketBackend("ws://127.0.0.1:8765/ws", token="...")
     ChatWidget(backend)
+
+Several processes of one service (docs/scale-out.md): pass their addresses,
+``WebSocketBackend(["ws://a:8765/ws", "ws://b:8765/ws"], token=...)``; it
+connects to the first and moves to the next on every reconnect (``backend.url``
+is the current one, ``backend.urls`` all of them).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -48,14 +54,15 @@ class WebSocketBackend(SocketLoop, Backend):
     knows for the token). ``clock``: a ``VirtualClock`` for tests; by default
     the clock runs with the wall clock (a ``ClockDriver`` on the loop).
     ``auto_answer``: the desk accepts each offer itself as it arrives (default:
-    ``config.auto_answer``).
+    ``config.auto_answer``). ``url``: one ws:// or wss:// URL or several (round
+    robin on reconnect).
     """
 
     log_name = "websocket backend"
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         *,
         token: str,
         agent: AgentProfile | None = None,

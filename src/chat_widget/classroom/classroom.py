@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..backends.scenario import Scenario, load_scenario
+from ..backends.server_urls import server_urls
 from ..clock_driver import ClockDriver
 from ..model.clock import VirtualClock
 from ..model.reply_timer import Thresholds
@@ -66,11 +67,13 @@ class Classroom:
 
     ``thresholds``: the customers' patience (when ``when_yellow``/``when_red`` fire);
     ``origin``: the Origin the customers send (default: the server's own http origin).
+    ``url`` may list several processes of one service: each customer starts on the
+    first and moves to the next on every reconnect.
     """
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         scenarios: Sequence[str | Path | Scenario | dict[str, Any]] | str | Path,
         trainees: int = 1,
         *,
@@ -85,11 +88,13 @@ class Classroom:
             raise ValueError("a class needs at least one scenario")
         if class_id is not None and not CLASS_ID.match(class_id):
             raise ValueError(f"class id must match {CLASS_ID.pattern}, got {class_id!r}")
-        self.url = url
+        self.urls = server_urls(url)
+        self.url = self.urls[0]
         self.scenarios = [load_scenario(s) for s in scenarios]
         self.trainees = trainees
         self.thresholds = thresholds or Thresholds()
-        self.origin = origin or origin_for(url)
+        self.origin = origin or origin_for(self.url)  # each customer's, for the first URL
+        self._origin_given = origin
         self.class_id = class_id or f"class-{time.strftime('%Y%m%d-%H%M')}-{secrets.token_hex(3)}"
         self.clock = VirtualClock(start=time.time())
         self.driver = ClockDriver(self.clock, interval=tick)
@@ -100,12 +105,12 @@ class Classroom:
             k = names[sc.contact.name] = names.get(sc.contact.name, 0) + 1
             self.wire.append(
                 WireCustomer(
-                    url,
+                    self.urls,
                     sc,
                     self.clock,
                     nickname=sc.contact.name if k == 1 else f"{sc.contact.name} {k}",
                     class_id=self.class_id,
-                    origin=self.origin,
+                    origin=self._origin_given,  # None: each server's own origin
                     thresholds=self.thresholds,
                     wall_of=self.wall_ms,
                     label=f"{self.class_id}-{n}",

@@ -7,7 +7,8 @@ server's events into the engine's inputs (an agent's ``ParticipantJoined`` →
 ``accepted``; a ``Message``/``PushUrl`` of an agent or supervisor → ``agent_replied``;
 ``ChatEnded`` → ``ended``). After a drop it resumes with ``ResumeChat`` (the token
 from ``ChatStarted``, the last seq seen) and resends what the server did not
-acknowledge, with the same ids (the server drops duplicates).
+acknowledge, with the same ids (the server drops duplicates). Given several
+server addresses (processes of one service), every reconnect moves to the next.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -27,6 +28,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.typing import Origin
 
 from ..backends.scenario import Scenario
+from ..backends.server_urls import ServerUrls
 from ..model.clock import VirtualClock
 from ..model.customer_script import CustomerScript
 from ..model.reply_timer import Thresholds
@@ -82,12 +84,14 @@ class _Port:
 class WireCustomer:
     """One scripted customer connected to ``url``; ``run()`` until the chat is over.
 
-    ``wall_of``: the wall time (ms) a clock time is due at, to measure how late each
-    action's frame went out (``lateness``, seconds)."""
+    ``url``: one ws:// URL or several (each reconnect moves to the next; ``url`` is
+    the current one). ``origin``: the Origin to send (default: the current server's
+    own http origin). ``wall_of``: the wall time (ms) a clock time is due at, to
+    measure how late each action's frame went out (``lateness``, seconds)."""
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         scenario: Scenario,
         clock: VirtualClock,
         *,
@@ -98,12 +102,12 @@ class WireCustomer:
         wall_of: Callable[[float], float] | None = None,
         label: str = "customer",
     ) -> None:
-        self.url = url
+        self._servers = ServerUrls(url)
         self.scenario = scenario
         self.clock = clock
         self.nickname = nickname or scenario.contact.name
         self.class_id = class_id
-        self.origin = origin or origin_for(url)
+        self._origin = origin
         self.label = label
         self._status = CustomerStatus.SCHEDULED
         self.conversation: str | None = None
@@ -124,6 +128,20 @@ class WireCustomer:
         self._over = asyncio.Event()  # the chat is over for this customer
         self._start_id = f"{label}-start"
         self._end_id: str | None = None
+
+    @property
+    def url(self) -> str:
+        """The server address this customer is connected (or connecting) to."""
+        return self._servers.current
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return self._servers.urls
+
+    @property
+    def origin(self) -> str:
+        """The Origin sent to the current server."""
+        return self._origin or origin_for(self.url)
 
     # -- control (the classroom) -----------------------------------------------------
     @property
@@ -165,6 +183,8 @@ class WireCustomer:
                 self._live = False
             if self._closing or self._over.is_set():
                 break
+            if len(self.urls) > 1:
+                log.debug("%s: reconnecting to %s", self.label, self._servers.advance())
             await asyncio.sleep(min(1.0, 0.02 * 2 ** min(attempt, 6)))  # reconnect backoff
         self._over.set()
 

@@ -2,6 +2,9 @@
 // Text is only ever rendered with textContent; pushed links only for http/https.
 // The page sends an application heartbeat (browsers cannot see websocket pings),
 // reconnects with exponential backoff and jitter, and resumes from the last seq.
+// Several processes of one service (docs/scale-out.md): ?servers=host:port,host:port
+// connects to the first and moves to the next on every reconnect (any process
+// resumes the chat); without it, the page's own host.
 "use strict";
 (() => {
   const STORE_KEY = "chat-widget-customer";
@@ -118,6 +121,35 @@
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of document.querySelectorAll("[data-i18n-aria-label]")) el.setAttribute("aria-label", t(el.dataset.i18nAriaLabel));
+
+  // ?servers=host:port,...: where the websocket goes. Entries that are not a bare host
+  // with an optional port are ignored with a warning; none left: the page's own host.
+  function pickServers() {
+    const raw = new URLSearchParams(location.search).get("servers");
+    if (raw === null) return [location.host];
+    const servers = [];
+    for (const item of raw.split(",")) {
+      const entry = item.trim();
+      if (!entry) continue; // "a:1," is fine
+      const host = /[/@?#\\\s]/.test(entry) ? null : hostOf(entry);
+      if (host) servers.push(host);
+      else console.warn(`chat: ignoring ${JSON.stringify(entry)} in ?servers= (expected host:port)`);
+    }
+    if (servers.length) return servers;
+    console.warn(`chat: no usable address in ?servers=, using ${location.host}`);
+    return [location.host];
+  }
+  function hostOf(entry) {
+    try {
+      const url = new URL(`ws://${entry}`);
+      return url.hostname && url.pathname === "/" ? url.host : null;
+    } catch {
+      return null;
+    }
+  }
+  const SERVERS = pickServers();
+  const SCHEME = location.protocol === "https:" ? "wss:" : "ws:"; // never plain ws on https
+  let serverIndex = 0; // the server of the current (or next) connection
 
   const $ = (id) => document.getElementById(id);
   const statusEl = document.querySelector("[data-testid=customer-status]");
@@ -397,7 +429,7 @@
   }
 
   function connect() {
-    const url = `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`;
+    const url = `${SCHEME}//${SERVERS[serverIndex]}/ws`;
     setStatus(attempt ? "reconnecting" : "connecting", attempt ? t("reconnecting") : t("connecting"));
     ws = new WebSocket(url);
     ws.onopen = () => {
@@ -429,6 +461,7 @@
         return;
       }
       if (!state.conversation && !contact) return;
+      serverIndex = (serverIndex + 1) % SERVERS.length; // another process resumes the chat
       const cap = Math.min(BACKOFF_MS[1], BACKOFF_MS[0] * 2 ** attempt++);
       const delay = cap / 2 + Math.random() * (cap / 2); // jitter: no reconnect storms
       console.info("connection closed", ev.code, ev.reason);
