@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 START_TIMEOUT = 60.0  # wall seconds a process may take to print its startup line
-STOP_TIMEOUT = 10.0  # wall seconds between SIGTERM and SIGKILL
+STOP_TIMEOUT = 5.0  # wall seconds between SIGTERM and SIGKILL (a clean stop takes < 1 s)
 STDERR_TAIL = 4000  # characters of each process's stderr in a failure message
 
 #: the load generators deliberately exceed a human's typing rate, from one address
@@ -110,6 +110,7 @@ class ServerCluster:
         self.limits = list(limits)
         self.origin = origin
         self.procs = [ServerProcess(i, free_port()) for i in range(n)]
+        self.forced: list[int] = []  # processes SIGTERM did not stop in time
         self._lock = threading.Lock()
 
     # -- addresses -----------------------------------------------------------------
@@ -212,18 +213,31 @@ class ServerCluster:
         self._spawn(i)
         self._wait_started(i, timeout)
 
-    def stop(self) -> None:
-        """SIGTERM to all, SIGKILL to whoever is still there after STOP_TIMEOUT."""
-        live = [sp.proc for sp in self.procs if sp.proc is not None and sp.proc.poll() is None]
-        for proc in live:
-            proc.send_signal(signal.SIGTERM)
+    def stop(self) -> list[int]:
+        """SIGTERM to the gateways, then to the router (so that no gateway takes over
+        while it shuts down), SIGKILL to whoever is still there after STOP_TIMEOUT.
+        Returns the indexes that had to be killed (a shutdown that hung)."""
+        roles = self.roles()
+        gateways = [sp for sp in self.procs if sp.alive and roles[sp.index] != "router"]
+        routers = [sp for sp in self.procs if sp.alive and roles[sp.index] == "router"]
+        return self._terminate(gateways) + self._terminate(routers)
+
+    def _terminate(self, live: list[ServerProcess]) -> list[int]:
+        for sp in live:
+            assert sp.proc is not None
+            sp.proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT
-        for proc in live:
+        forced = []
+        for sp in live:
+            assert sp.proc is not None
             try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
+                sp.proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(STOP_TIMEOUT)
+                forced.append(sp.index)
+                sp.proc.kill()
+                sp.proc.wait(STOP_TIMEOUT)
+        self.forced += forced
+        return forced
 
     def __enter__(self) -> ServerCluster:
         self.start()

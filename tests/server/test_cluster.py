@@ -183,16 +183,26 @@ async def open_chats(
     return chats, agents
 
 
-def send_round(chats: list[Chat], r: int) -> None:
-    """Each customer and each agent write one message in each of their chats."""
+def send_round(chats: list[Chat], r: int, lose_acks: frozenset[int] = frozenset()) -> None:
+    """Each customer and each agent write one message in each of their chats;
+    clients in ``lose_acks`` (by ``id``) will not hear their Acks (``WireClient.send``)."""
     for chat in chats:
         assert chat.agent is not None
         text = f"{chat.customer.name} c{r}"
-        chat.customer.say(text)
+        chat.customer.say(text, lose_ack=id(chat.customer) in lose_acks)
         chat.from_customer.append(text)
         text = f"{chat.agent.name} {chat.conversation} a{r}"
-        chat.agent.say(chat.conversation, text)
+        chat.agent.say(chat.conversation, text, lose_ack=id(chat.agent) in lose_acks)
         chat.from_agent.append(text)
+
+
+async def stored_but_unheard(chats: list[Chat], r: int, movers: list[WireClient]) -> int:
+    """Round ``r``, whose Acks the ``movers`` (the clients about to lose their process)
+    never hear: stored, and resent after they move, so they must not be stored twice.
+    Returns the next round."""
+    send_round(chats, r, frozenset(id(c) for c in movers))
+    await until(lambda: not any(c.deaf for c in movers), what="round stored")
+    return r + 1
 
 
 # ---------------------------------------------------------------------------------- tests
@@ -227,7 +237,9 @@ async def test_kill_9_twice_mid_stream_loses_nothing(
     pg_url: str, redis_url: str, clusters: list[ServerCluster]
 ) -> None:
     """20 customers and 3 agents over three processes, 30 messages each way per chat;
-    kill -9 of a gateway, then of the router, while messages are in flight."""
+    kill -9 of a gateway, then of the router, while messages are in flight. Before each
+    kill the clients that will move write one message whose Ack they never hear (stored,
+    then resent elsewhere: the duplicate check across processes and across a take-over)."""
     cluster = await start_cluster(clusters, 3, pg_url, redis_url, "--agent-capacity", "10")
     chats, agents = await open_chats(cluster, pg_url, 20, 3)
     clients: list[WireClient] = [c.customer for c in chats] + list(agents)
@@ -236,28 +248,36 @@ async def test_kill_9_twice_mid_stream_loses_nothing(
             first_router = await cluster.arouter()
             restarted: asyncio.Future[None] | None = None
             killed: list[int] = []
-            for r in range(30):
-                send_round(chats, r)  # queued: the kills below catch them in flight
-                if r == 9:  # a gateway
-                    gateway = cluster.gateways()[0]
-                    await asyncio.to_thread(cluster.kill9, gateway)
-                    killed.append(gateway)
-                    restarted = asyncio.ensure_future(asyncio.to_thread(cluster.restart, gateway))
-                if r == 19:  # the router
-                    router = await cluster.arouter()
-                    await asyncio.to_thread(cluster.kill9, router)
-                    killed.append(router)
+            r = 0
+            for step in range(28):
+                if step in (9, 18):
+                    victim = cluster.gateways()[0] if step == 9 else await cluster.arouter()
+                    # the router's death drops every connection (relayed ones with 1012)
+                    movers = [c for c in clients if step == 18 or c.url == cluster.url(victim)]
+                    assert movers
+                    r = await stored_but_unheard(chats, r, movers)
+                    send_round(chats, r)  # queued: in flight at the kill
+                    r += 1
+                    await asyncio.to_thread(cluster.kill9, victim)
+                    killed.append(victim)
+                    if step == 9:
+                        restarted = asyncio.ensure_future(
+                            asyncio.to_thread(cluster.restart, victim)
+                        )
+                else:
+                    send_round(chats, r)
+                    r += 1
                 await asyncio.sleep(0.03)  # the stream goes on
-            assert restarted is not None
+            assert r == 30 and restarted is not None
             await restarted
             await delivered(chats)
             new_router = await cluster.arouter()
             assert killed[1] == first_router != new_router  # a gateway took over
             check_exact(pg_url, chats)
-            # the killed processes' clients resumed elsewhere
             for client in clients:
-                if client.first in killed:
+                if client.first in killed:  # the killed processes' clients resumed elsewhere
                     assert client.connects >= 2, client.name
+                assert client.replies_for_lost_acks() == client.lost_acks  # the original seqs
         finally:
             await stop_all(clients)
 
@@ -323,7 +343,9 @@ async def test_two_agents_on_different_processes_accept_the_same_chat(
 async def test_a_redis_restart_mid_stream_loses_nothing(
     pg_url: str, redis_server: RedisInstance, redis_url: str, clusters: list[ServerCluster]
 ) -> None:
-    """Redis goes away for a moment and comes back empty while 8 chats stream."""
+    """Redis goes away while 8 chats stream and comes back empty 10 rounds later:
+    the gateways drop their clients, which move (some to the router, which serves its
+    own sockets without Redis) and resume; nothing lost, nothing stored twice."""
     cluster = await start_cluster(clusters, 3, pg_url, redis_url, "--agent-capacity", "10")
     chats, agents = await open_chats(cluster, pg_url, 8, 2)
     clients: list[WireClient] = [c.customer for c in chats] + list(agents)
@@ -331,19 +353,28 @@ async def test_a_redis_restart_mid_stream_loses_nothing(
     with explained(cluster, clients):
         try:
             router = await cluster.arouter()
-            relayed = [c for c in clients if c.first != router]
-            for r in range(30):
-                send_round(chats, r)
-                await asyncio.sleep(0.03)
-                if r == 9:
+            relayed = [c for c in clients if c.url != cluster.url(router)]
+            assert relayed
+            r = 0
+            for step in range(28):
+                if step == 9:
+                    r = await stored_but_unheard(chats, r, relayed)
+                    send_round(chats, r)  # queued: in flight when Redis goes
+                    r += 1
                     down = True
                     await asyncio.to_thread(redis_server.stop)
-                if r == 19:
+                else:
+                    send_round(chats, r)
+                    r += 1
+                if step == 19:
                     await asyncio.to_thread(redis_server.start)  # same port, empty
                     down = False
+                await asyncio.sleep(0.03)
             await delivered(chats)
             check_exact(pg_url, chats)
-            assert all(c.connects >= 2 for c in relayed)  # their gateway dropped them
+            for client in relayed:
+                assert client.connects >= 2, client.name  # their gateway dropped them
+                assert client.replies_for_lost_acks() == client.lost_acks
             assert await cluster.arouter() in cluster.alive()
         finally:
             await stop_all(clients)

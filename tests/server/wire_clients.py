@@ -90,6 +90,10 @@ class WireClient:
         self._ids = itertools.count(1)
         self._wake = asyncio.Event()
         self._sent: set[str] = set()  # ids sent on the current connection
+        self._ever_sent: set[str] = set()
+        self.resent = 0  # frames sent again on a later connection (unacknowledged at a drop)
+        self.deaf: set[str] = set()  # ids whose next Ack is ignored (see ``send``)
+        self.lost_acks: dict[str, int] = {}  # id -> the seq of the Ack it ignored
         self._closing = False
         self._task: asyncio.Task[None] | None = None
 
@@ -134,10 +138,18 @@ class WireClient:
     def next_id(self, kind: str) -> str:
         return f"{self.name}-{kind}{next(self._ids)}"
 
-    def send(self, type_: str, *, id: str | None = None, **fields: Any) -> str:
-        """Queue a frame; it is (re)sent until answered. Returns its id."""
+    def send(
+        self, type_: str, *, id: str | None = None, lose_ack: bool = False, **fields: Any
+    ) -> str:
+        """Queue a frame; it is (re)sent until answered. Returns its id.
+
+        ``lose_ack``: the first Ack of this frame is ignored, as if the connection had
+        died just before it arrived: the frame is stored, but the client resends it
+        after its next reconnect (``deaf`` holds it until that Ack came)."""
         frame_id = id or self.next_id(type_[:3].lower())
         self.outbox[frame_id] = json.dumps({"v": 1, "type": type_, "id": frame_id, **fields})
+        if lose_ack:
+            self.deaf.add(frame_id)
         self._wake.set()
         return frame_id
 
@@ -158,6 +170,10 @@ class WireClient:
         with contextlib.suppress(ConnectionClosed):
             await ws.send(json.dumps({"v": 1, "type": "Ping", "id": frame_id}))
         await until(lambda: frame_id in self.replies, timeout, f"{self.name}: Pong")
+
+    def replies_for_lost_acks(self) -> dict[str, int]:
+        """The seq each frame whose first Ack was lost got when it was resent."""
+        return {i: self.replies[i]["seq"] for i in self.lost_acks if i in self.replies}
 
     def messages(self, conversation: str) -> list[Frame]:
         return [e for e in self.events.get(conversation, []) if e["type"] == "Message"]
@@ -219,12 +235,19 @@ class WireClient:
             for frame_id, text in pending:
                 if frame_id in self.outbox:  # answered meanwhile: not again
                     self._sent.add(frame_id)
+                    if frame_id in self._ever_sent:
+                        self.resent += 1
+                    self._ever_sent.add(frame_id)
                     await ws.send(text)
 
     def _on(self, frame: Frame) -> None:
         self.frames.append(frame)
         kind = frame.get("type")
         frame_id = frame.get("id")
+        if kind == "Ack" and frame_id in self.deaf:
+            self.deaf.discard(frame_id)
+            self.lost_acks[frame_id] = frame["seq"]
+            return
         if isinstance(frame_id, str) and kind in ("Ack", "Error", "Pong", "ChatStarted", "AuthOk"):
             self.replies[frame_id] = frame
             if kind == "Error":
@@ -292,9 +315,11 @@ class WireCustomerClient(WireClient):
             self.token = frame["token"]
             self.started.set()
 
-    def say(self, text: str) -> str:
+    def say(self, text: str, lose_ack: bool = False) -> str:
         assert self.conversation is not None
-        return self.send("SendMessage", conversation=self.conversation, text=text)
+        return self.send(
+            "SendMessage", conversation=self.conversation, text=text, lose_ack=lose_ack
+        )
 
     def agent_frames(self) -> list[Frame]:
         """Whatever reached this customer that only agents may see (must stay empty)."""
@@ -353,8 +378,8 @@ class WireAgentClient(WireClient):
         frame_id = self.accepts.setdefault(conversation, f"{self.name}-accept-{conversation}")
         return self.send("Accept", id=frame_id, conversation=conversation)
 
-    def say(self, conversation: str, text: str) -> str:
-        return self.send("SendMessage", conversation=conversation, text=text)
+    def say(self, conversation: str, text: str, lose_ack: bool = False) -> str:
+        return self.send("SendMessage", conversation=conversation, text=text, lose_ack=lose_ack)
 
     def on_frame(self, frame: Frame) -> None:
         kind = frame.get("type")
