@@ -19,10 +19,14 @@ from dataclasses import dataclass, field
 import psycopg
 import pytest
 
+from chat_widget import WebSocketBackend, WebSocketSupervisor
+from chat_widget.model.clock import VirtualClock
 from chat_widget.server.store_factory import admin_store
 
 from ..cluster import ServerCluster
 from ..redis_instance import RedisInstance
+from .test_reconnect import FAST
+from .test_several_addresses import messages
 from .wire_clients import WireAgentClient, WireClient, WireCustomerClient, stop_all, until
 
 MakeCluster = Callable[..., "asyncio.Future[ServerCluster]"]
@@ -380,3 +384,72 @@ async def test_a_redis_restart_mid_stream_loses_nothing(
             await stop_all(clients)
             if down:  # the session's Redis serves the tests after this one
                 await asyncio.to_thread(redis_server.start)
+
+
+async def test_the_real_desk_and_supervisor_follow_the_service_through_a_router_kill(
+    pg_url: str, redis_url: str, clusters: list[ServerCluster]
+) -> None:
+    """``WebSocketBackend`` and ``WebSocketSupervisor`` with the three addresses: the
+    router is killed mid-chat; both move on, and the agent's transcript and the
+    supervisor's board hold every message once, as PostgreSQL does."""
+    cluster = await start_cluster(clusters, 3, pg_url, redis_url)
+    router = await cluster.arouter()
+    order = sorted(range(3), key=lambda i: i == router)  # start on a gateway, router last
+    urls = [cluster.url(i) for i in order]
+    ids = add_agents(pg_url, ["Alice"])
+    _, tess_token = admin_store("", pg_url).add_agent("Tess", supervisor=True)
+    backend = WebSocketBackend(urls, token=ids["Alice"][1], clock=VirtualClock(), reconnect=FAST)
+    tess = WebSocketSupervisor(
+        urls[1:] + urls[:1], tess_token, clock=VirtualClock(), reconnect=FAST
+    )
+    carla = WireCustomerClient("carla", cluster.urls, cluster.page_origin(0), start=router)
+    with explained(cluster, [carla]):
+        try:
+            await backend.wait_connected()
+            await tess.wait_connected()
+            carla.start()
+            session = await asyncio.wait_for(backend.next_offer(), 30)
+            session.accept()
+            await until(lambda: session.id in tess.desk.chats, what="tess sees the chat")
+            sent: list[str] = []
+            for i in range(20):
+                carla.say(f"c{i}")
+                sent.append(f"c{i}")
+                session.send(f"a{i}")
+                sent.append(f"a{i}")
+                if i == 9:  # mid-chat, with frames of both in flight
+                    await asyncio.to_thread(cluster.kill9, router)
+                await asyncio.sleep(0.02)
+            conv = session.id
+            await until(lambda: backend.pending == 0 and not carla.outbox, what="all acknowledged")
+            with psycopg.connect(pg_url) as conn:
+                rows = conn.execute(
+                    "SELECT sender, body FROM events WHERE conversation = %s AND type = 'Message'"
+                    " ORDER BY seq",
+                    (conv,),
+                ).fetchall()
+            stored = [json.loads(body)["text"] for _, body in rows]
+            assert sorted(stored) == sorted(sent) and len(stored) == len(set(stored))
+            assert [t for t in stored if t[0] == "c"] == [t for t in sent if t[0] == "c"]
+            assert [t for t in stored if t[0] == "a"] == [t for t in sent if t[0] == "a"]
+            # the desk shows its own messages when sent: each sender's order, each once
+            await until(
+                lambda: sorted(messages(session)) == sorted(stored),
+                what=lambda: f"agent saw {messages(session)}, stored {stored}",
+            )
+            local = messages(session)
+            assert [t for t in local if t[0] == "c"] == [t for t in sent if t[0] == "c"]
+            assert [t for t in local if t[0] == "a"] == [t for t in sent if t[0] == "a"]
+            await until(lambda: carla.texts(conv) == stored, what="carla has everything")
+
+            def board() -> list[str | None]:
+                return [e.text for e in tess.desk.chats[conv].entries if e.kind == "message"]
+
+            await until(lambda: board() == stored, what=lambda: f"board {board()}, stored {stored}")
+            assert backend.duplicates == 0 and carla.duplicates == 0
+            assert backend.connects >= 2 and tess.connects >= 2  # both moved
+            assert backend.url != cluster.url(router)
+        finally:
+            await carla.stop()
+            await backend.aclose()
+            await tess.aclose()
