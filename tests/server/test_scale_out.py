@@ -501,3 +501,42 @@ def test_a_bad_or_unreachable_bus_is_one_clear_line(
     assert main(["serve", "--port", "0", "--store", pg_url, "--bus", nobody]) == 1
     err = capsys.readouterr().err
     assert err.startswith("chat-widget: redis at ") and "Traceback" not in err, err
+
+
+# -- flow control through the relay -------------------------------------------------------
+
+
+async def test_a_long_backlog_reaches_a_relayed_reader_without_overflowing(
+    pg_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """A resumed chat's history is ten times the outbox limit: a reader that reads gets
+    all of it through the gateway (the router waits for the gateway's reports, as it
+    waits for a local socket), and stays connected."""
+    token = add_agent(pg_url, "Alice")
+    config = scale_config(tmp_path, pg_url, redis_url, send_queue_limit=40)
+    async with processes(config, 2) as (router, gateway):
+        alice = await agent(router.url, token, "alice")
+        carla, conv = await customer(router.url, origin_of(router), "carla")
+        chat_token = next(f["token"] for f in carla.frames if f["type"] == "ChatStarted")
+        await accept(alice, conv)
+        await carla.close()
+        for chunk in range(40):
+            ids = [
+                await alice.send("SendMessage", conversation=conv, text=f"m{chunk}.{i}")
+                for i in range(10)
+            ]
+            for frame_id in ids:
+                assert (await alice.reply(frame_id))["type"] == "Ack"
+        last = (await stored(pg_url, conv))[-1]["seq"]
+        assert last > 10 * config.send_queue_limit
+        reader = await Client.open(gateway.url, "carla2", origin=origin_of(gateway))
+        rid = await reader.send("ResumeChat", conversation=conv, token=chat_token, lastSeq=0)
+        assert (await reader.reply(rid))["type"] == "ChatStarted"
+        async with asyncio.timeout(TIMEOUT * 4):
+            while len(reader.events(conv)) < last:
+                await reader._read()
+        assert [f["seq"] for f in reader.events(conv)] == list(range(1, last + 1))
+        mid = await reader.send("SendMessage", conversation=conv, text="still here")
+        assert (await reader.reply(mid))["seq"] == last + 1
+        await reader.close()
+        await alice.close()

@@ -272,6 +272,8 @@ class ChatServer:
         self.lost.set()
         if self._server is not None:
             self._server.close(close_connections=False)  # no new connections
+        if self.relayed is not None:  # stop reading cw:in: the new router answers now
+            self._tasks.spawn(self.relayed.stop(RESTART_CODE, LOST_REASON))
         for peer in list(self.peers):
             peer.close(RESTART_CODE, LOST_REASON)
 
