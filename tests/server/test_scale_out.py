@@ -14,19 +14,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from chat_widget import WebSocketBackend
+from chat_widget.backends.websocket import ReconnectPolicy
+from chat_widget.cli import main
+from chat_widget.model.clock import VirtualClock
+from chat_widget.model.session import ChatSession
 from chat_widget.server import ChatServer, ServerConfig
 from chat_widget.server.pg_store import PostgresStore
+from chat_widget.server.store import StoreInUse
+from tests.pg import free_port
+from tests.redis_instance import RedisInstance
 
 from .conftest import make_config
-from .helpers import TIMEOUT, Client, agent, customer
+from .helpers import TIMEOUT, Client, ResilientCustomer, agent, customer, first_to_get
 
 PROCESS_TIMEOUT = 60.0  # wall seconds a server process may take to start
 TAKEOVER_BOUND = 5.0  # wall seconds a gateway may take to route after the router died
 FAST = {"takeover_interval": 0.1, "beat_interval": 0.2, "beat_timeout": 1.0}
+RECONNECT = ReconnectPolicy(initial=0.01, maximum=0.2, auth_timeout=5.0)
 
 
 def scale_config(tmp_path: Path, pg_url: str, redis_url: str, **overrides: Any) -> ServerConfig:
@@ -34,16 +51,20 @@ def scale_config(tmp_path: Path, pg_url: str, redis_url: str, **overrides: Any) 
 
 
 @contextlib.asynccontextmanager
-async def processes(config: ServerConfig, n: int) -> AsyncIterator[list[ChatServer]]:
-    """``n`` servers on one database and one Redis; the first one started routes."""
+async def processes(
+    config: ServerConfig, n: int, *, router: bool = True
+) -> AsyncIterator[list[ChatServer]]:
+    """``n`` servers on one database and one Redis; the first one started routes
+    (``router=False``: a router runs elsewhere, all ``n`` are gateways)."""
     servers: list[ChatServer] = []
     try:
         for _ in range(n):
             srv = ChatServer(config)
             await srv.start()
             servers.append(srv)
-        assert [s.role for s in servers] == ["router"] + ["gateway"] * (n - 1)
-        await until(lambda: all(s.epoch == servers[0].epoch > 0 for s in servers))
+        roles = ["router"] * router + ["gateway"] * (n - router)
+        assert [s.role for s in servers] == roles
+        await until(lambda: all(s.epoch == servers[-1].epoch > 0 for s in servers))
         yield servers
     finally:
         for srv in reversed(servers):  # gateways first: no take-over while tearing down
@@ -119,3 +140,403 @@ async def test_a_customer_on_a_gateway_chats_with_an_agent_on_the_router(
         assert [m["text"] for m in alice.events(conv) if m["type"] == "Message"] == texts
         await alice.close()
         await carla.close()
+
+
+# -- atomic accept -------------------------------------------------------------------------
+
+
+async def test_two_agents_on_two_processes_accept_one_chat_at_once_one_wins(
+    pg_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    tokens = [add_agent(pg_url, "Alice"), add_agent(pg_url, "Bob")]
+    async with processes(scale_config(tmp_path, pg_url, redis_url), 2) as (router, gateway):
+        alice = await agent(router.url, tokens[0], "alice")  # on the router
+        bob = await agent(gateway.url, tokens[1], "bob")  # relayed by the gateway
+        winners = []
+        for round_ in range(4):
+            carla, conv = await customer(gateway.url, origin_of(gateway), f"carla{round_}")
+            offered = await first_to_get([alice, bob], "Offer", conversation=conv)
+            ids = await asyncio.gather(
+                alice.send("Accept", conversation=conv), bob.send("Accept", conversation=conv)
+            )
+            replies = [await c.reply(i) for c, i in zip((alice, bob), ids, strict=True)]
+            kinds = sorted(r["type"] for r in replies)
+            assert kinds == ["Ack", "Error"], replies
+            winner = (alice, bob)[[r["type"] for r in replies].index("Ack")]
+            loser_reply = next(r for r in replies if r["type"] == "Error")
+            assert winner is offered
+            winners.append(winner.name)
+            assert loser_reply["code"] == "offer_not_available", loser_reply
+            events = await stored(pg_url, conv)
+            joins = [e["sender"] for e in events if e["type"] == "ParticipantJoined"]
+            assert joins == ["customer", winner.name], joins  # one agent joined, once
+            # the chat ends so that the next round's offer may go to either agent
+            end = await winner.send("EndChat", conversation=conv)
+            assert (await winner.reply(end))["type"] == "Ack"
+            done = await winner.send("MarkDone", conversation=conv)
+            assert (await winner.reply(done))["type"] == "Ack"
+            await carla.close()
+        assert set(winners) == {"alice", "bob"}  # the local and the relayed agent both won
+        await alice.close()
+        await bob.close()
+
+
+# -- the router dies: a gateway takes over ------------------------------------------------
+
+
+def serve_process(pg_url: str, redis_url: str, port: int, log: Path) -> subprocess.Popen[str]:
+    """``chat-widget serve --store --bus`` as a real process (stderr to ``log``)."""
+    limits = ["--rate", "1000", "--rate-burst", "100000", "--chat-rate", "1000",
+              "--chat-rate-burst", "100000", "--address-chats", "100000",
+              "--address-chat-burst", "100000"]  # fmt: skip
+    with log.open("ab") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "chat_widget.cli", "serve", "--port", str(port),
+             "--store", pg_url, "--bus", redis_url, "--log-level", "WARNING", *limits],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+
+
+async def line_with(proc: subprocess.Popen[str], text: str, log: Path) -> str:
+    """The process's next stdout line containing ``text`` (bounded)."""
+    assert proc.stdout is not None
+    async with asyncio.timeout(PROCESS_TIMEOUT):
+        for _ in range(100):
+            line = await asyncio.to_thread(proc.stdout.readline)
+            if not line:
+                raise AssertionError(f"the process ended: {log.read_text()[-3000:]}")
+            if text in line:
+                return line
+    raise AssertionError(f"no line with {text!r}")
+
+
+async def closed_with(client: Client) -> int:
+    """The close code the server sends ``client`` (bounded)."""
+    with pytest.raises(ConnectionClosed) as closed:
+        await client.expect("NeverSent", timeout=TIMEOUT + TAKEOVER_BOUND)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code
+
+
+async def check_exact(
+    pg_url: str,
+    conv: str,
+    carla: ResilientCustomer,
+    session: ChatSession,
+    from_customer: list[str],
+    from_agent: list[str],
+) -> None:
+    """PostgreSQL, the customer and the agent hold each message exactly once, in order,
+    with gapless seqs."""
+    events = await stored(pg_url, conv)
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    messages = [(e["sender"], e["text"]) for e in events if e["type"] == "Message"]
+    assert [t for s, t in messages if s == "customer"] == from_customer
+    assert [t for s, t in messages if s != "customer"] == from_agent
+    assert [m["text"] for m in carla.messages()] == [t for _, t in messages]
+    local = [e for e in session.transcript if e.kind == "message"]  # own ones shown at once
+    assert [e.text for e in local if e.sender.role == "contact"] == from_customer
+    assert [e.text for e in local if e.sender.role == "agent"] == from_agent
+    assert carla.duplicates == 0
+
+
+async def test_kill_9_of_the_router_a_gateway_takes_over_and_nothing_is_lost(
+    pg_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    token = add_agent(pg_url, "Alice")
+    log = tmp_path / "router.log"
+    proc = serve_process(pg_url, redis_url, free_port(), log)
+    try:
+        await line_with(proc, "customer page", log)
+        await line_with(proc, "role router", log)
+        config = scale_config(tmp_path, pg_url, redis_url)
+        async with processes(config, 2, router=False) as (g1, g2):
+            backend = WebSocketBackend(
+                g1.url, token=token, clock=VirtualClock(), reconnect=RECONNECT
+            )
+            carla = ResilientCustomer(lambda: g2.url, lambda: origin_of(g2), "carla")
+            try:
+                await backend.wait_connected()
+                carla.start()
+                session = await backend.next_offer()
+                session.accept()
+                await until(lambda: len(carla.events) >= 2)  # customer joined, agent joined
+                probe, _ = await customer(g2.url, origin_of(g2), "probe")  # idle, relayed
+                from_customer: list[str] = []
+                from_agent: list[str] = []
+                took = 0.0
+                for i in range(60):
+                    carla.send_message(f"c{i}")
+                    from_customer.append(f"c{i}")
+                    session.send(f"a{i}")
+                    from_agent.append(f"a{i}")
+                    await asyncio.sleep(0.005)
+                    if i == 20:  # mid-stream: frames are in flight
+                        proc.send_signal(signal.SIGKILL)
+                        killed = time.monotonic()
+                        await asyncio.to_thread(proc.wait, PROCESS_TIMEOUT)
+                        await until(lambda: "router" in (g1.role, g2.role), TAKEOVER_BOUND)
+                        took = time.monotonic() - killed
+                assert await closed_with(probe) == 1012  # relayed: service restart
+                await until(lambda: not carla.outbox and backend.pending == 0, 20)
+                total = len(from_customer) + len(from_agent)
+                await until(lambda: len(carla.messages()) == total, 20)
+                await until(
+                    lambda: sum(e.kind == "message" for e in session.transcript) == total, 20
+                )
+                await check_exact(pg_url, session.id, carla, session, from_customer, from_agent)
+                assert backend.duplicates == 0
+                assert carla.connects >= 2 and backend.connects >= 2  # both were moved
+                print(f"take-over {took:.3f} s after kill -9")
+                assert took < TAKEOVER_BOUND
+                assert sorted((g1.role, g2.role)) == ["gateway", "router"]
+                assert g1.epoch == g2.epoch
+            finally:
+                await carla.stop()
+                await backend.aclose()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        await asyncio.to_thread(proc.wait, PROCESS_TIMEOUT)
+
+
+# -- a gateway dies -------------------------------------------------------------------------
+
+
+async def test_a_dead_gateways_agent_is_dropped_after_beat_timeout(
+    pg_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    ann_token, bob_token = add_agent(pg_url, "Ann"), add_agent(pg_url, "Bob")
+    # the gateway process beats every second (the default): the router waits 2.5 s
+    config = scale_config(tmp_path, pg_url, redis_url, beat_timeout=2.5)
+    log = tmp_path / "gateway.log"
+    async with processes(config, 1) as (router,):
+        assert router.relayed is not None
+        port = free_port()
+        proc = serve_process(pg_url, redis_url, port, log)
+        try:
+            await line_with(proc, "role gateway", log)
+            ann = await agent(f"ws://127.0.0.1:{port}/ws", ann_token, "ann")  # relayed
+            bob = await agent(router.url, bob_token, "bob", ready=False)  # local, not ready
+            await until(lambda: len(router.relayed.conns) == 1)  # type: ignore[union-attr]
+            proc.send_signal(signal.SIGKILL)
+            killed = time.monotonic()
+            await asyncio.to_thread(proc.wait, PROCESS_TIMEOUT)
+            carla, conv = await customer(router.url, origin_of(router), "carla")
+            offers = router.service.router.offers
+            await until(lambda: conv in offers and offers[conv].agent == "ann")
+            ready = await bob.send("SetReady", ready=True)
+            assert (await bob.reply(ready))["type"] == "Ack"
+            # the offer went to Ann (the router does not know yet); once her gateway is
+            # silent for beat_timeout she leaves, and the offer goes to Bob, long before
+            # the offer timeout (20 s)
+            await bob.expect("Offer", conversation=conv, timeout=config.beat_timeout + TIMEOUT)
+            waited = time.monotonic() - killed
+            assert config.beat_timeout - 1.5 < waited < config.beat_timeout + 2.0, waited
+            assert not router.relayed.conns
+            accepted = await bob.send("Accept", conversation=conv)
+            assert (await bob.reply(accepted))["type"] == "Ack"
+            await ann.ws.close()
+            await bob.close()
+            await carla.close()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            await asyncio.to_thread(proc.wait, PROCESS_TIMEOUT)
+
+
+# -- Redis restarts --------------------------------------------------------------------------
+
+
+async def test_a_redis_restart_mid_chat_loses_nothing(pg_url: str, tmp_path: Path) -> None:
+    token = add_agent(pg_url, "Alice")
+    redis = RedisInstance()  # its own: this test restarts it
+    redis.start()
+    try:
+        config = scale_config(tmp_path, pg_url, redis.url())
+        async with processes(config, 2) as (router, gateway):
+            backend = WebSocketBackend(
+                router.url, token=token, clock=VirtualClock(), reconnect=RECONNECT
+            )
+            carla = ResilientCustomer(lambda: gateway.url, lambda: origin_of(gateway), "carla")
+            try:
+                await backend.wait_connected()
+                carla.start()
+                session = await backend.next_offer()
+                session.accept()
+                await until(lambda: len(carla.events) >= 2)
+                from_customer: list[str] = []
+                from_agent: list[str] = []
+
+                def both(i: int) -> None:
+                    carla.send_message(f"c{i}")
+                    from_customer.append(f"c{i}")
+                    session.send(f"a{i}")
+                    from_agent.append(f"a{i}")
+
+                for i in range(10):
+                    both(i)
+                    await asyncio.sleep(0.005)
+                epoch = router.epoch
+                connects = carla.connects
+                await asyncio.to_thread(redis.stop)
+                await until(lambda: not gateway.gateway.ready)  # type: ignore[union-attr]
+                for i in range(10, 20):  # the router's own agent goes on without Redis
+                    both(i)
+                    await asyncio.sleep(0.005)
+                await until(lambda: backend.pending == 0)  # stored and acknowledged
+                await asyncio.to_thread(redis.start)  # empty, on the same port
+                await until(lambda: router.epoch > epoch, 10)
+                for i in range(20, 30):
+                    both(i)
+                    await asyncio.sleep(0.005)
+                await until(lambda: not carla.outbox and backend.pending == 0, 20)
+                total = len(from_customer) + len(from_agent)
+                await until(lambda: len(carla.messages()) == total, 20)
+                await until(
+                    lambda: sum(e.kind == "message" for e in session.transcript) == total, 20
+                )
+                await check_exact(pg_url, session.id, carla, session, from_customer, from_agent)
+                assert carla.connects > connects  # moved off the relay and back
+                assert backend.duplicates == 0
+                assert (router.role, gateway.role) == ("router", "gateway")
+                await until(lambda: gateway.epoch == router.epoch)
+            finally:
+                await carla.stop()
+                await backend.aclose()
+    finally:
+        redis.remove()
+
+
+# -- fencing: a router that loses the lock stops -------------------------------------------
+
+
+async def _terminate_lock_holder(pg_url: str) -> int:
+    """End the session holding the serving lock (as a network cut would); its pid."""
+    import psycopg
+
+    from chat_widget.server.pg_schema import SERVE_LOCK
+
+    async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as conn:
+        cur = await conn.execute(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = %s"
+            " AND objid = %s AND granted",
+            (SERVE_LOCK >> 32, SERVE_LOCK & 0xFFFFFFFF),
+        )
+        row = await cur.fetchone()
+        assert row is not None, "nobody holds the serving lock"
+        await conn.execute("SELECT pg_terminate_backend(%s)", (row[0],))
+        return int(row[0])
+
+
+async def test_a_router_that_loses_the_lock_stops_routing(
+    pg_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    token = add_agent(pg_url, "Alice")
+    async with processes(scale_config(tmp_path, pg_url, redis_url), 2) as (router, gateway):
+        alice = await agent(router.url, token, "alice")
+        pid = await _terminate_lock_holder(pg_url)
+        assert pid == router.store.writer.backend_pid  # type: ignore[attr-defined]
+        await until(lambda: router.lost.is_set(), TAKEOVER_BOUND)
+        assert await closed_with(alice) == 1012
+        await until(lambda: gateway.role == "router", TAKEOVER_BOUND)
+        # the old router writes nothing any more
+        assert router.store.writer.fenced  # type: ignore[attr-defined]
+        alice = await agent(gateway.url, token, "alice")  # the service goes on
+        carla, conv = await customer(gateway.url, origin_of(gateway), "carla")
+        await accept(alice, conv)
+        await alice.close()
+        await carla.close()
+
+
+async def test_a_router_process_that_loses_the_lock_exits_with_status_1(
+    pg_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "router.log"
+    proc = serve_process(pg_url, redis_url, free_port(), log)
+    try:
+        await line_with(proc, "role router", log)
+        await _terminate_lock_holder(pg_url)
+        code = await asyncio.wait_for(asyncio.to_thread(proc.wait), PROCESS_TIMEOUT)
+        assert code == 1, log.read_text()
+        err = log.read_text()
+        assert "chat-widget: lost the serving lock" in err and "Traceback" not in err, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        await asyncio.to_thread(proc.wait, PROCESS_TIMEOUT)
+
+
+# -- what is refused -------------------------------------------------------------------------
+
+
+async def test_without_bus_a_second_process_still_refuses(
+    pg_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    async with processes(scale_config(tmp_path, pg_url, redis_url), 1):
+        with pytest.raises(StoreInUse):
+            await ChatServer(make_config(tmp_path, store=pg_url)).start()
+
+
+def test_bus_needs_a_postgresql_store(
+    tmp_path: Path, redis_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for args in (["--bus", redis_url], ["--db", str(tmp_path / "c.sqlite"), "--bus", redis_url]):
+        assert main(["serve", "--port", "0", *args]) == 2
+        err = capsys.readouterr().err
+        assert "--bus needs --store postgresql://" in err and "SQLite" in err, err
+    with pytest.raises(ValueError, match="PostgreSQL store"):
+        ServerConfig(db=str(tmp_path / "c.sqlite"), bus=redis_url)
+
+
+def test_a_bad_or_unreachable_bus_is_one_clear_line(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--port", "0", "--store", pg_url, "--bus", "http://x"]) == 2
+    assert "redis://" in capsys.readouterr().err
+    nobody = f"redis://127.0.0.1:{free_port()}/0"
+    assert main(["serve", "--port", "0", "--store", pg_url, "--bus", nobody]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("chat-widget: redis at ") and "Traceback" not in err, err
+
+
+# -- flow control through the relay -------------------------------------------------------
+
+
+async def test_a_long_backlog_reaches_a_relayed_reader_without_overflowing(
+    pg_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """A resumed chat's history is ten times the outbox limit: a reader that reads gets
+    all of it through the gateway (the router waits for the gateway's reports, as it
+    waits for a local socket), and stays connected."""
+    token = add_agent(pg_url, "Alice")
+    config = scale_config(tmp_path, pg_url, redis_url, send_queue_limit=40)
+    async with processes(config, 2) as (router, gateway):
+        alice = await agent(router.url, token, "alice")
+        carla, conv = await customer(router.url, origin_of(router), "carla")
+        chat_token = next(f["token"] for f in carla.frames if f["type"] == "ChatStarted")
+        await accept(alice, conv)
+        await carla.close()
+        for chunk in range(40):
+            ids = [
+                await alice.send("SendMessage", conversation=conv, text=f"m{chunk}.{i}")
+                for i in range(10)
+            ]
+            for frame_id in ids:
+                assert (await alice.reply(frame_id))["type"] == "Ack"
+        last = (await stored(pg_url, conv))[-1]["seq"]
+        assert last > 10 * config.send_queue_limit
+        reader = await Client.open(gateway.url, "carla2", origin=origin_of(gateway))
+        rid = await reader.send("ResumeChat", conversation=conv, token=chat_token, lastSeq=0)
+        assert (await reader.reply(rid))["type"] == "ChatStarted"
+        async with asyncio.timeout(TIMEOUT * 4):
+            while len(reader.events(conv)) < last:
+                await reader._read()
+        assert [f["seq"] for f in reader.events(conv)] == list(range(1, last + 1))
+        mid = await reader.send("SendMessage", conversation=conv, text="still here")
+        assert (await reader.reply(mid))["seq"] == last + 1
+        await reader.close()
+        await alice.close()

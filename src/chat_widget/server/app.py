@@ -196,7 +196,7 @@ class ChatServer:
             if leading:
                 await self._route(floor=0)
             else:
-                self._relay()
+                await self._relay()
             self.leadership.start()
         log.info("serving on %s (customer page %s)", self.url, self.http_url)
 
@@ -219,12 +219,12 @@ class ChatServer:
         )
         return await self.leadership.try_now()
 
-    def _relay(self) -> None:
+    async def _relay(self) -> None:
         from .gateway import Gateway
 
         assert self.bus is not None
         self.gateway = Gateway(self.bus, self.config, self._close, writer)
-        self.gateway.start()
+        await self.gateway.start()
         self._set_role(GATEWAY)
 
     async def _route(self, floor: int) -> None:
@@ -272,6 +272,8 @@ class ChatServer:
         self.lost.set()
         if self._server is not None:
             self._server.close(close_connections=False)  # no new connections
+        if self.relayed is not None:  # stop reading cw:in: the new router answers now
+            self._tasks.spawn(self.relayed.stop(RESTART_CODE, LOST_REASON))
         for peer in list(self.peers):
             peer.close(RESTART_CODE, LOST_REASON)
 

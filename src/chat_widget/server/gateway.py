@@ -44,6 +44,7 @@ RESTART_CODE = 1012
 RESTART_REASON = "service restart; reconnect"
 TRY_LATER_CODE = 1013
 TRY_LATER_REASON = "try again later"
+READY_WAIT = 5.0  # wall seconds a starting gateway waits for the router's epoch
 
 CloseSocket = Callable[[ServerConnection, int, str], Coroutine[Any, Any, None]]
 Writer = Callable[[ServerConnection], Callable[[list[str]], bool]]
@@ -82,7 +83,7 @@ class Gateway:
         self._close_socket = close_socket
         self._writer = writer
         self.epoch: int | None = None  # the router's, as last announced
-        self.ready = False  # Redis answers and an epoch is known: connections are relayed
+        self._ready = asyncio.Event()  # Redis answers and an epoch is known: relaying
         self.conns: dict[str, _Relayed] = {}
         self._ids = itertools.count(1)
         self._unsent_closes: list[str] = []  # closed while Redis was lost
@@ -90,16 +91,21 @@ class Gateway:
         self._tasks = Tasks()
         self._loops: list[asyncio.Task[None]] = []
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Start relaying; return once ready (an epoch is known), or after ``READY_WAIT``
+        seconds (no router yet: connections get 1013 until one announces itself)."""
         loop = asyncio.get_running_loop()
         self._loops = [
             loop.create_task(self._run(), name="gateway-read"),
             loop.create_task(self._beat(), name="gateway-beat"),
         ]
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(READY_WAIT):
+                await self._ready.wait()
 
     async def stop(self, code: int = 1001, reason: str = "going away") -> None:
         """Stop relaying: close every relayed connection with ``code`` (bounded)."""
-        self.ready = False
+        self._ready.clear()
         for task in self._loops:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
@@ -117,6 +123,11 @@ class Gateway:
                 async with asyncio.timeout(self.config.close_timeout + 1):
                     for conn in conns:
                         await conn.gone.wait()
+
+    @property
+    def ready(self) -> bool:
+        """Redis answers and a router's epoch is known: new connections are relayed."""
+        return self._ready.is_set()
 
     # -- a relayed connection -----------------------------------------------------------
     async def serve(self, ws: ServerConnection, browser: bool, address: str) -> None:
@@ -214,11 +225,11 @@ class Gateway:
             for conn in list(self.conns.values()):
                 if conn.peer is not None:
                     conn.peer.close(RESTART_CODE, RESTART_REASON)
-        self.ready = True
+        self._ready.set()
 
     def _lost(self) -> None:
         """Redis is lost: close every relayed connection; refuse new ones for now."""
-        self.ready = False
+        self._ready.clear()
         for conn in list(self.conns.values()):
             if conn.peer is not None:
                 conn.peer.close(RESTART_CODE, RESTART_REASON)

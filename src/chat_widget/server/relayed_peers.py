@@ -9,10 +9,12 @@ on where a client connected.
 
 The router ignores entries for connections it has no ``open`` for in its epoch
 (a stale router's, or a dropped gateway's), and answers their frames with a
-1012 close. A gateway not heard from for ``beat_timeout`` is dropped: each of
-its connections leaves as if it had closed (offers go to other agents). When
-Redis is lost every relayed connection is dropped; the router keeps serving its
-own sockets and, once Redis answers, announces a new epoch.
+1012 close, so the gateway lets them go; entries stamped with a newer epoch than
+its own belong to another router and are left alone. A gateway not heard from
+for ``beat_timeout`` is dropped: each of its connections leaves as if it had
+closed (offers go to other agents). When Redis is lost every relayed connection
+is dropped; the router keeps serving its own sockets and, once Redis answers,
+announces a new epoch.
 """
 
 from __future__ import annotations
@@ -227,6 +229,12 @@ class RelayedPeers:
             self.bus.post(out_stream(gw), {"conn": "*", "close": f"{RESTART_CODE} {GATEWAY_LOST}"})
             return
         self.gateways[gw] = asyncio.get_running_loop().time()
+        try:
+            epoch = int(fields.get("epoch", "0"))
+        except ValueError:
+            epoch = 0
+        if epoch > self.epoch:  # the gateway follows a newer router: not ours to answer
+            return
         key = (gw, cid)
         conn = self.conns.get(key)
         if op == "frame":
@@ -240,7 +248,7 @@ class RelayedPeers:
             if conn is not None:
                 conn.credit(int(fields.get("n", "0")))
         elif op == "open":
-            if fields.get("epoch") != str(self.epoch):
+            if epoch < self.epoch:  # opened before this router's epoch: reconnect
                 self._refuse(gw, cid)
             elif conn is None:
                 self._open(gw, cid, fields.get("browser") == "1", fields.get("address", ""))
