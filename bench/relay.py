@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -267,7 +268,16 @@ def start(cmd: list[str], ready: str) -> subprocess.Popen[str]:
 
 
 def cpu_seconds(procs: list[psutil.Process]) -> float:
-    return sum(sum(p.cpu_times()[:2]) for p in procs)
+    total = 0.0
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):  # a backend that ended meanwhile
+            total += sum(p.cpu_times()[:2])
+    return total
+
+
+def with_children(procs: list[psutil.Process]) -> list[psutil.Process]:
+    """PostgreSQL: the postmaster and its backends (one per connection) and workers."""
+    return [q for p in procs for q in (p, *p.children(recursive=True))]
 
 
 def rss(procs: list[psutil.Process]) -> int:
@@ -275,8 +285,14 @@ def rss(procs: list[psutil.Process]) -> int:
 
 
 async def measure(
-    name: str, pids: list[int], opener: Awaitable[list[Pair]], ours: bool, args: argparse.Namespace
+    name: str,
+    pids: list[int],
+    opener: Awaitable[list[Pair]],
+    ours: bool,
+    args: argparse.Namespace,
+    engines: list[psutil.Process] | None = None,
 ) -> dict[str, float]:
+    """``engines``: PostgreSQL's and Redis's processes, when this run started them."""
     procs = [psutil.Process(pid) for pid in pids]
     rss0 = rss(procs)
     pairs = await opener
@@ -287,9 +303,11 @@ async def measure(
     drains = [asyncio.create_task(harness.drain_sender(i)) for i in range(len(pairs))]
     await harness.fixed_rate(args.rate, min(1.0, args.seconds))  # warm-up
     lat = await harness.fixed_rate(args.rate, args.seconds)
-    cpu0 = cpu_seconds(procs)
+    engine_procs = with_children(engines or [])
+    cpu0, engine0 = cpu_seconds(procs), cpu_seconds(engine_procs)
     sat = await harness.saturate(args.seconds, args.window)
     cpu = cpu_seconds(procs) - cpu0
+    engine_cpu = cpu_seconds(engine_procs) - engine0
     saturated_delivered = max(1, harness.stats.delivered)  # saturate's own Stats
     for pair in pairs:
         await pair.send.close()
@@ -308,16 +326,24 @@ async def measure(
         "saturated_msgs_per_s": sat,
         "kib_per_connection": (rss1 - rss0) / 1024 / (2 * len(pairs)),
         "server_cpu_us_per_msg": cpu / saturated_delivered * 1e6,
+        "engine_cpu_us_per_msg": (
+            engine_cpu / saturated_delivered * 1e6 if engines else float("nan")
+        ),
     }
     print(
         f"{name:>14}: p50 {result['p50_ms']:.2f} ms  p95 {result['p95_ms']:.2f} ms  "
         f"p99 {result['p99_ms']:.2f} ms at {args.rate:g} msg/s "
         f"({lat.delivered}/{int(args.rate * args.seconds)} delivered); "
         f"saturated {sat:,.0f} msg/s ({result['server_cpu_us_per_msg']:.0f} µs server CPU "
-        f"per message); {result['kib_per_connection']:.1f} KiB/connection",
+        f"per message{engine_note(result)}); {result['kib_per_connection']:.1f} KiB/connection",
         flush=True,
     )
     return result
+
+
+def engine_note(result: dict[str, float]) -> str:
+    us = result["engine_cpu_us_per_msg"]
+    return "" if us != us else f", + {us:.0f} µs in PostgreSQL and Redis"  # NaN: not ours
 
 
 # ------------------------------------------------------------------ set-ups
@@ -337,6 +363,7 @@ class Engines:
     def __init__(self, stack: ExitStack) -> None:
         self.stack = stack
         self._pg: Any = None
+        self._redis: Any = None
         self._redis_url: str | None = None
 
     def database(self, store: str) -> str:
@@ -353,6 +380,16 @@ class Engines:
             self._pg = cluster
         return str(self._pg.create_database())
 
+    def processes(self, store: str | None, bus: str | None) -> list[psutil.Process]:
+        """The throw-away PostgreSQL's postmaster and Redis's server ("auto" only)."""
+        out = []
+        if store == "auto" and self._pg is not None:
+            pid = int((self._pg.data / "postmaster.pid").read_text().split()[0])
+            out.append(psutil.Process(pid))
+        if bus == "auto" and self._redis is not None and self._redis._proc is not None:
+            out.append(psutil.Process(self._redis._proc.pid))
+        return out
+
     def bus(self, bus: str) -> str:
         if bus != "auto":
             return bus
@@ -362,6 +399,7 @@ class Engines:
             instance = RedisInstance()
             self.stack.callback(instance.remove)
             instance.start()
+            self._redis = instance
             self._redis_url = instance.url()
         return self._redis_url
 
@@ -423,7 +461,12 @@ async def run_setup(
     with servers(setup, db, store, bus) as cluster:
         origin = cluster.page_origin(0)
         result = await measure(
-            setup.name, cluster.pids(), open_ours(cluster.urls, origin, tokens), True, args
+            setup.name,
+            cluster.pids(),
+            open_ours(cluster.urls, origin, tokens),
+            True,
+            args,
+            engines.processes(setup.store, setup.bus),
         )
     stored = stored_messages(db, store)
     result["stored"] = float(stored)
