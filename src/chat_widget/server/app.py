@@ -249,11 +249,11 @@ class ChatServer:
         store, close the relayed connections (1012), route from a new epoch."""
         self.store.start(asyncio.get_running_loop())
         await self.service.restore()
-        gateway, self.gateway = self.gateway, None
         floor = 0
-        if gateway is not None:
-            floor = gateway.epoch or 0
-            await gateway.stop(RESTART_CODE, LOST_REASON)
+        if self.gateway is not None:
+            floor = self.gateway.epoch or 0
+            await self.gateway.stop(RESTART_CODE, LOST_REASON)  # new ones: 1013 meanwhile
+            self.gateway = None  # from now on connections are served here
         await self._route(floor)
 
     def _new_epoch(self, epoch: int) -> None:

@@ -92,8 +92,10 @@ class RedisBus:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        # ``aclose`` since redis-py 5.0.1, ``close`` before (deprecated since)
+        closer = getattr(self._redis, "aclose", None) or self._redis.close
         with contextlib.suppress(RedisError, OSError):
-            await self._redis.aclose()
+            await closer()
 
     # -- posting ------------------------------------------------------------------------
     def post(self, stream: str, fields: Fields) -> bool:

@@ -33,7 +33,7 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from .bus import CONTROL, IN, BusError, Fields, RedisBus, out_stream
+from .bus import CONTROL, IN, RETRY_INTERVAL, BusError, Fields, RedisBus, out_stream
 from .config import ServerConfig
 from .peer import Peer
 from .tasks import Tasks
@@ -237,8 +237,13 @@ class Gateway:
     # -- the loops ----------------------------------------------------------------------
     async def _run(self) -> None:
         for _ in range(1 << 62):  # bounded: one pass per Redis session
-            with contextlib.suppress(BusError):
+            try:
                 await self._session()
+            except BusError:
+                pass
+            except Exception:  # a bug must not stop the relay for good
+                log.exception("gateway: relay failed; starting again")
+                await asyncio.sleep(RETRY_INTERVAL)
             self._lost()
             await self.bus.wait_up()
 
@@ -254,10 +259,13 @@ class Gateway:
         for _ in range(1 << 62):  # bounded: one pass per read
             for stream, entry_id, fields in await self.bus.read(after):
                 after[stream] = entry_id
-                if stream == CONTROL:
-                    self._adopt(int(fields["epoch"]))
-                else:
-                    self._deliver(fields)
+                try:
+                    if stream == CONTROL:
+                        self._adopt(int(fields["epoch"]))
+                    else:
+                        self._deliver(fields)
+                except (KeyError, ValueError, TypeError):  # not ours to crash on
+                    log.warning("gateway: ignoring a malformed %s entry %r", stream, fields)
 
     async def _beat(self) -> None:
         for _ in range(1 << 62):  # bounded: one beat per interval

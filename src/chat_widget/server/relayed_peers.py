@@ -26,7 +26,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
-from .bus import CONTROL, IN, BusError, Fields, RedisBus, out_stream
+from .bus import CONTROL, IN, RETRY_INTERVAL, BusError, Fields, RedisBus, out_stream
 from .config import ServerConfig
 from .gateway import RESTART_CODE, RESTART_REASON, credit_window
 from .peer import Peer
@@ -195,6 +195,9 @@ class RelayedPeers:
                 await self._read(self._after)
             except BusError:
                 pass
+            except Exception:  # a bug must not stop the relay for good
+                log.exception("router: reading the gateways failed; starting again")
+                await asyncio.sleep(RETRY_INTERVAL)
             self._after = None
             self._drop_all()
             await self.bus.wait_up()
@@ -203,10 +206,13 @@ class RelayedPeers:
         for _ in range(1 << 62):  # bounded: one pass per read
             for stream, entry_id, fields in await self.bus.read(after):
                 after[stream] = entry_id
-                if stream == IN:
-                    self._entry(fields)
-                elif fields.get("router") != self.router_id:
-                    self._tasks.spawn(self._foreign(int(fields.get("epoch", "0"))))
+                try:
+                    if stream == IN:
+                        self._entry(fields)
+                    elif fields.get("router") != self.router_id:
+                        self._tasks.spawn(self._foreign(int(fields.get("epoch", "0"))))
+                except (KeyError, ValueError, TypeError):  # not ours to crash on
+                    log.warning("router: ignoring a malformed %s entry %r", stream, fields)
 
     async def _foreign(self, epoch: int) -> None:
         """Another process announced an epoch: if this one still holds the lock, that
