@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -21,15 +21,18 @@ import pytest
 
 from chat_widget import WebSocketBackend, WebSocketSupervisor
 from chat_widget.model.clock import VirtualClock
+from chat_widget.model.session import ChatSession
 from chat_widget.server.store_factory import admin_store
 
 from ..cluster import ServerCluster
 from ..redis_instance import RedisInstance
 from .test_reconnect import FAST
-from .test_several_addresses import messages
 from .wire_clients import WireAgentClient, WireClient, WireCustomerClient, stop_all, until
 
-MakeCluster = Callable[..., "asyncio.Future[ServerCluster]"]
+
+def messages(session: ChatSession) -> list[str | None]:
+    """The texts of the messages in an agent's session, in its order."""
+    return [e.text for e in session.transcript if e.kind == "message"]
 
 
 @pytest.fixture
