@@ -30,6 +30,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from .tasks import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 IN = "cw:in"
@@ -89,8 +91,7 @@ class RedisBus:
                     while self._pending and self.up:
                         await asyncio.sleep(0.01)
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait([self._task])
             self._task = None
         # ``aclose`` since redis-py 5.0.1, ``close`` before (deprecated since)
         closer = getattr(self._redis, "aclose", None) or self._redis.close

@@ -36,7 +36,7 @@ from websockets.exceptions import ConnectionClosed
 from .bus import CONTROL, IN, RETRY_INTERVAL, BusError, Fields, RedisBus, out_stream
 from .config import ServerConfig
 from .peer import Peer
-from .tasks import Tasks
+from .tasks import Tasks, cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +106,8 @@ class Gateway:
     async def stop(self, code: int = 1001, reason: str = "going away") -> None:
         """Stop relaying: close every relayed connection with ``code`` (bounded)."""
         self._ready.clear()
-        for task in self._loops:
-            task.cancel()
-        await asyncio.gather(*self._loops, return_exceptions=True)
-        self._loops = []
+        loops, self._loops = self._loops, []
+        await cancel_and_wait(loops)
         await self.close_all(code, reason)
 
     async def close_all(self, code: int, reason: str) -> None:

@@ -16,6 +16,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from .tasks import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 CHECK_TIMEOUT = 5.0  # wall seconds one try or check may take
@@ -50,30 +52,32 @@ class Leadership:
         self.leading = False
         self.gone = False  # the lock was held and lost: this process routes no more
         self._task: asyncio.Task[None] | None = None
+        self._stopped = False
         store.on_lost(self._lose)
 
     async def try_now(self) -> bool:
         """One try (at start): True, this process routes now (``elected`` not called)."""
-        self.leading = await asyncio.wait_for(self.store.try_lead(), CHECK_TIMEOUT)
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            self.leading = await self.store.try_lead()
         return self.leading
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="leadership")
 
     async def stop(self) -> None:
+        self._stopped = True
         task, self._task = self._task, None
         if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await cancel_and_wait([task])
 
     async def check(self) -> bool:
         """Whether this process still routes (asks PostgreSQL); False ends routing."""
         if self.gone or not self.leading:
             return False
-        try:
-            held = await asyncio.wait_for(self.store.still_leading(), CHECK_TIMEOUT)
-        except TimeoutError:
-            held = None
+        held: bool | None = None
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CHECK_TIMEOUT):
+                held = await self.store.still_leading()
         if held is False:
             self.store.lose()  # the writer refuses from now on; calls ``_lose``
             self._lose()
@@ -90,7 +94,7 @@ class Leadership:
 
     async def _run(self) -> None:
         for _ in range(1 << 62):  # bounded: one pass per interval
-            if self.gone:
+            if self.gone or self._stopped:
                 return
             if self.leading:
                 if not await self.check():

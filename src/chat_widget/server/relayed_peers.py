@@ -30,7 +30,7 @@ from .bus import CONTROL, IN, RETRY_INTERVAL, BusError, Fields, RedisBus, out_st
 from .config import ServerConfig
 from .gateway import RESTART_CODE, RESTART_REASON, credit_window
 from .peer import Peer
-from .tasks import Tasks
+from .tasks import Tasks, cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -166,10 +166,8 @@ class RelayedPeers:
 
     async def stop(self, code: int = RESTART_CODE, reason: str = RESTART_REASON) -> None:
         """Close every relayed connection with ``code`` (told to its gateway)."""
-        for task in self._loops:
-            task.cancel()
-        await asyncio.gather(*self._loops, return_exceptions=True)
-        self._loops = []
+        loops, self._loops = self._loops, []
+        await cancel_and_wait(loops)
         conns = list(self.conns.values())
         for conn in conns:
             if conn.peer is not None:
