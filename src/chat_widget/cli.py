@@ -66,6 +66,14 @@ def _parser() -> argparse.ArgumentParser:
         help="allowed Origin of the customer page (repeatable; default: this server's own)",
     )
     serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="IP",
+        help="a load balancer's address (repeatable): its X-Forwarded-For names the client, "
+        "so per-address limits apply per customer, not to the whole site",
+    )
+    serve.add_argument(
         "--synchronous",
         default="FULL",
         choices=["FULL", "EXTRA", "NORMAL"],
@@ -333,6 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 store=args.store,
                 bus=args.bus,
                 origins=tuple(args.origin),
+                trusted_proxies=tuple(args.trusted_proxy),
                 synchronous=args.synchronous,
                 offer_timeout=args.offer_timeout,
                 rate_per_second=args.rate,

@@ -37,6 +37,7 @@ from websockets.protocol import State
 from ..clock_driver import ClockDriver
 from ..formats import protocol as p
 from ..model.clock import VirtualClock
+from .client_address import FORWARDED_FOR, client_address, parse_proxies
 from .config import ServerConfig
 from .fanout import FanOut, LocalFanOut
 from .http import handle_http
@@ -120,6 +121,7 @@ class ChatServer:
         self.peers: set[Peer] = set()
         self._sockets: set[ServerConnection] = set()  # the peers' connections
         self.origins: list[str] = []
+        self._trusted = parse_proxies(self.config.trusted_proxies)
         self.port = 0
         self._server: Server | None = None
         self._driver: ClockDriver | None = None
@@ -318,7 +320,9 @@ class ChatServer:
 
     async def _handler(self, ws: ServerConnection) -> None:
         origin = ws.request.headers.get("Origin") if ws.request is not None else None
-        address = str(ws.remote_address[0]) if ws.remote_address else ""
+        peer_address = str(ws.remote_address[0]) if ws.remote_address else ""
+        forwarded = ws.request.headers.get(FORWARDED_FOR) if ws.request is not None else None
+        address = client_address(peer_address, forwarded, self._trusted)
         self._sockets.add(ws)
         try:
             if self.lost.is_set():

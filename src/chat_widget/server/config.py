@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from ..formats.notices import DEFAULT_PUSH_URL_TEXT
 from ..formats.protocol import MAX_TEXT_LENGTH
 from ..model.idle_rule import IdleTimes
+from .client_address import parse_proxies
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,8 @@ class ServerConfig:
     beat_interval: float = 1.0  # wall seconds between a gateway's heartbeats
     beat_timeout: float = 3.0  # a gateway silent this long: its connections are dropped
     origins: tuple[str, ...] = ()  # empty: the server's own origin (see ChatServer)
+    # load balancers whose X-Forwarded-For names the client (``client_address``)
+    trusted_proxies: tuple[str, ...] = ()
     synchronous: str = "FULL"
     store_busy_timeout: float = 5.0  # wall seconds a write waits for SQLite's write lock
     max_frame_bytes: int = 64 * 1024
@@ -84,6 +87,7 @@ class ServerConfig:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
         self.idle_times()  # checks the idle timers
+        parse_proxies(self.trusted_proxies)  # each an IP address
         if self.bus is not None:
             if self.store is None:
                 raise ValueError(
