@@ -252,31 +252,28 @@ class ServerCluster:
         with self._lock:
             return [sp.role if sp.alive else None for sp in self.procs]
 
+    def _single_router(self, deadline: float, timeout: float) -> int | None:
+        """The one live router's index; None: not yet (AssertionError past ``deadline``)."""
+        roles = self.roles()
+        if roles.count("router") == 1:
+            return roles.index("router")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no single router after {timeout:g} s: {roles}\n{self.report()}")
+        return None
+
     def router(self, timeout: float = 15.0) -> int:
         """The index of the one live router (waits, bounded, until there is exactly one)."""
         deadline = time.monotonic() + timeout
-        while True:
-            roles = self.roles()
-            if roles.count("router") == 1:
-                return roles.index("router")
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"no single router after {timeout:g} s: {roles}\n{self.report()}"
-                )
+        while (found := self._single_router(deadline, timeout)) is None:
             time.sleep(0.05)
+        return found
 
     async def arouter(self, timeout: float = 15.0) -> int:
         """``router`` for async tests: polls without blocking the loop."""
         deadline = time.monotonic() + timeout
-        while True:
-            roles = self.roles()
-            if roles.count("router") == 1:
-                return roles.index("router")
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"no single router after {timeout:g} s: {roles}\n{self.report()}"
-                )
+        while (found := self._single_router(deadline, timeout)) is None:
             await asyncio.sleep(0.05)
+        return found
 
     def gateways(self) -> list[int]:
         return [i for i, role in enumerate(self.roles()) if role == "gateway"]
