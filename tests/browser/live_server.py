@@ -24,7 +24,7 @@ class ServerThread:
     ``overrides``: further ``ServerConfig`` fields (``announce_monitoring=True``, ...)."""
 
     def __init__(self, db: Path, **overrides: Any) -> None:
-        config = ServerConfig(host="127.0.0.1", port=0, db=str(db), **overrides)
+        config = ServerConfig(**{"host": "127.0.0.1", "port": 0, "db": str(db), **overrides})
         self.server = ChatServer(config)
         self.loop = asyncio.new_event_loop()
         self._ready = threading.Event()

@@ -4,6 +4,7 @@ agent ends, "start a new chat", and a sentence (not a close code) when the line 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -55,16 +56,30 @@ def small_targets(page: Page) -> list[dict[str, Any]]:
 class Agent:
     """An agent on the protocol (a websockets client), to drive the customer's chat."""
 
-    def __init__(self, srv: ServerThread, ws: ClientConnection, name: str) -> None:
-        _, token = srv.server.store.add_agent(name)
+    _connections = itertools.count(1)
+
+    def __init__(
+        self,
+        srv: ServerThread,
+        ws: ClientConnection,
+        name: str,
+        token: str | None = None,
+        resume: dict[str, int] | None = None,
+    ) -> None:
+        if token is None:
+            _, token = srv.server.store.add_agent(name)
+        self.token = token
         self.ws = ws
         self.n = 0
-        self.send("Auth", token=token, ready=True)
+        self.connection = next(Agent._connections)
+        self.send("Auth", token=token, ready=True, **({"resume": resume} if resume else {}))
         self.expect("AuthOk")
 
     def send(self, type_: str, **fields: Any) -> str:
         self.n += 1
-        frame_id = f"agent-{self.n}"
+        # unique across Agent objects: a frame id is also the client id a server
+        # deduplicates by, and the same agent may come back on another connection
+        frame_id = f"agent-{self.connection}-{self.n}"
         self.ws.send(json.dumps({"v": 1, "type": type_, "id": frame_id, **fields}))
         return frame_id
 
