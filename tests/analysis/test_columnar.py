@@ -144,8 +144,55 @@ def test_bad_records_same_problems(
     assert_same(rows, load_transcripts(path, errors="skip"))
 
 
+def test_blank_and_indented_lines_numbered_as_by_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "day.jsonl"
+    lines = [
+        json.dumps(GOOD),
+        "  \t",
+        "",
+        "\t " + json.dumps(bad(time="2026-02-30T09:00:00Z") | {"id": "b"}),
+    ]
+    path.write_text("\n".join([*lines, json.dumps(GOOD | {"id": "after"}), " "]) + "\n")
+    rows = load_transcripts(path, engine="rows", errors="skip")
+    assert [p.record for p in rows.problems] == [4]
+    no_fallback(monkeypatch)
+    assert_same(rows, load_transcripts(path, errors="skip"))
+
+
+EXPLICIT_NULLS: list[tuple[str, Any]] = [
+    ("state", lambda d: d.update(state=None)),
+    ("visibility", lambda d: d["entries"][1].update(visibility=None)),
+    ("sender id", lambda d: d["entries"][0]["sender"].update(id=None)),
+    ("contact id", lambda d: d["contact"].update(id=None)),
+    ("phones", lambda d: d["contact"].update(phones=None)),
+    ("params value", lambda d: d["entries"][0].update(code="joined", params={"name": None})),
+    ("params value, spaced", lambda d: d["entries"][0].update(params={"a": "b", "c": None})),
+]
+
+
+@pytest.mark.parametrize(("what", "change"), EXPLICIT_NULLS, ids=[e[0] for e in EXPLICIT_NULLS])
+def test_explicit_null_in_a_day_of_full_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str, change: Any
+) -> None:
+    # every other record has the field: only this record's columns leave it open
+    from chat_widget.analysis import generate
+
+    docs = [json.loads(json.dumps(d)) for d in generate(conversations=30, seed=4)]
+    change(docs[17])
+    path = tmp_path / "day.jsonl"
+    sep = (", ", ": ") if "spaced" in what else (",", ":")
+    path.write_text("".join(json.dumps(d, separators=sep) + "\n" for d in docs))
+    rows = load_transcripts(path, engine="rows", errors="skip")
+    assert [p.record for p in rows.problems] == [18]
+    no_fallback(monkeypatch)
+    assert_same(rows, load_transcripts(path, errors="skip"))
+
+
 def test_valid_but_flagged_record_falls_back(tmp_path: Path) -> None:
-    # an attribute may be null; the null search flags "state": null inside it anyway
+    # an attribute may be null; GOOD has no "state", so its line is searched, and the
+    # search flags the "state": null inside the attributes anyway
     doc = GOOD | {"attributes": {"state": None, "n": 3}}
     path = write_transcripts(tmp_path / "day.jsonl", [doc, GOOD | {"id": "two"}])
     with pytest.raises(col.Fallback):
