@@ -9,14 +9,16 @@ and the indicator the agent saw can never disagree.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..model.reply_timer import Thresholds
+from .groups import ByGroup
 from .load import TranscriptFrames
 from .supervision import supervision_by_agent, supervision_metrics
-from .waits import NAT, NS, conversation_positions, entry_flags, ns, stop_times, waits
+from .waits import NAT, NS, ns, timed_entries, waits
 
 DEFAULT_PERCENTILES = (0.5, 0.9)
 
@@ -84,53 +86,36 @@ def conversation_metrics(
     w = waits(frames, thresholds) if wait_table is None else wait_table
     offered, accepted = ns(conv["offered_at"]), ns(conv["accepted_at"])
     ended, done, left = ns(conv["ended_at"]), ns(conv["done_at"]), ns(conv["left_at"])
-    cpos = conversation_positions(frames, ent["conversation_id"])
-    ok = cpos >= 0
-    t = ns(ent["time"])
-    reply, start = entry_flags(ent)
+    te = timed_entries(frames)
+    by_conv = ByGroup(n, te.cpos)
 
     # first reply inside the timed window (accept .. end/leave), like the session counts it
-    stop = stop_times(frames)
-    safe = np.where(ok, cpos, 0)
-    timed = ok & (accepted[safe] != NAT) & (t >= accepted[safe]) & (t <= stop[safe])
-    first_reply = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    r = timed & reply
-    np.minimum.at(first_reply, cpos[r], t[r])
-    first_reply = np.where(first_reply == np.iinfo(np.int64).max, NAT, first_reply)
+    never = np.iinfo(np.int64).max
+    first_reply = by_conv.extreme(np.minimum, np.where(te.timed & te.reply, te.t, never), never)
+    first_reply = np.where(first_reply == never, NAT, first_reply)
 
     def count(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(cpos[ok & mask], minlength=n).astype(np.int32)
+        return by_conv.count(mask).astype(np.int32)
 
-    kind, event = ent["kind"], ent["event"]
-    out = pd.DataFrame(
-        {
-            # the columns' own arrays: no object arrays of strings or Timestamps
-            "conversation_id": conv["conversation_id"].array,
-            "agent_id": conv["agent_id"].array,
-            "agent_name": conv["agent_name"].array,
-            "state": conv["state"].array,
-            "offered_at": conv["offered_at"].array,
-            "time_to_accept_s": _seconds(accepted, offered),
-            "first_response_s": _seconds(first_reply, accepted),
-            "first_response_from_offer_s": _seconds(first_reply, offered),
-        }
-    )
-    out = out.astype(
-        {
-            "conversation_id": conv["conversation_id"].dtype,
-            "agent_id": conv["agent_id"].dtype,
-            "agent_name": conv["agent_name"].dtype,
-            "state": conv["state"].dtype,
-        }
-    )
-
-    resp = w.loc[w["ended_by"] == "reply", ["conversation_id", "duration_s"]]
-    rpos = resp["conversation_id"].cat.codes.to_numpy()
-    dur = resp["duration_s"].to_numpy()
-    out["responses"] = np.bincount(rpos, minlength=n).astype(np.int32)
+    columns: dict[str, Any] = {
+        # the columns' own arrays: no object arrays of strings or Timestamps
+        "conversation_id": conv["conversation_id"].array,
+        "agent_id": conv["agent_id"].array,
+        "agent_name": conv["agent_name"].array,
+        "state": conv["state"].array,
+        "offered_at": conv["offered_at"].array,
+        "time_to_accept_s": _seconds(accepted, offered),
+        "first_response_s": _seconds(first_reply, accepted),
+        "first_response_from_offer_s": _seconds(first_reply, offered),
+    }
+    replied = _is(w["ended_by"], "reply")
+    rpos = w["conversation_id"].cat.codes.to_numpy()[replied]
+    dur = w["duration_s"].to_numpy()[replied]
+    responses = np.bincount(rpos, minlength=n).astype(np.int32)
+    columns["responses"] = responses
     sums = np.bincount(rpos, weights=dur, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["response_mean_s"] = np.where(out["responses"] > 0, sums / out["responses"], np.nan)
+        columns["response_mean_s"] = np.where(responses > 0, sums / responses, np.nan)
     if len(percentiles):
         grouped = pd.Series(dur).groupby(rpos)
         qs = grouped.quantile(np.asarray(percentiles, dtype=float)).unstack()
@@ -138,26 +123,35 @@ def conversation_metrics(
             col = np.full(n, np.nan)
             if len(dur):  # no response at all (e.g. a filter that matched nothing)
                 col[qs.index.to_numpy()] = qs[q].to_numpy()
-            out[f"response_{_pct_name(q)}_s"] = col
+            columns[f"response_{_pct_name(q)}_s"] = col
     maxes = np.full(n, -np.inf)
     np.maximum.at(maxes, rpos, dur)
-    out["response_max_s"] = np.where(np.isfinite(maxes), maxes, np.nan)
-    out["handle_s"] = _seconds(ended, accepted)
-    out["wrap_up_s"] = _seconds(done, ended)
+    columns["response_max_s"] = np.where(np.isfinite(maxes), maxes, np.nan)
+    columns["handle_s"] = _seconds(ended, accepted)
+    columns["wrap_up_s"] = _seconds(done, ended)
     wpos = w["conversation_id"].cat.codes.to_numpy()
     for colour in ("green", "yellow", "red"):
-        out[f"{colour}_s"] = np.bincount(wpos, weights=w[f"{colour}_s"].to_numpy(), minlength=n)
-    out["waits"] = np.bincount(wpos, minlength=n).astype(np.int32)
-    out["pushed_urls"] = count(_is(kind, "push_url"))
-    out["transfers"] = count(_is(event, "transfer"))
-    out["conferences"] = count(_is(event, "conference"))
-    out["contact_messages"] = count(start)
-    out["agent_messages"] = count(reply)
-    out["abandoned"] = (left != NAT) & (accepted == NAT)
-    out["unanswered"] = (accepted != NAT) & (first_reply == NAT)
-    out["idle_alerts"] = count(_is(event, "idle_alert"))
-    out["closed_idle"] = count(_is(event, "idle_close")) > 0
-    return out
+        columns[f"{colour}_s"] = np.bincount(wpos, weights=w[f"{colour}_s"].to_numpy(), minlength=n)
+    columns["waits"] = np.bincount(wpos, minlength=n).astype(np.int32)
+    kind, event = ent["kind"], ent["event"]
+    columns["pushed_urls"] = count(_is(kind, "push_url"))
+    columns["transfers"] = count(_is(event, "transfer"))
+    columns["conferences"] = count(_is(event, "conference"))
+    columns["contact_messages"] = count(te.start)
+    columns["agent_messages"] = count(te.reply)
+    columns["abandoned"] = (left != NAT) & (accepted == NAT)
+    columns["unanswered"] = (accepted != NAT) & (first_reply == NAT)
+    columns["idle_alerts"] = count(_is(event, "idle_alert"))
+    columns["closed_idle"] = count(_is(event, "idle_close")) > 0
+    out = pd.DataFrame(columns)
+    return out.astype(
+        {
+            "conversation_id": conv["conversation_id"].dtype,
+            "agent_id": conv["agent_id"].dtype,
+            "agent_name": conv["agent_name"].dtype,
+            "state": conv["state"].dtype,
+        }
+    )
 
 
 def agent_metrics(

@@ -26,11 +26,13 @@ from ..model.reply_timer import (
     is_reply_kind,
     starts_wait_kind,
 )
+from .groups import ByGroup
 from .load import TranscriptFrames
+from .timer_events import NAT as NAT  # re-exported: analysis code names one source
+from .timer_events import NEVER as NEVER
+from .timer_events import TimedEntries, by_sorting, in_order
 
 NS = 1_000_000_000
-NAT = np.iinfo(np.int64).min
-NEVER = np.iinfo(np.int64).max
 ENDED_BY = pd.CategoricalDtype(["reply", "end", "open"])
 COLOURS = [str(c) for c in TimerColour]
 
@@ -49,15 +51,36 @@ def rule_tables() -> tuple[np.ndarray, np.ndarray]:
     return reply, start
 
 
+RULE_COLUMNS = ("sender_role", "kind", "visibility")  # the axes of ``rule_tables``
+
+
+@cache
+def _flat_rule_tables() -> tuple[np.ndarray, np.ndarray]:
+    """``rule_tables`` flattened, each axis with one more slot in front for code -1
+    (a missing value, which indexing the tables takes as the last category)."""
+    out = []
+    for table in rule_tables():
+        axes = [np.r_[size - 1, np.arange(size)] for size in table.shape]
+        out.append(np.ascontiguousarray(table[np.ix_(*axes)]).ravel())
+    return out[0], out[1]
+
+
 def entry_flags(entries: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Per entry: does it end a wait (reply), does it start one (contact message)?"""
     reply, start = rule_tables()
-    codes = (
-        entries["sender_role"].cat.codes.to_numpy(),
-        entries["kind"].cat.codes.to_numpy(),
-        entries["visibility"].cat.codes.to_numpy(),
-    )
-    return reply[codes], start[codes]
+    columns = [entries[name] for name in RULE_COLUMNS]
+    codes = tuple(column.cat.codes.to_numpy() for column in columns)
+    if any(len(c.cat.categories) > size for c, size in zip(columns, reply.shape, strict=True)):
+        return reply[codes], start[codes]  # codes past the tables: IndexError as ever
+    # one flat index (small integers) instead of indexing three axes
+    slots = int(np.prod([size + 1 for size in reply.shape]))
+    flat: np.ndarray = np.zeros(len(entries), dtype=np.int8 if slots <= 127 else np.int32)
+    for code, size in zip(codes, reply.shape, strict=True):
+        flat *= size + 1
+        flat += code
+        flat += 1
+    flat_reply, flat_start = _flat_rule_tables()
+    return flat_reply[flat], flat_start[flat]
 
 
 def ns(values: pd.Series) -> np.ndarray:
@@ -127,13 +150,29 @@ def stop_times(frames: TranscriptFrames) -> np.ndarray:
     return np.asarray(np.minimum(ended, left), dtype=np.int64)
 
 
+def timed_entries(frames: TranscriptFrames) -> TimedEntries:
+    """Per entry and conversation what the reply-reminder timer reads."""
+    conv, ent = frames.conversations, frames.entries
+    cpos = conversation_positions(frames, ent["conversation_id"])
+    t = ns(ent["time"])
+    reply, start = entry_flags(ent)
+    acc = ns(conv["accepted_at"])
+    stop = stop_times(frames)
+    ok = cpos >= 0
+    everywhere = bool(ok.all())
+    safe = cpos if everywhere else np.where(ok, cpos, 0)
+    acc_at = acc[safe]
+    timed = (acc_at != NAT) & (t >= acc_at) & (t <= stop[safe])
+    if not everywhere:
+        timed &= ok
+    return TimedEntries(cpos, t, reply, start, timed, acc, stop)
+
+
 def last_times(frames: TranscriptFrames, cpos: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Latest known time of each conversation (entries and lifecycle): where open waits
     are cut off for colour durations."""
     conv = frames.conversations
-    last = np.full(len(conv), NAT, dtype=np.int64)
-    ok = cpos >= 0
-    np.maximum.at(last, cpos[ok], t[ok])
+    last = ByGroup(len(conv), cpos).extreme(np.maximum, t, NAT)
     for key in ("offered_at", "accepted_at", "left_at", "ended_at", "done_at"):
         last = np.maximum(last, ns(conv[key]))
     return last
@@ -150,88 +189,34 @@ def colour_split(
     return green, yellow_part, red_part
 
 
-def event_order(
-    conv: np.ndarray, time: np.ndarray, key: np.ndarray, n_accepts: int, n_rows: int
-) -> np.ndarray | None:
-    """``np.lexsort((key, time, conv))`` of the timer's events without the sort, when they
-    come as the loaders leave them: accepts, then entry rows already in (conversation,
-    time, index) order, then stops, and no stop before its accept. Every row lies in
-    its conversation's window (accept <= time <= stop), so per conversation the order
-    is accept, rows, stop: a stable sort by conversation alone (runs merged, near
-    linear). None when the events are not so (the caller sorts)."""
-    rows = slice(n_accepts, n_accepts + n_rows)
-    dc, dt, dk = np.diff(conv[rows]), np.diff(time[rows]), np.diff(key[rows])
-    if not np.all((dc > 0) | ((dc == 0) & ((dt > 0) | ((dt == 0) & (dk >= 0))))):
-        return None
-    stops = slice(n_accepts + n_rows, len(conv))
-    at = np.searchsorted(conv[:n_accepts], conv[stops])  # every stopped one was accepted
-    if np.any(time[:n_accepts][at] > time[stops]):
-        return None
-    order: np.ndarray = np.argsort(conv, kind="stable")
-    return order
-
-
 def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.DataFrame:
     """One row per wait: ``conversation_id, agent_id, wait_no, first, start, end,
     duration_s, ended_by`` (reply | end | open), ``responder_id, responder_name,
     green_s, yellow_s, red_s``. Open waits (no reply, no end in the data) are cut at
     the conversation's last known time for the colour columns and ``duration_s``."""
     conv, ent = frames.conversations, frames.entries
-    cpos = conversation_positions(frames, ent["conversation_id"])
-    t = ns(ent["time"])
-    reply, start = entry_flags(ent)
-    acc = ns(conv["accepted_at"])
-    stop = stop_times(frames)
-    accepted = acc != NAT
-    ok = cpos >= 0
-    safe = np.where(ok, cpos, 0)
-    in_window = ok & accepted[safe] & (t >= acc[safe]) & (t <= stop[safe])
-    rows = np.flatnonzero(in_window & (reply | start))
-    acc_convs = np.flatnonzero(accepted)
-    stop_convs = np.flatnonzero(accepted & (stop != NEVER))
+    te = timed_entries(frames)
     index = ent["index"].to_numpy(dtype=np.int64)
-    ev_conv = np.concatenate([acc_convs, cpos[rows], stop_convs])
-    ev_time = np.concatenate([acc[acc_convs], t[rows], stop[stop_convs]])
-    ev_key = np.concatenate(
-        [np.full(len(acc_convs), -1), index[rows], np.full(len(stop_convs), NEVER)]
+    found = in_order(te, index) or by_sorting(te, index)
+    w_conv, w_start, has_end, w_end, w_row = (
+        found.conv,
+        found.start,
+        found.has_end,
+        found.end,
+        found.row,
     )
-    ev_start = np.concatenate(
-        [np.ones(len(acc_convs), dtype=bool), start[rows], np.zeros(len(stop_convs), dtype=bool)]
-    )
-    ev_row = np.concatenate([np.full(len(acc_convs), -1), rows, np.full(len(stop_convs), -1)])
-    order = event_order(ev_conv, ev_time, ev_key, len(acc_convs), len(rows))
-    if order is None:
-        order = np.lexsort((ev_key, ev_time, ev_conv))
-    ev_conv, ev_time, ev_start, ev_row = (a[order] for a in (ev_conv, ev_time, ev_start, ev_row))
-    # the timer changes only when the kind of event changes: a start while waiting and a
-    # reply while idle are no-ops
-    first_of_conv = np.r_[True, ev_conv[1:] != ev_conv[:-1]][: len(ev_conv)]
-    keep = first_of_conv | np.r_[True, ev_start[1:] != ev_start[:-1]][: len(ev_conv)]
-    ev_conv, ev_time, ev_start, ev_row = (a[keep] for a in (ev_conv, ev_time, ev_start, ev_row))
-    first_of_conv = first_of_conv[keep]
-    s = np.flatnonzero(ev_start)
-    nxt = s + 1
-    has_end = nxt < len(ev_conv)
-    has_end[has_end] = ev_conv[nxt[has_end]] == ev_conv[s[has_end]]
-    w_conv = ev_conv[s]
-    w_start = ev_time[s]
-    end_idx = np.where(has_end, nxt, 0)
-    w_end = np.where(has_end, ev_time[end_idx], NAT)
-    w_row = np.where(has_end, ev_row[end_idx], -1)
     ended_by = np.where(~has_end, 2, np.where(w_row >= 0, 0, 1))
-    horizon = last_times(frames, cpos, t)[w_conv]
+    horizon = last_times(frames, te.cpos, te.t)[w_conv]
     until = np.where(has_end, w_end, np.maximum(horizon, w_start))
     duration = until - w_start
     yellow_ns, red_ns = threshold_ns(frames, thresholds)
     green, yellow, red = colour_split(duration, yellow_ns[w_conv], red_ns[w_conv])
-    wait_no = np.arange(len(s)) - np.maximum.accumulate(
-        np.where(first_of_conv[s], np.arange(len(s)), 0)
-    )
+    wait_no = found.number()
     has_responder = w_row >= 0
     sender_id = ent["sender_id"]
     sender_name = ent["sender_name"]
-    id_codes = np.full(len(s), -1, dtype=np.int64)
-    name_codes = np.full(len(s), -1, dtype=np.int64)
+    id_codes = np.full(len(w_conv), -1, dtype=np.int64)
+    name_codes = np.full(len(w_conv), -1, dtype=np.int64)
     id_codes[has_responder] = sender_id.cat.codes.to_numpy()[w_row[has_responder]]
     name_codes[has_responder] = sender_name.cat.codes.to_numpy()[w_row[has_responder]]
     return pd.DataFrame(
@@ -242,7 +227,7 @@ def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.
                 categories=pd.Index(conv["agent_id"].cat.categories),
             ),
             "wait_no": wait_no.astype(np.int32),
-            "first": first_of_conv[s],
+            "first": found.first,
             "start": utc_ns(w_start),
             "end": utc_ns(np.where(has_end, w_end, NAT)),
             "duration_s": duration / NS,
