@@ -47,6 +47,7 @@ from .columnar_shapes import (
     PARAMS_NULL,
     SCHEMA,
     SPEC,
+    VERIFIED,
     Fallback,
     bad_rows,
     mask_array,
@@ -198,7 +199,8 @@ def _record_text(f: _File, record: int) -> str:
     return bytes(memoryview(f.data)[starts[line] : ends[line]]).decode("utf-8")
 
 
-def _table_check(table: pa.Table) -> _Check:
+def _table_check(table: pa.Table, skip: frozenset[int] = frozenset()) -> _Check:
+    """The shape checks (``skip``: nodes whose vocabulary is checked elsewhere)."""
     bad = np.zeros(table.num_rows, dtype=bool)
     unsure = np.zeros(table.num_rows, dtype=bool)
     present = set(table.column_names)
@@ -213,7 +215,7 @@ def _table_check(table: pa.Table) -> _Check:
         col = table.column(name)
         if not sub.nullable and col.null_count:
             (bad if sub.required else unsure)[mask_array(col.is_null())] = True
-        col_bad, col_unsure = bad_rows(col, sub)
+        col_bad, col_unsure = bad_rows(col, sub, skip)
         bad |= col_bad
         unsure |= col_unsure
     return _Check(bad, unsure)
@@ -240,7 +242,7 @@ def read_columnar(
         for path in paths:
             f = _read(path)
             f.scan = pool.submit(_scan, f)
-            f.check = pool.submit(_table_check, f.table)
+            f.check = pool.submit(_table_check, f.table, VERIFIED)  # the frames check the rest
             files.append(f)
             if bar is not None:
                 bar.update(f.data.size)
@@ -262,7 +264,8 @@ def _columns(
         if optimistic:  # checked meanwhile, on the other threads (looked at below)
             flagged = np.zeros(f.table.num_rows, dtype=bool)
         else:
-            check = f.check.result()
+            f.check.result()  # its exceptions (a fallback) first
+            check = _table_check(f.table)  # every rule this time
             flagged = check.bad.copy()
             scan = f.scanned()
             f.number_records(scan)

@@ -31,6 +31,11 @@ STR_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' "str"
 
 
 # ----------------------------------------------------------------------------- frames
+class OutsideVocabulary(ValueError):
+    """A column coded against a vocabulary holds something else (the shape checks that
+    ran meanwhile left vocabularies to the frames: ``columnar_shapes.VERIFIED``)."""
+
+
 class RawStrings(Sequence[Any]):
     """An Arrow string column as the checks read it: item by item (for messages only)."""
 
@@ -70,11 +75,16 @@ def _codes(indices: Any) -> np.ndarray:
     return np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False))
 
 
-def categorical_column(arr: Any, dtype: pd.CategoricalDtype | None = None) -> Any:
+def categorical_column(
+    arr: Any, dtype: pd.CategoricalDtype | None = None, *, strict: bool = False
+) -> Any:
     """Dictionary-encode in Arrow; categories sorted (as ``pd.Categorical(values)``) or
-    the given dtype's."""
-    if dtype is not None:  # a vocabulary (values checked against it before)
+    the given dtype's (``strict``: a value outside them raises ``OutsideVocabulary``,
+    else it is missing)."""
+    if dtype is not None:
         found = pc.index_in(arr, value_set=pa.array(list(dtype.categories), pa.string()))
+        if strict and found.null_count != arr.null_count:
+            raise OutsideVocabulary(f"a value outside {list(dtype.categories)}")
         return pd.Categorical.from_codes(_codes(found), dtype=dtype)
     if isinstance(arr, pa.ChunkedArray):  # one dictionary for all (no unification)
         arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
@@ -224,7 +234,7 @@ def build_columnar(cols: Columnar) -> tuple[TranscriptFrames, Aux]:
     conv = pd.DataFrame(
         {
             "conversation_id": pd.Series(ids, dtype=object).astype("category"),
-            "state": categorical_column(c["state"], STATE_DTYPE),
+            "state": categorical_column(c["state"], STATE_DTYPE, strict=True),
             "agent_id": categorical_column(c["agent_id"]),
             "agent_name": categorical_column(c["agent_name"]),
             "contact_id": string_column(c["contact_id"]),
@@ -251,14 +261,14 @@ def build_columnar(cols: Columnar) -> tuple[TranscriptFrames, Aux]:
             "conversation_id": conv_col,
             "index": _ints(e["index"], np.int64),
             "time": _times(e["time"]),
-            "kind": categorical_column(e["kind"], KIND_DTYPE),
-            "sender_role": categorical_column(e["sender_role"], ROLE_DTYPE),
+            "kind": categorical_column(e["kind"], KIND_DTYPE, strict=True),
+            "sender_role": categorical_column(e["sender_role"], ROLE_DTYPE, strict=True),
             "sender_name": categorical_column(e["sender_name"]),
             "sender_id": categorical_column(e["sender_id"]),
             "text": string_column(e["text"]),
             "url": string_column(e["url"]),
-            "visibility": categorical_column(e["visibility"], VISIBILITY_DTYPE),
-            "event": categorical_column(e["event"], EVENT_DTYPE),
+            "visibility": categorical_column(e["visibility"], VISIBILITY_DTYPE, strict=True),
+            "event": categorical_column(e["event"], EVENT_DTYPE, strict=True),
             "code": categorical_column(e["code"]),
             "response": categorical_column(e["response"]),
         }
@@ -273,7 +283,7 @@ def build_columnar(cols: Columnar) -> tuple[TranscriptFrames, Aux]:
                 categories=categories,
             ),
             "time": _times(t["time"]),
-            "role": categorical_column(t["role"], ROLE_DTYPE),
+            "role": categorical_column(t["role"], ROLE_DTYPE, strict=True),
             "typing": np.asarray(
                 t["typing"].cast(pa.bool_()).to_numpy(zero_copy_only=False), dtype=bool
             ),
