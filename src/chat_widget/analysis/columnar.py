@@ -293,7 +293,7 @@ def _columns(
         # the checks have not answered yet: a bad record may still be in the tables
         try:
             with np.errstate(all="ignore"):
-                frames, aux = build_columnar(flatten_files(kept))
+                frames, aux = build_columnar(flatten_files(kept), verify=True)
         except Exception as exc:  # whatever a bad record breaks, the careful pass sorts out
             raise _Rescan from exc
     else:

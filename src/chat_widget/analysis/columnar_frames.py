@@ -31,9 +31,9 @@ STR_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' "str"
 
 
 # ----------------------------------------------------------------------------- frames
-class OutsideVocabulary(ValueError):
-    """A column coded against a vocabulary holds something else (the shape checks that
-    ran meanwhile left vocabularies to the frames: ``columnar_shapes.VERIFIED``)."""
+class Unverified(ValueError):
+    """A value breaks a rule the frames check while they are built (the shape checks
+    that ran meanwhile left it to them: ``columnar_shapes.VERIFIED``)."""
 
 
 class RawStrings(Sequence[Any]):
@@ -52,14 +52,48 @@ class RawStrings(Sequence[Any]):
         return mask_array(self.arr.is_valid())
 
 
-def _times(arr: Any) -> pd.Series:
+def _times(arr: Any, verify: bool = False) -> pd.Series:
     """ISO strings → ``datetime64[ns, UTC]`` by Arrow's parser; any string it refuses
-    sends the column to pandas' parser (as the rows engine), which makes it NaT."""
+    sends the column to pandas' parser (as the rows engine), which makes it NaT.
+
+    ``verify``: raise ``Unverified`` unless every string matches ``ISO_UTC_PATTERN``,
+    known here without a regex: Arrow's parser read it (``YYYY-MM-DD``, ``T`` or a
+    space, ``hh``, ``hh:mm`` or ``hh:mm:ss`` with 1-9 fraction digits, a zone ``Z`` or
+    ``±hh``, ``±hhmm``, ``±hh:mm``; real dates and clock times only) and it has the
+    pattern's shape where the parser allows more (``T``, seconds, ``Z`` or ``±hh:mm``)."""
     try:
         ts = pc.cast(arr, pa.timestamp("ns", "UTC"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        if verify:
+            raise Unverified("a time Arrow's parser refuses") from None
         return utc_times(pd.Series(arr.to_pandas(types_mapper=_str_mapper), dtype=object))
+    if verify and not _iso_shaped(arr):
+        raise Unverified("a time outside the format's pattern")
     return pd.Series(ts.to_pandas(), copy=False).dt.as_unit("ns").reset_index(drop=True)
+
+
+def _iso_shaped(arr: Any) -> bool:
+    """Every non-null string has ``T`` at 10, ``:`` at 13 and 16, and ends in ``Z`` or
+    ``±hh:mm`` (at least 20 characters, the pattern's shortest)."""
+    values = arr.drop_null()
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if len(values) == 0:
+        return True
+    bounds = np.frombuffer(values.buffers()[1], dtype=np.int32)
+    bounds = bounds[values.offset : values.offset + len(values) + 1].astype(np.int64)
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
+    start, end = bounds[:-1], bounds[1:]
+    if np.any(end - start < 20):
+        return False
+    at = data[start + 10] == ord("T")
+    at &= data[start + 13] == ord(":")
+    at &= data[start + 16] == ord(":")
+    sign = data[end - 6]
+    zone = (data[end - 1] == ord("Z")) | (
+        ((sign == ord("+")) | (sign == ord("-"))) & (data[end - 3] == ord(":"))
+    )
+    return bool(np.all(at & zone))
 
 
 def _str_mapper(t: pa.DataType) -> Any:
@@ -76,15 +110,15 @@ def _codes(indices: Any) -> np.ndarray:
 
 
 def categorical_column(
-    arr: Any, dtype: pd.CategoricalDtype | None = None, *, strict: bool = False
+    arr: Any, dtype: pd.CategoricalDtype | None = None, *, verify: bool = False
 ) -> Any:
     """Dictionary-encode in Arrow; categories sorted (as ``pd.Categorical(values)``) or
-    the given dtype's (``strict``: a value outside them raises ``OutsideVocabulary``,
-    else it is missing)."""
+    the given dtype's (``verify``: a value outside them raises ``Unverified``, else it
+    is missing)."""
     if dtype is not None:
         found = pc.index_in(arr, value_set=pa.array(list(dtype.categories), pa.string()))
-        if strict and found.null_count != arr.null_count:
-            raise OutsideVocabulary(f"a value outside {list(dtype.categories)}")
+        if verify and found.null_count != arr.null_count:
+            raise Unverified(f"a value outside {list(dtype.categories)}")
         return pd.Categorical.from_codes(_codes(found), dtype=dtype)
     if isinstance(arr, pa.ChunkedArray):  # one dictionary for all (no unification)
         arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
@@ -223,8 +257,9 @@ def _floats(arr: Any) -> np.ndarray:
     return np.asarray(pc.fill_null(arr.cast(pa.float64()), np.nan).to_numpy(), dtype=float)
 
 
-def build_columnar(cols: Columnar) -> tuple[TranscriptFrames, Aux]:
-    """The frames ``columns.build_frames`` makes, from Arrow columns."""
+def build_columnar(cols: Columnar, verify: bool = False) -> tuple[TranscriptFrames, Aux]:
+    """The frames ``columns.build_frames`` makes, from Arrow columns. ``verify``: check
+    the rules the shape checks left to the frames (``Unverified`` if one is broken)."""
     c, e, t = cols.conv, cols.ent, cols.typ
     ids = c["conversation_id"].to_pylist()
     categories = pd.Index(ids, dtype=object)
@@ -234,12 +269,12 @@ def build_columnar(cols: Columnar) -> tuple[TranscriptFrames, Aux]:
     conv = pd.DataFrame(
         {
             "conversation_id": pd.Series(ids, dtype=object).astype("category"),
-            "state": categorical_column(c["state"], STATE_DTYPE, strict=True),
+            "state": categorical_column(c["state"], STATE_DTYPE, verify=verify),
             "agent_id": categorical_column(c["agent_id"]),
             "agent_name": categorical_column(c["agent_name"]),
             "contact_id": string_column(c["contact_id"]),
             "contact_name": string_column(c["contact_name"]),
-            **{key: _times(c[key]) for key in LIFECYCLE},
+            **{key: _times(c[key], verify) for key in LIFECYCLE},
             "disposition": categorical_column(c["disposition"]),
             "notes": string_column(c["notes"]),
             "n_notes": _ints(c["n_notes"], np.int32),
@@ -260,15 +295,15 @@ def build_columnar(cols: Columnar) -> tuple[TranscriptFrames, Aux]:
         {
             "conversation_id": conv_col,
             "index": _ints(e["index"], np.int64),
-            "time": _times(e["time"]),
-            "kind": categorical_column(e["kind"], KIND_DTYPE, strict=True),
-            "sender_role": categorical_column(e["sender_role"], ROLE_DTYPE, strict=True),
+            "time": _times(e["time"], verify),
+            "kind": categorical_column(e["kind"], KIND_DTYPE, verify=verify),
+            "sender_role": categorical_column(e["sender_role"], ROLE_DTYPE, verify=verify),
             "sender_name": categorical_column(e["sender_name"]),
             "sender_id": categorical_column(e["sender_id"]),
             "text": string_column(e["text"]),
             "url": string_column(e["url"]),
-            "visibility": categorical_column(e["visibility"], VISIBILITY_DTYPE, strict=True),
-            "event": categorical_column(e["event"], EVENT_DTYPE, strict=True),
+            "visibility": categorical_column(e["visibility"], VISIBILITY_DTYPE, verify=verify),
+            "event": categorical_column(e["event"], EVENT_DTYPE, verify=verify),
             "code": categorical_column(e["code"]),
             "response": categorical_column(e["response"]),
         }
@@ -282,8 +317,8 @@ def build_columnar(cols: Columnar) -> tuple[TranscriptFrames, Aux]:
                 np.asarray(ids, dtype=object)[typ_conv] if len(typ_conv) else [],
                 categories=categories,
             ),
-            "time": _times(t["time"]),
-            "role": categorical_column(t["role"], ROLE_DTYPE, strict=True),
+            "time": _times(t["time"], verify),
+            "role": categorical_column(t["role"], ROLE_DTYPE, verify=verify),
             "typing": np.asarray(
                 t["typing"].cast(pa.bool_()).to_numpy(zero_copy_only=False), dtype=bool
             ),

@@ -175,12 +175,14 @@ def _arrow_type(node: Node) -> pa.DataType | None:
 
 SCHEMA = pa.schema(list(_arrow_type(SPEC)))  # type: ignore[arg-type]
 
-#: vocabularies the frames check while they code them (``columnar_frames``: a value
-#: outside the categories fails the build), left out of the shape checks that run
-#: meanwhile; the careful pass checks them all
+#: fields whose vocabulary or time pattern the frames check while they code or parse
+#: them (``columnar_frames``: such a value fails the build), left out of the shape
+#: checks that run meanwhile; the careful pass checks them all
 VERIFIED = frozenset(
     id(node)
     for node in (
+        TIME,
+        OPT_TIME,
         SPEC.fields["state"],
         ENTRY.fields["kind"],
         ENTRY.fields["visibility"],
@@ -246,7 +248,8 @@ def bad_rows(
     """Rows of ``arr`` (non-null ones) whose value breaks ``node``'s rules, and the rows
     the columns cannot decide: a field that may be absent but not ``null`` is null in
     Arrow (absent, or an explicit ``null``: only the text tells, ``EXPLICIT_NULL``).
-    ``skip``: nodes (``id``) whose vocabulary is checked elsewhere (``VERIFIED``)."""
+    ``skip``: nodes (``id``) whose vocabulary and pattern are checked elsewhere
+    (``VERIFIED``)."""
     n = len(arr)
     bad = np.zeros(n, dtype=bool)
     unsure = np.zeros(n, dtype=bool)
@@ -262,13 +265,19 @@ def bad_rows(
         if node.choices and id(node) not in skip:
             _flag(bad, _fails(arr, pc.is_in(arr, value_set=pa.array(node.choices))))
         if node.min_len is not None or node.max_len is not None:
-            length = pc.utf8_length(arr)
+            # characters never outnumber bytes: counted only if some value is long in bytes
+            size = pc.binary_length(arr)
+            longest = pc.max(size).as_py() or 0
+            long = node.max_len is not None and longest > node.max_len
+            length = pc.utf8_length(arr) if long or (node.min_len or 0) > 1 else size
             if node.min_len is not None:
                 _flag(bad, pc.less(length, node.min_len))
-            if node.max_len is not None:
+            if long:
                 _flag(bad, pc.greater(length, node.max_len))
-        if node.pattern is not None and not (
-            node.pattern in LINE_PATTERNS and _all_match(arr, node.pattern)
+        if (
+            node.pattern is not None
+            and id(node) not in skip
+            and not (node.pattern in LINE_PATTERNS and _all_match(arr, node.pattern))
         ):
             _flag(bad, _fails(arr, pc.match_substring_regex(arr, node.pattern)))
     elif kind == "const":
