@@ -89,6 +89,10 @@ BAD_RECORDS: list[tuple[str, Any, bool]] = [
     ("no zone", bad(time="2026-01-05T09:00:00"), True),
     ("no such date", bad(time="2026-02-30T09:00:00Z"), True),
     ("two times in one", bad(time="2026-01-05T09:00:00Z\n2026-01-05T09:00:00Z"), True),
+    ("space for T", bad(time="2026-01-05 09:00:00Z"), True),
+    ("no seconds", bad(time="2026-01-05T09:00Z"), True),
+    ("zone without minutes", bad(time="2026-01-05T09:00:00+01"), True),
+    ("lifecycle time shape", bad({"ended_at": "2026-01-05T09:00:09+0100"}), True),
     ("state vocabulary", bad({"state": "lost"}), True),
     ("visibility vocabulary", bad(visibility="everyone"), True),
     (
