@@ -25,7 +25,7 @@ files load slower; they never load differently.
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -247,13 +247,13 @@ def read_columnar(
             if bar is not None:
                 bar.update(f.data.size)
         try:
-            return _columns(files, errors, optimistic=True)
+            return _columns(files, errors, pool, optimistic=True)
         except _Rescan:
-            return _columns(files, errors, optimistic=False)
+            return _columns(files, errors, pool, optimistic=False)
 
 
 def _columns(
-    files: list[_File], errors: str, *, optimistic: bool
+    files: list[_File], errors: str, pool: Executor, *, optimistic: bool
 ) -> tuple[TranscriptFrames, Aux, list[Problem]]:
     from ..formats.transcript_schema import TranscriptFileError
 
@@ -293,11 +293,11 @@ def _columns(
         # the checks have not answered yet: a bad record may still be in the tables
         try:
             with np.errstate(all="ignore"):
-                frames, aux = build_columnar(flatten_files(kept), verify=True)
+                frames, aux = build_columnar(flatten_files(kept), verify=True, pool=pool)
         except Exception as exc:  # whatever a bad record breaks, the careful pass sorts out
             raise _Rescan from exc
     else:
-        frames, aux = build_columnar(flatten_files(kept))
+        frames, aux = build_columnar(flatten_files(kept), pool=pool)
     if optimistic:
         for f in files:
             assert f.scan is not None and f.check is not None

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -249,6 +250,16 @@ def flatten_files(files: list[tuple[str, pa.Table, np.ndarray]]) -> Columnar:
     )
 
 
+class _Done:
+    """A result at hand, read as a finished future's."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def result(self) -> Any:
+        return self.value
+
+
 def _ints(arr: Any, dtype: Any) -> np.ndarray:
     return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=dtype)
 
@@ -257,10 +268,30 @@ def _floats(arr: Any) -> np.ndarray:
     return np.asarray(pc.fill_null(arr.cast(pa.float64()), np.nan).to_numpy(), dtype=float)
 
 
-def build_columnar(cols: Columnar, verify: bool = False) -> tuple[TranscriptFrames, Aux]:
+def build_columnar(
+    cols: Columnar, verify: bool = False, pool: Executor | None = None
+) -> tuple[TranscriptFrames, Aux]:
     """The frames ``columns.build_frames`` makes, from Arrow columns. ``verify``: check
-    the rules the shape checks left to the frames (``Unverified`` if one is broken)."""
+    the rules the shape checks left to the frames (``Unverified`` if one is broken).
+    ``pool``: threads for the costly columns (Arrow's kernels let go of the GIL), built
+    meanwhile here."""
     c, e, t = cols.conv, cols.ent, cols.typ
+
+    def soon(fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        return pool.submit(fn, *args, **kw) if pool is not None else _Done(fn(*args, **kw))
+
+    cat, times = categorical_column, _times
+    later = {  # the costly columns of entries and typing, on the pool's threads
+        "sender_id": soon(cat, e["sender_id"]),
+        "sender_name": soon(cat, e["sender_name"]),
+        "code": soon(cat, e["code"]),
+        "kind": soon(cat, e["kind"], KIND_DTYPE, verify=verify),
+        "sender_role": soon(cat, e["sender_role"], ROLE_DTYPE, verify=verify),
+        "visibility": soon(cat, e["visibility"], VISIBILITY_DTYPE, verify=verify),
+        "event": soon(cat, e["event"], EVENT_DTYPE, verify=verify),
+        "typing_time": soon(times, t["time"], verify),
+        "typing_role": soon(cat, t["role"], ROLE_DTYPE, verify=verify),
+    }
     ids = c["conversation_id"].to_pylist()
     categories = pd.Index(ids, dtype=object)
     unique_ids = categories.is_unique
@@ -268,21 +299,21 @@ def build_columnar(cols: Columnar, verify: bool = False) -> tuple[TranscriptFram
         categories = categories.drop_duplicates()
     conv = pd.DataFrame(
         {
-            "conversation_id": pd.Series(ids, dtype=object).astype("category"),
-            "state": categorical_column(c["state"], STATE_DTYPE, verify=verify),
-            "agent_id": categorical_column(c["agent_id"]),
-            "agent_name": categorical_column(c["agent_name"]),
+            "conversation_id": cat(c["conversation_id"]),
+            "state": cat(c["state"], STATE_DTYPE, verify=verify),
+            "agent_id": cat(c["agent_id"]),
+            "agent_name": cat(c["agent_name"]),
             "contact_id": string_column(c["contact_id"]),
             "contact_name": string_column(c["contact_name"]),
-            **{key: _times(c[key], verify) for key in LIFECYCLE},
-            "disposition": categorical_column(c["disposition"]),
+            **{key: times(c[key], verify) for key in LIFECYCLE},
+            "disposition": cat(c["disposition"]),
             "notes": string_column(c["notes"]),
             "n_notes": _ints(c["n_notes"], np.int32),
             "yellow_after": _floats(c["yellow_after"]),
             "red_after": _floats(c["red_after"]),
             "n_entries": _ints(c["n_entries"], np.int32),
-            "class_id": categorical_column(c["class_id"]),
-            "source": categorical_column(c["source"]),
+            "class_id": cat(c["class_id"]),
+            "source": cat(c["source"]),
             "record": _ints(c["record"], np.int64),
         }
     )
@@ -291,21 +322,29 @@ def build_columnar(cols: Columnar, verify: bool = False) -> tuple[TranscriptFram
         conv_col = pd.Categorical.from_codes(entry_conv, categories=categories)
     else:
         conv_col = pd.Categorical(np.asarray(ids, dtype=object)[entry_conv], categories=categories)
+    entry_time = times(e["time"], verify)
+    index, text, url = (
+        _ints(e["index"], np.int64),
+        string_column(e["text"]),
+        string_column(e["url"]),
+    )
+    response = cat(e["response"])
+    got = {name: future.result() for name, future in later.items()}
     entries = pd.DataFrame(
         {
             "conversation_id": conv_col,
-            "index": _ints(e["index"], np.int64),
-            "time": _times(e["time"], verify),
-            "kind": categorical_column(e["kind"], KIND_DTYPE, verify=verify),
-            "sender_role": categorical_column(e["sender_role"], ROLE_DTYPE, verify=verify),
-            "sender_name": categorical_column(e["sender_name"]),
-            "sender_id": categorical_column(e["sender_id"]),
-            "text": string_column(e["text"]),
-            "url": string_column(e["url"]),
-            "visibility": categorical_column(e["visibility"], VISIBILITY_DTYPE, verify=verify),
-            "event": categorical_column(e["event"], EVENT_DTYPE, verify=verify),
-            "code": categorical_column(e["code"]),
-            "response": categorical_column(e["response"]),
+            "index": index,
+            "time": entry_time,
+            "kind": got["kind"],
+            "sender_role": got["sender_role"],
+            "sender_name": got["sender_name"],
+            "sender_id": got["sender_id"],
+            "text": text,
+            "url": url,
+            "visibility": got["visibility"],
+            "event": got["event"],
+            "code": got["code"],
+            "response": response,
         }
     )
     typ_conv = cols.typing_conv
@@ -317,8 +356,8 @@ def build_columnar(cols: Columnar, verify: bool = False) -> tuple[TranscriptFram
                 np.asarray(ids, dtype=object)[typ_conv] if len(typ_conv) else [],
                 categories=categories,
             ),
-            "time": _times(t["time"], verify),
-            "role": categorical_column(t["role"], ROLE_DTYPE, verify=verify),
+            "time": got["typing_time"],
+            "role": got["typing_role"],
             "typing": np.asarray(
                 t["typing"].cast(pa.bool_()).to_numpy(zero_copy_only=False), dtype=bool
             ),

@@ -26,10 +26,10 @@ class ByGroup:
 
     def count(self, mask: np.ndarray) -> np.ndarray:
         """Per group the rows where ``mask`` holds (int64)."""
-        if self.runs is not None:
+        if self.runs is not None and np.count_nonzero(mask) > len(mask) // 8:
             run, ids = self.runs
             out = np.zeros(self.n, dtype=np.int64)
-            out[ids] = np.add.reduceat(mask, run, dtype=np.int64)
+            out[ids] = np.add.reduceat(mask, run, dtype=np.int64)  # many rows: one pass
             return out
         chosen = mask if self.ok is None else mask & self.ok
         counts: np.ndarray = np.bincount(self.labels[chosen], minlength=self.n)
