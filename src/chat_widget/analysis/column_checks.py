@@ -107,7 +107,7 @@ def check_columns(frames: TranscriptFrames, aux: Aux) -> tuple[TranscriptFrames,
         push = (entries["kind"] == "push_url").to_numpy()
         no_url = np.zeros(len(entries), dtype=bool)
         pushes = np.flatnonzero(push)  # the URLs looked at only where they are needed
-        no_url[pushes] = ~entries["url"].iloc[pushes].fillna("").astype(bool).to_numpy()
+        no_url[pushes] = ~(entries["url"].iloc[pushes].fillna("").str.len() > 0).to_numpy()
         for row in np.flatnonzero(no_url):
             found.append(
                 (
