@@ -207,7 +207,8 @@ def agent_metrics(
             "responder_name": resp["responder_name"],
         }
     )
-    by_responder = per_response.groupby(resp["responder_id"], observed=True)  # one grouping
+    responder = _used_categories(resp["responder_id"])  # a few agents of many senders
+    by_responder = per_response.groupby(responder, observed=True)  # one grouping
     stats = pd.DataFrame(
         {
             "responses": by_responder.size(),
@@ -232,6 +233,24 @@ def agent_metrics(
     result["responses"] = result["responses"].fillna(0).astype(np.int64)
     result["conversations"] = result["conversations"].fillna(0).astype(np.int64)
     return result.sort_index()
+
+
+def _used_categories(column: pd.Series) -> pd.Series:
+    """A categorical with only the categories it uses, in their order (what
+    ``observed=True`` groups by anyway): comparing its groups' indexes does not hash
+    every sender id of the day."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column
+    codes = column.cat.codes.to_numpy()
+    categories = column.cat.categories
+    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(categories)))
+    if len(used) == len(categories):
+        return column
+    remap = np.full(len(categories) + 1, -1, dtype=np.int64)  # [-1]: missing stays missing
+    remap[used] = np.arange(len(used))
+    dtype = pd.CategoricalDtype(categories.take(used), ordered=column.cat.ordered)
+    small = pd.Categorical.from_codes(remap[codes], dtype=dtype)
+    return pd.Series(small, index=column.index, name=column.name)
 
 
 def _limits_per_wait(
