@@ -282,6 +282,7 @@ def build_columnar(
 
     cat, times = categorical_column, _times
     later = {  # the costly columns of entries and typing, on the pool's threads
+        "time": soon(times, e["time"], verify),
         "sender_id": soon(cat, e["sender_id"]),
         "sender_name": soon(cat, e["sender_name"]),
         "code": soon(cat, e["code"]),
@@ -322,7 +323,6 @@ def build_columnar(
         conv_col = pd.Categorical.from_codes(entry_conv, categories=categories)
     else:
         conv_col = pd.Categorical(np.asarray(ids, dtype=object)[entry_conv], categories=categories)
-    entry_time = times(e["time"], verify)
     index, text, url = (
         _ints(e["index"], np.int64),
         string_column(e["text"]),
@@ -334,7 +334,7 @@ def build_columnar(
         {
             "conversation_id": conv_col,
             "index": index,
-            "time": entry_time,
+            "time": got["time"],
             "kind": got["kind"],
             "sender_role": got["sender_role"],
             "sender_name": got["sender_name"],
