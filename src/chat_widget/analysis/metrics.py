@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..model.reply_timer import Thresholds
+from .beside import beside
 from .groups import ByGroup
 from .load import TranscriptFrames
 from .supervision import supervision_by_agent, supervision_metrics
@@ -84,6 +85,7 @@ def conversation_metrics(
     conv, ent = frames.conversations, frames.entries
     n = len(conv)
     w = waits(frames, thresholds) if wait_table is None else wait_table
+    responded = beside(_response_columns, w, n, percentiles)  # meanwhile: from the waits
     offered, accepted = ns(conv["offered_at"]), ns(conv["accepted_at"])
     ended, done, left = ns(conv["ended_at"]), ns(conv["done_at"]), ns(conv["left_at"])
     te = timed_entries(frames)
@@ -108,25 +110,7 @@ def conversation_metrics(
         "first_response_s": _seconds(first_reply, accepted),
         "first_response_from_offer_s": _seconds(first_reply, offered),
     }
-    replied = _is(w["ended_by"], "reply")
-    rpos = w["conversation_id"].cat.codes.to_numpy()[replied]
-    dur = w["duration_s"].to_numpy()[replied]
-    responses = np.bincount(rpos, minlength=n).astype(np.int32)
-    columns["responses"] = responses
-    sums = np.bincount(rpos, weights=dur, minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        columns["response_mean_s"] = np.where(responses > 0, sums / responses, np.nan)
-    if len(percentiles):
-        grouped = pd.Series(dur).groupby(rpos)
-        qs = grouped.quantile(np.asarray(percentiles, dtype=float)).unstack()
-        for q in percentiles:
-            col = np.full(n, np.nan)
-            if len(dur):  # no response at all (e.g. a filter that matched nothing)
-                col[qs.index.to_numpy()] = qs[q].to_numpy()
-            columns[f"response_{_pct_name(q)}_s"] = col
-    maxes = np.full(n, -np.inf)
-    np.maximum.at(maxes, rpos, dur)
-    columns["response_max_s"] = np.where(np.isfinite(maxes), maxes, np.nan)
+    columns.update(responded.result())
     columns["handle_s"] = _seconds(ended, accepted)
     columns["wrap_up_s"] = _seconds(done, ended)
     wpos = w["conversation_id"].cat.codes.to_numpy()
@@ -154,6 +138,33 @@ def conversation_metrics(
     )
 
 
+def _response_columns(
+    w: pd.DataFrame, n: int, percentiles: Sequence[float]
+) -> dict[str, np.ndarray]:
+    """Per conversation: count, mean, percentiles and longest of its responses."""
+    columns: dict[str, np.ndarray] = {}
+    replied = _is(w["ended_by"], "reply")
+    rpos = w["conversation_id"].cat.codes.to_numpy()[replied]
+    dur = w["duration_s"].to_numpy()[replied]
+    responses = np.bincount(rpos, minlength=n).astype(np.int32)
+    columns["responses"] = responses
+    sums = np.bincount(rpos, weights=dur, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        columns["response_mean_s"] = np.where(responses > 0, sums / responses, np.nan)
+    if len(percentiles):
+        grouped = pd.Series(dur).groupby(rpos)
+        qs = grouped.quantile(np.asarray(percentiles, dtype=float)).unstack()
+        for q in percentiles:
+            col = np.full(n, np.nan)
+            if len(dur):  # no response at all (e.g. a filter that matched nothing)
+                col[qs.index.to_numpy()] = qs[q].to_numpy()
+            columns[f"response_{_pct_name(q)}_s"] = col
+    maxes = np.full(n, -np.inf)
+    np.maximum.at(maxes, rpos, dur)
+    columns["response_max_s"] = np.where(np.isfinite(maxes), maxes, np.nan)
+    return columns
+
+
 def agent_metrics(
     frames: TranscriptFrames,
     thresholds: Thresholds | None = None,
@@ -171,6 +182,7 @@ def agent_metrics(
         if conversation_table is None
         else conversation_table
     )
+    responders = beside(_responder_stats, frames, w, thresholds, percentiles)  # meanwhile
     by_agent = cm.groupby("agent_id", observed=True)
     # one aggregation per kind, each column as alone (the same kernels, column by column)
     summed = ["abandoned", "unanswered", "yellow_s", "red_s", "pushed_urls", "transfers"]
@@ -192,6 +204,25 @@ def agent_metrics(
             "transfers": sums["transfers"],
         }
     )
+    stats, names = responders.result()
+    table.index = table.index.astype(str)
+    stats.index = stats.index.astype(str)
+    result = table.join(stats, how="outer")
+    result.index.name = "agent_id"
+    result["agent_name"] = result["agent_name"].fillna(names)
+    result["responses"] = result["responses"].fillna(0).astype(np.int64)
+    result["conversations"] = result["conversations"].fillna(0).astype(np.int64)
+    return result.sort_index()
+
+
+def _responder_stats(
+    frames: TranscriptFrames,
+    w: pd.DataFrame,
+    thresholds: Thresholds | None,
+    percentiles: Sequence[float],
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Per responder: responses, their mean and percentiles, the share at or over each
+    threshold; and each responder's name."""
     resp = w.loc[
         _is(w["ended_by"], "reply"),
         ["conversation_id", "responder_id", "responder_name", "duration_s"],
@@ -223,16 +254,9 @@ def agent_metrics(
     shares = by_responder[["over_yellow_share", "over_red_share"]].mean()
     stats["over_yellow_share"] = shares["over_yellow_share"]
     stats["over_red_share"] = shares["over_red_share"]
-    table.index = table.index.astype(str)
-    stats.index = stats.index.astype(str)
-    result = table.join(stats, how="outer")
-    result.index.name = "agent_id"
     names = by_responder["responder_name"].first().astype(str)
     names.index = names.index.astype(str)
-    result["agent_name"] = result["agent_name"].fillna(names)
-    result["responses"] = result["responses"].fillna(0).astype(np.int64)
-    result["conversations"] = result["conversations"].fillna(0).astype(np.int64)
-    return result.sort_index()
+    return stats, names
 
 
 def _used_categories(column: pd.Series) -> pd.Series:
