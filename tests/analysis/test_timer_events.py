@@ -7,7 +7,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chat_widget.analysis.timer_events import NAT, NEVER, TimedEntries, by_sorting, in_order
+from chat_widget.analysis import timer_events
+from chat_widget.analysis.timer_events import (
+    NAT,
+    NEVER,
+    TimedEntries,
+    Waits,
+    by_sorting,
+    in_order,
+)
 
 CONVERSATION = st.tuples(
     st.integers(min_value=-1, max_value=6),  # accept time (-1: never accepted)
@@ -47,7 +55,17 @@ def test_in_order_is_the_sorted_walk(conversations) -> None:  # type: ignore[no-
     for c in range(len(conversations)):
         mine = te.cpos == c
         index[mine] = np.arange(mine.sum())
-    fast, sorted_walk = in_order(te, index), by_sorting(te, index)
+    sorted_walk = by_sorting(te, index)
+    for chunk in (timer_events.CHUNK, 1, 3):  # row steps across conversations too
+        check_in_order(te, index, sorted_walk, chunk)
+
+
+def check_in_order(te: TimedEntries, index: np.ndarray, sorted_walk: Waits, chunk: int) -> None:
+    was, timer_events.CHUNK = timer_events.CHUNK, chunk
+    try:
+        fast = in_order(te, index)
+    finally:
+        timer_events.CHUNK = was
     stopped = (te.acc != NAT) & (te.stop != NEVER)
     if np.any(te.acc[stopped] > te.stop[stopped]):
         assert fast is None  # a stop before its accept: the caller sorts
@@ -61,4 +79,9 @@ def test_in_order_is_the_sorted_walk(conversations) -> None:  # type: ignore[no-
 
 def test_rows_out_of_order_are_left_to_the_sort() -> None:
     te = timed([(0, -1, [(1, False, True), (0, True, False)])])  # same time, index 1 then 0
-    assert in_order(te, np.array([1, 0], dtype=np.int64)) is None
+    for chunk in (timer_events.CHUNK, 1):  # the two rows in one step, or in two
+        was, timer_events.CHUNK = timer_events.CHUNK, chunk
+        try:
+            assert in_order(te, np.array([1, 0], dtype=np.int64)) is None
+        finally:
+            timer_events.CHUNK = was

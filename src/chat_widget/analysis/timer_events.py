@@ -95,6 +95,30 @@ def by_sorting(te: TimedEntries, index: np.ndarray) -> Waits:
     )
 
 
+CHUNK = 1 << 16  # rows per step: temporaries that stay small (no fresh pages to fault in)
+
+
+def _kept_rows(te: TimedEntries, index: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
+    """Positions in ``rows`` where the timer's flag changes (the event before a
+    conversation's first row is its accept, a start), or None if the rows are not in
+    (conversation, time, index) order. In steps of ``CHUNK`` rows."""
+    found = []
+    for lo in range(0, len(rows), CHUNK):
+        at = rows[max(lo - 1, 0) : lo + CHUNK]  # with the row before, if any
+        c, t, k, flag = te.cpos[at], te.t[at], index[at], te.start[at]
+        dc, dt, dk = np.diff(c), np.diff(t), np.diff(k)
+        if not np.all((dc > 0) | ((dc == 0) & ((dt > 0) | ((dt == 0) & (dk >= 0))))):
+            return None
+        prev = flag[:-1].copy()  # the flag before each row after the first
+        prev[dc != 0] = True  # a conversation's first row follows its accept
+        if lo == 0:  # the very first row follows its accept
+            changed = np.r_[not flag[0], flag[1:] != prev] if len(flag) else flag
+        else:
+            changed = flag[1:] != prev
+        found.append(np.flatnonzero(changed) + lo)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
 def in_order(te: TimedEntries, index: np.ndarray) -> Waits | None:
     """``by_sorting``'s answer when the timed rows are already in (conversation, time,
     index) order and no stop comes before its accept (else None).
@@ -106,22 +130,17 @@ def in_order(te: TimedEntries, index: np.ndarray) -> Waits | None:
     (open if there is none). Waits are numbered per conversation: the accept's, then
     the kept starts'."""
     rows = np.flatnonzero(te.timed & (te.reply | te.start))
-    rc, rt, rk = te.cpos[rows], te.t[rows], index[rows]
-    dc, dt, dk = np.diff(rc), np.diff(rt), np.diff(rk)
-    if not np.all((dc > 0) | ((dc == 0) & ((dt > 0) | ((dt == 0) & (dk >= 0))))):
+    kept = _kept_rows(te, index, rows)
+    if kept is None:
         return None
     accepted = te.acc != NAT
     stopped = accepted & (te.stop != NEVER)
     if np.any(te.acc[stopped] > te.stop[stopped]):
         return None
     n = len(te.acc)
-    # kept rows: the flag differs from the event before (the accept's is "start")
-    rs = te.start[rows]
-    prev = np.r_[True, rs[:-1]][: len(rs)]
-    prev[np.r_[True, dc != 0][: len(rs)]] = True
-    kept = np.flatnonzero(rs != prev)
-    kc, ks = rc[kept], rs[kept]
-    kt, krow = np.r_[rt[kept], NAT], np.r_[rows[kept], -1]  # [len(kept)]: none
+    krow = rows[kept]
+    kc, ks = te.cpos[krow], te.start[krow]
+    kt, krow = np.r_[te.t[krow], NAT], np.r_[krow, -1]  # [len(kept)]: none
     has_next = np.r_[kc[1:] == kc[:-1], False][: len(kc)]
     # the accept's waits
     acc_convs = np.flatnonzero(accepted)

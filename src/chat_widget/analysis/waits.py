@@ -28,9 +28,9 @@ from ..model.reply_timer import (
 )
 from .groups import ByGroup
 from .load import TranscriptFrames
+from .timer_events import CHUNK, TimedEntries, by_sorting, in_order
 from .timer_events import NAT as NAT  # re-exported: analysis code names one source
 from .timer_events import NEVER as NEVER
-from .timer_events import TimedEntries, by_sorting, in_order
 
 NS = 1_000_000_000
 ENDED_BY = pd.CategoricalDtype(["reply", "end", "open"])
@@ -161,8 +161,11 @@ def timed_entries(frames: TranscriptFrames) -> TimedEntries:
     ok = cpos >= 0
     everywhere = bool(ok.all())
     safe = cpos if everywhere else np.where(ok, cpos, 0)
-    acc_at = acc[safe]
-    timed = (acc_at != NAT) & (t >= acc_at) & (t <= stop[safe])
+    timed = np.empty(len(t), dtype=bool)
+    for lo in range(0, len(t), CHUNK):  # small temporaries: no fresh pages to fault in
+        at, when = safe[lo : lo + CHUNK], t[lo : lo + CHUNK]
+        acc_at = acc[at]
+        timed[lo : lo + CHUNK] = (acc_at != NAT) & (when >= acc_at) & (when <= stop[at])
     if not everywhere:
         timed &= ok
     return TimedEntries(cpos, t, reply, start, timed, acc, stop)
