@@ -26,6 +26,7 @@ from ..model.reply_timer import (
     is_reply_kind,
     starts_wait_kind,
 )
+from .beside import beside
 from .groups import ByGroup
 from .load import TranscriptFrames
 from .timer_events import CHUNK, TimedEntries, by_sorting, in_order
@@ -153,11 +154,12 @@ def stop_times(frames: TranscriptFrames) -> np.ndarray:
 def timed_entries(frames: TranscriptFrames) -> TimedEntries:
     """Per entry and conversation what the reply-reminder timer reads."""
     conv, ent = frames.conversations, frames.entries
+    flags = beside(entry_flags, ent)  # meanwhile
     cpos = conversation_positions(frames, ent["conversation_id"])
     t = ns(ent["time"])
-    reply, start = entry_flags(ent)
     acc = ns(conv["accepted_at"])
     stop = stop_times(frames)
+    reply, start = flags.result()
     ok = cpos >= 0
     everywhere = bool(ok.all())
     safe = cpos if everywhere else np.where(ok, cpos, 0)
@@ -200,6 +202,7 @@ def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.
     conv, ent = frames.conversations, frames.entries
     te = timed_entries(frames)
     index = ent["index"].to_numpy(dtype=np.int64)
+    per_conv = beside(_per_conversation, frames, te, thresholds)  # meanwhile
     found = in_order(te, index) or by_sorting(te, index)
     w_conv, w_start, has_end, w_end, w_row = (
         found.conv,
@@ -208,11 +211,10 @@ def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.
         found.end,
         found.row,
     )
+    last, yellow_ns, red_ns, conv_dtype, agent_dtype = per_conv.result()
     ended_by = np.where(~has_end, 2, np.where(w_row >= 0, 0, 1))
-    horizon = last_times(frames, te.cpos, te.t)[w_conv]
-    until = np.where(has_end, w_end, np.maximum(horizon, w_start))
+    until = np.where(has_end, w_end, np.maximum(last[w_conv], w_start))
     duration = until - w_start
-    yellow_ns, red_ns = threshold_ns(frames, thresholds)
     green, yellow, red = colour_split(duration, yellow_ns[w_conv], red_ns[w_conv])
     wait_no = found.number()
     has_responder = w_row >= 0
@@ -224,10 +226,9 @@ def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.
     name_codes[has_responder] = sender_name.cat.codes.to_numpy()[w_row[has_responder]]
     return pd.DataFrame(
         {
-            "conversation_id": pd.Categorical.from_codes(w_conv, categories=conversation_ids(conv)),
+            "conversation_id": pd.Categorical.from_codes(w_conv, dtype=conv_dtype),
             "agent_id": pd.Categorical.from_codes(
-                conv["agent_id"].cat.codes.to_numpy()[w_conv],
-                categories=pd.Index(conv["agent_id"].cat.categories),
+                conv["agent_id"].cat.codes.to_numpy()[w_conv], dtype=agent_dtype
             ),
             "wait_no": wait_no.astype(np.int32),
             "first": found.first,
@@ -245,6 +246,23 @@ def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.
             "yellow_s": yellow / NS,
             "red_s": red / NS,
         }
+    )
+
+
+def _per_conversation(
+    frames: TranscriptFrames, te: TimedEntries, thresholds: Thresholds | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.CategoricalDtype, pd.CategoricalDtype]:
+    """What ``waits`` reads per conversation: the last known time, the thresholds (ns),
+    and the categories of the ``conversation_id`` and ``agent_id`` columns (as
+    ``from_codes(categories=...)`` makes them)."""
+    conv = frames.conversations
+    yellow_ns, red_ns = threshold_ns(frames, thresholds)
+    return (
+        last_times(frames, te.cpos, te.t),
+        yellow_ns,
+        red_ns,
+        pd.CategoricalDtype(conversation_ids(conv)),
+        pd.CategoricalDtype(pd.Index(conv["agent_id"].cat.categories)),
     )
 
 
