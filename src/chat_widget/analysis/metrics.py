@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from ..model.reply_timer import Thresholds
-from .beside import beside
 from .groups import ByGroup
 from .load import TranscriptFrames
 from .supervision import supervision_by_agent, supervision_metrics
@@ -85,7 +84,6 @@ def conversation_metrics(
     conv, ent = frames.conversations, frames.entries
     n = len(conv)
     w = waits(frames, thresholds) if wait_table is None else wait_table
-    responded = beside(_response_columns, w, n, percentiles)  # meanwhile: from the waits
     offered, accepted = ns(conv["offered_at"]), ns(conv["accepted_at"])
     ended, done, left = ns(conv["ended_at"]), ns(conv["done_at"]), ns(conv["left_at"])
     te = timed_entries(frames)
@@ -110,7 +108,7 @@ def conversation_metrics(
         "first_response_s": _seconds(first_reply, accepted),
         "first_response_from_offer_s": _seconds(first_reply, offered),
     }
-    columns.update(responded.result())
+    columns.update(_response_columns(w, n, percentiles))
     columns["handle_s"] = _seconds(ended, accepted)
     columns["wrap_up_s"] = _seconds(done, ended)
     wpos = w["conversation_id"].cat.codes.to_numpy()
@@ -182,7 +180,6 @@ def agent_metrics(
         if conversation_table is None
         else conversation_table
     )
-    responders = beside(_responder_stats, frames, w, thresholds, percentiles)  # meanwhile
     by_agent = cm.groupby("agent_id", observed=True)
     # one aggregation per kind, each column as alone (the same kernels, column by column)
     summed = ["abandoned", "unanswered", "yellow_s", "red_s", "pushed_urls", "transfers"]
@@ -204,7 +201,7 @@ def agent_metrics(
             "transfers": sums["transfers"],
         }
     )
-    stats, names = responders.result()
+    stats, names = _responder_stats(frames, w, thresholds, percentiles)
     table.index = table.index.astype(str)
     stats.index = stats.index.astype(str)
     result = table.join(stats, how="outer")

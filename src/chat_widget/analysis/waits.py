@@ -26,7 +26,6 @@ from ..model.reply_timer import (
     is_reply_kind,
     starts_wait_kind,
 )
-from .beside import beside
 from .groups import ByGroup
 from .load import TranscriptFrames
 from .timer_events import CHUNK, TimedEntries, by_sorting, in_order
@@ -154,12 +153,11 @@ def stop_times(frames: TranscriptFrames) -> np.ndarray:
 def timed_entries(frames: TranscriptFrames) -> TimedEntries:
     """Per entry and conversation what the reply-reminder timer reads."""
     conv, ent = frames.conversations, frames.entries
-    flags = beside(entry_flags, ent)  # meanwhile
     cpos = conversation_positions(frames, ent["conversation_id"])
     t = ns(ent["time"])
     acc = ns(conv["accepted_at"])
     stop = stop_times(frames)
-    reply, start = flags.result()
+    reply, start = entry_flags(ent)
     ok = cpos >= 0
     everywhere = bool(ok.all())
     safe = cpos if everywhere else np.where(ok, cpos, 0)
@@ -202,7 +200,6 @@ def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.
     conv, ent = frames.conversations, frames.entries
     te = timed_entries(frames)
     index = ent["index"].to_numpy(dtype=np.int64)
-    per_conv = beside(_per_conversation, frames, te, thresholds)  # meanwhile
     found = in_order(te, index) or by_sorting(te, index)
     w_conv, w_start, has_end, w_end, w_row = (
         found.conv,
@@ -211,7 +208,7 @@ def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.
         found.end,
         found.row,
     )
-    last, yellow_ns, red_ns, conv_dtype, agent_dtype = per_conv.result()
+    last, yellow_ns, red_ns, conv_dtype, agent_dtype = _per_conversation(frames, te, thresholds)
     ended_by = np.where(~has_end, 2, np.where(w_row >= 0, 0, 1))
     until = np.where(has_end, w_end, np.maximum(last[w_conv], w_start))
     duration = until - w_start
