@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -250,14 +251,39 @@ def flatten_files(files: list[tuple[str, pa.Table, np.ndarray]]) -> Columnar:
     )
 
 
-class _Done:
-    """A result at hand, read as a finished future's."""
+class _Tasks:
+    """Named column computations, run by the calling thread and ``helpers`` threads of
+    a pool together: each takes the next one left, so no thread idles while work is
+    left (Arrow's kernels let go of the GIL). The first failure is raised after all."""
 
-    def __init__(self, value: Any) -> None:
-        self.value = value
+    def __init__(self) -> None:
+        self.todo: deque[tuple[str, Callable[..., Any], tuple[Any, ...], dict[str, Any]]]
+        self.todo = deque()
+        self.done: dict[str, Any] = {}
+        self.failed: list[BaseException] = []
 
-    def result(self) -> Any:
-        return self.value
+    def add(self, name: str, fn: Callable[..., Any], *args: Any, **kw: Any) -> None:
+        self.todo.append((name, fn, args, kw))
+
+    def _work(self) -> None:
+        while True:
+            try:
+                name, fn, args, kw = self.todo.popleft()  # atomic: one taker per task
+            except IndexError:
+                return
+            try:
+                self.done[name] = fn(*args, **kw)
+            except BaseException as exc:  # raised by ``run``, in the calling thread
+                self.failed.append(exc)
+
+    def run(self, pool: Executor | None, helpers: int) -> dict[str, Any]:
+        joined = [pool.submit(self._work) for _ in range(helpers)] if pool is not None else []
+        self._work()
+        for future in joined:
+            future.result()
+        if self.failed:
+            raise self.failed[0]
+        return self.done
 
 
 def _ints(arr: Any, dtype: Any) -> np.ndarray:
@@ -277,22 +303,30 @@ def build_columnar(
     meanwhile here."""
     c, e, t = cols.conv, cols.ent, cols.typ
 
-    def soon(fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
-        return pool.submit(fn, *args, **kw) if pool is not None else _Done(fn(*args, **kw))
-
     cat, times = categorical_column, _times
-    later = {  # the costly columns of entries and typing, on the pool's threads
-        "time": soon(times, e["time"], verify),
-        "sender_id": soon(cat, e["sender_id"]),
-        "sender_name": soon(cat, e["sender_name"]),
-        "code": soon(cat, e["code"]),
-        "kind": soon(cat, e["kind"], KIND_DTYPE, verify=verify),
-        "sender_role": soon(cat, e["sender_role"], ROLE_DTYPE, verify=verify),
-        "visibility": soon(cat, e["visibility"], VISIBILITY_DTYPE, verify=verify),
-        "event": soon(cat, e["event"], EVENT_DTYPE, verify=verify),
-        "typing_time": soon(times, t["time"], verify),
-        "typing_role": soon(cat, t["role"], ROLE_DTYPE, verify=verify),
-    }
+    work = _Tasks()  # the costliest first: the threads end about together
+    work.add("e.sender_id", cat, e["sender_id"])
+    work.add("e.time", times, e["time"], verify)
+    work.add("e.sender_name", cat, e["sender_name"])
+    work.add("e.code", cat, e["code"])
+    work.add("t.time", times, t["time"], verify)
+    for name, dtype in (
+        ("kind", KIND_DTYPE),
+        ("sender_role", ROLE_DTYPE),
+        ("visibility", VISIBILITY_DTYPE),
+        ("event", EVENT_DTYPE),
+    ):
+        work.add(f"e.{name}", cat, e[name], dtype, verify=verify)
+    for key in LIFECYCLE:
+        work.add(f"c.{key}", times, c[key], verify)
+    work.add("c.conversation_id", cat, c["conversation_id"])
+    work.add("t.role", cat, t["role"], ROLE_DTYPE, verify=verify)
+    work.add("c.state", cat, c["state"], STATE_DTYPE, verify=verify)
+    for name in ("agent_id", "agent_name", "disposition", "class_id", "source"):
+        work.add(f"c.{name}", cat, c[name])
+    work.add("e.response", cat, e["response"])
+    got = work.run(pool, helpers=2)
+
     ids = c["conversation_id"].to_pylist()
     categories = pd.Index(ids, dtype=object)
     unique_ids = categories.is_unique
@@ -300,21 +334,21 @@ def build_columnar(
         categories = categories.drop_duplicates()
     conv = pd.DataFrame(
         {
-            "conversation_id": cat(c["conversation_id"]),
-            "state": cat(c["state"], STATE_DTYPE, verify=verify),
-            "agent_id": cat(c["agent_id"]),
-            "agent_name": cat(c["agent_name"]),
+            "conversation_id": got["c.conversation_id"],
+            "state": got["c.state"],
+            "agent_id": got["c.agent_id"],
+            "agent_name": got["c.agent_name"],
             "contact_id": string_column(c["contact_id"]),
             "contact_name": string_column(c["contact_name"]),
-            **{key: times(c[key], verify) for key in LIFECYCLE},
-            "disposition": cat(c["disposition"]),
+            **{key: got[f"c.{key}"] for key in LIFECYCLE},
+            "disposition": got["c.disposition"],
             "notes": string_column(c["notes"]),
             "n_notes": _ints(c["n_notes"], np.int32),
             "yellow_after": _floats(c["yellow_after"]),
             "red_after": _floats(c["red_after"]),
             "n_entries": _ints(c["n_entries"], np.int32),
-            "class_id": cat(c["class_id"]),
-            "source": cat(c["source"]),
+            "class_id": got["c.class_id"],
+            "source": got["c.source"],
             "record": _ints(c["record"], np.int64),
         }
     )
@@ -323,28 +357,21 @@ def build_columnar(
         conv_col = pd.Categorical.from_codes(entry_conv, categories=categories)
     else:
         conv_col = pd.Categorical(np.asarray(ids, dtype=object)[entry_conv], categories=categories)
-    index, text, url = (
-        _ints(e["index"], np.int64),
-        string_column(e["text"]),
-        string_column(e["url"]),
-    )
-    response = cat(e["response"])
-    got = {name: future.result() for name, future in later.items()}
     entries = pd.DataFrame(
         {
             "conversation_id": conv_col,
-            "index": index,
-            "time": got["time"],
-            "kind": got["kind"],
-            "sender_role": got["sender_role"],
-            "sender_name": got["sender_name"],
-            "sender_id": got["sender_id"],
-            "text": text,
-            "url": url,
-            "visibility": got["visibility"],
-            "event": got["event"],
-            "code": got["code"],
-            "response": response,
+            "index": _ints(e["index"], np.int64),
+            "time": got["e.time"],
+            "kind": got["e.kind"],
+            "sender_role": got["e.sender_role"],
+            "sender_name": got["e.sender_name"],
+            "sender_id": got["e.sender_id"],
+            "text": string_column(e["text"]),
+            "url": string_column(e["url"]),
+            "visibility": got["e.visibility"],
+            "event": got["e.event"],
+            "code": got["e.code"],
+            "response": got["e.response"],
         }
     )
     typ_conv = cols.typing_conv
@@ -356,8 +383,8 @@ def build_columnar(
                 np.asarray(ids, dtype=object)[typ_conv] if len(typ_conv) else [],
                 categories=categories,
             ),
-            "time": got["typing_time"],
-            "role": got["typing_role"],
+            "time": got["t.time"],
+            "role": got["t.role"],
             "typing": np.asarray(
                 t["typing"].cast(pa.bool_()).to_numpy(zero_copy_only=False), dtype=bool
             ),
