@@ -287,11 +287,32 @@ class _Tasks:
 
 
 def _ints(arr: Any, dtype: Any) -> np.ndarray:
-    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=dtype)
+    """A fresh writable array (Arrow may hand out a read-only view of its buffer)."""
+    return np.array(arr.to_numpy(zero_copy_only=False), dtype=dtype)
 
 
 def _floats(arr: Any) -> np.ndarray:
-    return np.asarray(pc.fill_null(arr.cast(pa.float64()), np.nan).to_numpy(), dtype=float)
+    """A fresh writable array, missing as NaN."""
+    return np.array(pc.fill_null(arr.cast(pa.float64()), np.nan).to_numpy(), dtype=float)
+
+
+def _conversation_codes(ids_column: Any, cols: Columnar) -> tuple[Any, Any]:
+    """The ``conversation_id`` columns of entries and typing: categories the ids in row
+    order (each once), as ``columns.build_frames`` makes them."""
+    ids = ids_column.to_pylist()
+    categories = pd.Index(ids, dtype=object)
+    entry_conv, typ_conv = cols.entry_conv, cols.typing_conv
+    if categories.is_unique:
+        return (
+            pd.Categorical.from_codes(entry_conv, categories=categories),
+            pd.Categorical.from_codes(typ_conv, categories=categories),
+        )
+    categories = categories.drop_duplicates()
+    by_row = np.asarray(ids, dtype=object)
+    return (
+        pd.Categorical(by_row[entry_conv], categories=categories),
+        pd.Categorical(by_row[typ_conv] if len(typ_conv) else [], categories=categories),
+    )
 
 
 def build_columnar(
@@ -325,24 +346,22 @@ def build_columnar(
     for name in ("agent_id", "agent_name", "disposition", "class_id", "source"):
         work.add(f"c.{name}", cat, c[name])
     work.add("e.response", cat, e["response"])
+    work.add("conversations", _conversation_codes, c["conversation_id"], cols)
     got = work.run(pool, helpers=2)
-
-    ids = c["conversation_id"].to_pylist()
-    categories = pd.Index(ids, dtype=object)
-    unique_ids = categories.is_unique
-    if not unique_ids:
-        categories = categories.drop_duplicates()
+    conv_col, typing_conv_col = got["conversations"]
+    # arrays, not Series: the frames need no index alignment (every column 0..n-1); all
+    # made here for these frames alone, so the frames take them as they are (no copy)
     conv = pd.DataFrame(
         {
             "conversation_id": got["c.conversation_id"],
             "state": got["c.state"],
             "agent_id": got["c.agent_id"],
             "agent_name": got["c.agent_name"],
-            "contact_id": string_column(c["contact_id"]),
-            "contact_name": string_column(c["contact_name"]),
-            **{key: got[f"c.{key}"] for key in LIFECYCLE},
+            "contact_id": string_column(c["contact_id"]).array,
+            "contact_name": string_column(c["contact_name"]).array,
+            **{key: got[f"c.{key}"].array for key in LIFECYCLE},
             "disposition": got["c.disposition"],
-            "notes": string_column(c["notes"]),
+            "notes": string_column(c["notes"]).array,
             "n_notes": _ints(c["n_notes"], np.int32),
             "yellow_after": _floats(c["yellow_after"]),
             "red_after": _floats(c["red_after"]),
@@ -350,52 +369,44 @@ def build_columnar(
             "class_id": got["c.class_id"],
             "source": got["c.source"],
             "record": _ints(c["record"], np.int64),
-        }
+        },
+        copy=False,
     )
-    entry_conv = cols.entry_conv
-    if unique_ids:
-        conv_col = pd.Categorical.from_codes(entry_conv, categories=categories)
-    else:
-        conv_col = pd.Categorical(np.asarray(ids, dtype=object)[entry_conv], categories=categories)
     entries = pd.DataFrame(
         {
             "conversation_id": conv_col,
             "index": _ints(e["index"], np.int64),
-            "time": got["e.time"],
+            "time": got["e.time"].array,
             "kind": got["e.kind"],
             "sender_role": got["e.sender_role"],
             "sender_name": got["e.sender_name"],
             "sender_id": got["e.sender_id"],
-            "text": string_column(e["text"]),
-            "url": string_column(e["url"]),
+            "text": string_column(e["text"]).array,
+            "url": string_column(e["url"]).array,
             "visibility": got["e.visibility"],
             "event": got["e.event"],
             "code": got["e.code"],
             "response": got["e.response"],
-        }
+        },
+        copy=False,
     )
-    typ_conv = cols.typing_conv
     typing = pd.DataFrame(
         {
-            "conversation_id": pd.Categorical.from_codes(typ_conv, categories=categories)
-            if unique_ids
-            else pd.Categorical(
-                np.asarray(ids, dtype=object)[typ_conv] if len(typ_conv) else [],
-                categories=categories,
-            ),
-            "time": got["t.time"],
+            "conversation_id": typing_conv_col,
+            "time": got["t.time"].array,
             "role": got["t.role"],
             "typing": np.asarray(
                 t["typing"].cast(pa.bool_()).to_numpy(zero_copy_only=False), dtype=bool
             ),
-            "sender_id": string_column(t["id"]),
-        }
+            "sender_id": string_column(t["id"]).array,
+        },
+        copy=False,
     )
     aux = Aux(
         {key: RawStrings(c[key]) for key in LIFECYCLE},
-        entry_conv,
+        cols.entry_conv,
         RawStrings(e["time"]),
-        typ_conv,
+        cols.typing_conv,
         RawStrings(t["time"]),
     )
     return TranscriptFrames(conv, entries, typing), aux

@@ -242,7 +242,8 @@ def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.
             "green_s": green / NS,
             "yellow_s": yellow / NS,
             "red_s": red / NS,
-        }
+        },
+        copy=False,  # every column made here for this table alone
     )
 
 
