@@ -85,3 +85,27 @@ def test_rows_out_of_order_are_left_to_the_sort() -> None:
             assert in_order(te, np.array([1, 0], dtype=np.int64)) is None
         finally:
             timer_events.CHUNK = was
+
+
+def test_entry_flags_are_the_rule_for_every_combination() -> None:
+    """One flat lookup gives what indexing the rule's tables gives, missing codes too."""
+    import itertools
+
+    import pandas as pd
+
+    from chat_widget.analysis.columns import KIND_DTYPE, ROLE_DTYPE, VISIBILITY_DTYPE
+    from chat_widget.analysis.waits import entry_flags, rule_tables
+
+    reply, start = rule_tables()
+    sizes = [range(-1, size) for size in reply.shape]  # -1: missing
+    role, kind, vis = (np.array(axis) for axis in zip(*itertools.product(*sizes), strict=True))
+    entries = pd.DataFrame(
+        {
+            "sender_role": pd.Categorical.from_codes(role, dtype=ROLE_DTYPE),
+            "kind": pd.Categorical.from_codes(kind, dtype=KIND_DTYPE),
+            "visibility": pd.Categorical.from_codes(vis, dtype=VISIBILITY_DTYPE),
+        }
+    )
+    got_reply, got_start = entry_flags(entries)
+    assert np.array_equal(got_reply, reply[role, kind, vis])
+    assert np.array_equal(got_start, start[role, kind, vis])

@@ -138,9 +138,14 @@ def in_order(te: TimedEntries, index: np.ndarray) -> Waits | None:
     if np.any(te.acc[stopped] > te.stop[stopped]):
         return None
     n = len(te.acc)
-    krow = rows[kept]
-    kc, ks = te.cpos[krow], te.start[krow]
-    kt, krow = np.r_[te.t[krow], NAT], np.r_[krow, -1]  # [len(kept)]: none
+    n_kept_rows = len(kept)
+    krow = np.empty(n_kept_rows + 1, dtype=np.int64)  # [n_kept_rows]: none
+    np.take(rows, kept, out=krow[:n_kept_rows])
+    krow[n_kept_rows] = -1
+    kt = np.empty(n_kept_rows + 1, dtype=np.int64)
+    np.take(te.t, krow[:n_kept_rows], out=kt[:n_kept_rows])
+    kt[n_kept_rows] = NAT
+    kc, ks = te.cpos[krow[:n_kept_rows]], te.start[krow[:n_kept_rows]]
     has_next = np.r_[kc[1:] == kc[:-1], False][: len(kc)]
     # the accept's waits
     acc_convs = np.flatnonzero(accepted)

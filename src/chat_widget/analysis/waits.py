@@ -55,14 +55,14 @@ RULE_COLUMNS = ("sender_role", "kind", "visibility")  # the axes of ``rule_table
 
 
 @cache
-def _flat_rule_tables() -> tuple[np.ndarray, np.ndarray]:
-    """``rule_tables`` flattened, each axis with one more slot in front for code -1
-    (a missing value, which indexing the tables takes as the last category)."""
-    out = []
-    for table in rule_tables():
-        axes = [np.r_[size - 1, np.arange(size)] for size in table.shape]
-        out.append(np.ascontiguousarray(table[np.ix_(*axes)]).ravel())
-    return out[0], out[1]
+def _flat_rule_table() -> np.ndarray:
+    """``rule_tables`` flattened into one (bit 0: reply, bit 1: starts a wait), each
+    axis with one more slot in front for code -1 (a missing value, which indexing the
+    tables takes as the last category)."""
+    reply, start = rule_tables()
+    both = reply.astype(np.uint8) | start.astype(np.uint8) << 1
+    axes = [np.r_[size - 1, np.arange(size)] for size in both.shape]
+    return np.ascontiguousarray(both[np.ix_(*axes)]).ravel()
 
 
 def entry_flags(entries: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -79,8 +79,8 @@ def entry_flags(entries: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         flat *= size + 1
         flat += code
         flat += 1
-    flat_reply, flat_start = _flat_rule_tables()
-    return flat_reply[flat], flat_start[flat]
+    both = _flat_rule_table()[flat]  # one lookup for both flags
+    return (both & 1).view(bool), (both >> 1).view(bool)
 
 
 def ns(values: pd.Series) -> np.ndarray:
@@ -102,8 +102,12 @@ def conversation_ids(conversations: pd.DataFrame) -> pd.Index:
     if isinstance(column.dtype, pd.CategoricalDtype):
         codes = column.cat.codes.to_numpy()
         if not (codes < 0).any():
-            ids: pd.Index = column.cat.categories.astype(str).take(codes)
-            out: pd.Index = pd.Index(ids, name=column.name)
+            ids: pd.Index = column.cat.categories.astype(str)
+            if len(codes) == len(ids) and np.array_equal(codes, np.arange(len(codes))):
+                # rows in the categories' order (ids sorted in the file): the categories
+                # themselves, which keep what pandas knows of them (their uniqueness)
+                return ids.rename(column.name)
+            out: pd.Index = pd.Index(ids.take(codes), name=column.name)
             return out
     return pd.Index(column.astype(str))
 
