@@ -202,6 +202,28 @@ def test_explicit_null_in_a_day_of_full_records(
     assert_same(rows, load_transcripts(path, errors="skip"))
 
 
+def test_a_found_null_outranks_what_the_first_build_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # record 1 breaks a cross-field rule (raised while the text search still runs),
+    # record 2 holds a null in params: the rows engine stops at record 2's shape
+    path = tmp_path / "day.jsonl"
+    lines = [
+        json.dumps(bad({"id": "a", "thresholds": {"yellow_after": 60, "red_after": 30}})),
+        json.dumps(bad(code="joined", params={"name": None}) | {"id": "b"}),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(TranscriptFileError) as rows_error:
+        load_transcripts(path, engine="rows")
+    rows = load_transcripts(path, engine="rows", errors="skip")
+    no_fallback(monkeypatch)
+    with pytest.raises(TranscriptFileError) as columns_error:
+        load_transcripts(path)
+    assert columns_error.value.problems == rows_error.value.problems
+    assert [p.record for p in columns_error.value.problems] == [2]
+    assert_same(rows, load_transcripts(path, errors="skip"))
+
+
 def test_valid_but_flagged_record_falls_back(tmp_path: Path) -> None:
     # an attribute may be null; GOOD has no "state", so its line is searched, and the
     # search flags the "state": null inside the attributes anyway

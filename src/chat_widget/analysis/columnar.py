@@ -25,10 +25,11 @@ files load slower; they never load differently.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -153,13 +154,10 @@ def _scan(data: pa.Buffer) -> _Scan:
     return _Scan(lines, nulls)
 
 
-def _read(path: Path, pool: Executor) -> _File:
-    """The file parsed by Arrow's reader; the text search runs meanwhile on ``pool`` (it
-    fills the moments the reader's threads leave a core idle)."""
+def _read(path: Path) -> _File:
     data = pa.memory_map(str(path)).read_buffer()
     if data.size >= 3 and data[0] == 0xEF and data[1] == 0xBB and data[2] == 0xBF:
         raise Fallback("a byte order mark (the rows engine refuses it as JSON)")
-    scan = pool.submit(_scan, data)
     try:
         table = pj.read_json(
             pa.BufferReader(data),
@@ -170,7 +168,7 @@ def _read(path: Path, pool: Executor) -> _File:
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
         raise Fallback(str(exc)) from None
-    return _File(path, data, table, scan)
+    return _File(path, data, table)
 
 
 def _explicit_nulls(f: _File, records: np.ndarray | None) -> np.ndarray:
@@ -228,30 +226,61 @@ class _Rescan(Exception):
     """The text search found something the optimistic pass did not wait for."""
 
 
+Built = tuple[TranscriptFrames, Aux, list[Problem]]
+T = TypeVar("T")
+
+
+def _as_built(frames: TranscriptFrames, aux: Aux, problems: list[Problem]) -> Built:
+    return frames, aux, problems
+
+
 def read_columnar(
-    paths: list[Path], errors: str, bar: Any = None
-) -> tuple[TranscriptFrames, Aux, list[Problem]]:
-    """Read and shape-check JSON Lines files; the frames before the cross-field checks.
+    paths: list[Path],
+    errors: str,
+    bar: Any = None,
+    finish: Callable[[TranscriptFrames, Aux, list[Problem]], T] = _as_built,  # type: ignore[assignment]
+) -> T:
+    """Read and shape-check JSON Lines files, build the frames and ``finish`` them (the
+    cross-field checks; by default the frames, their aux and the problems as they are).
 
     Raises ``TranscriptFileError`` for ``errors="raise"`` with the first flagged
     record's pydantic problems; ``Fallback`` when the rows engine must do it.
 
     The shape checks and the text search (line count, nulls in ``params``) run on two
-    more threads while the frames are built; only if they find something (a flagged
-    record, blank lines, a null to look at) are the frames built again, with their
-    answers."""
+    more threads while the frames are built and finished; only if they find something
+    (a flagged record, blank lines, a null to look at) are the frames built and
+    finished again, with their answers (what the first finish raised is then moot)."""
     with ThreadPoolExecutor(2) as pool:
         files = []
         for path in paths:
-            f = _read(path, pool)
+            f = _read(path)
+            f.scan = pool.submit(_scan, f.data)
             f.check = pool.submit(_table_check, f.table, VERIFIED)  # the frames check the rest
             files.append(f)
             if bar is not None:
                 bar.update(f.data.size)
         try:
-            return _columns(files, errors, pool, optimistic=True)
+            frames, aux, problems = _columns(files, errors, pool, optimistic=True)
+            try:
+                done = finish(frames, aux, problems)
+            except Exception:
+                _confirm(files)  # a rescan comes first
+                raise
+            _confirm(files)
+            return done
         except _Rescan:
-            return _columns(files, errors, pool, optimistic=False)
+            return finish(*_columns(files, errors, pool, optimistic=False))
+
+
+def _confirm(files: list[_File]) -> None:
+    """Raise ``_Rescan`` unless the checks and the text search found nothing."""
+    for f in files:
+        assert f.scan is not None and f.check is not None
+        scan, check = f.scanned(), f.check.result()
+        if check.bad.any() or check.unsure.any() or scan.nulls:
+            raise _Rescan
+        if scan.lines != f.table.num_rows:
+            raise _Rescan
 
 
 def _columns(
@@ -300,12 +329,4 @@ def _columns(
             raise _Rescan from exc
     else:
         frames, aux = build_columnar(flatten_files(kept), pool=pool)
-    if optimistic:
-        for f in files:
-            assert f.scan is not None and f.check is not None
-            scan, check = f.scanned(), f.check.result()
-            if check.bad.any() or check.unsure.any() or scan.nulls:
-                raise _Rescan
-            if scan.lines != f.table.num_rows:
-                raise _Rescan
     return frames, aux, problems
