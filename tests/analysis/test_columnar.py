@@ -224,6 +224,35 @@ def test_a_found_null_outranks_what_the_first_build_raised(
     assert_same(rows, load_transcripts(path, errors="skip"))
 
 
+@pytest.mark.parametrize("chunk", [7, 1 << 16])
+def test_cross_field_problems_in_a_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Times going back, index gaps and bad typing times deep inside a day, the checks
+    taken in steps of ``chunk`` rows: the rows engine's problems."""
+    from chat_widget.analysis import column_checks, generate
+
+    monkeypatch.setattr(column_checks, "CHUNK", chunk)
+    docs = [json.loads(json.dumps(d)) for d in generate(conversations=20, seed=5)]
+    docs[5]["entries"][3]["time"] = docs[5]["entries"][1]["time"].replace("Z", "0Z")[:-2] + "Z"
+    docs[6]["entries"][2]["time"] = "2020-01-01T00:00:00Z"
+    docs[9]["entries"][1]["index"] = 5
+    typing = docs[12].setdefault("typing", [])
+    typing[:] = [{"time": docs[12]["offered_at"], "role": "contact", "typing": True}] * 3
+    typing[1] = {"time": "2026-02-30T09:00:00Z", "role": "contact", "typing": False}
+    path = tmp_path / "day.jsonl"
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    rows = load_transcripts(path, engine="rows", errors="skip")
+    assert [(p.record, p.field) for p in rows.problems] == [
+        (6, "entries[3].time"),  # goes back in time
+        (7, "entries[2].time"),
+        (10, "entries[1].index"),
+        (13, "typing[1].time"),  # no such date
+    ]
+    no_fallback(monkeypatch)
+    assert_same(rows, load_transcripts(path, errors="skip"))
+
+
 def test_valid_but_flagged_record_falls_back(tmp_path: Path) -> None:
     # an attribute may be null; GOOD has no "state", so its line is searched, and the
     # search flags the "state": null inside the attributes anyway
