@@ -196,7 +196,7 @@ def flatten_files(files: list[tuple[str, pa.Table, np.ndarray]]) -> Columnar:
             "red_after": pc.struct_field(limits, ["red_after"]),
             "n_entries": n_entries,
             "class_id": t.column("class_id"),
-            "source": pa.array([source] * n, pa.string()),
+            "source": pa.repeat(pa.scalar(source, pa.string()), n),
             "record": pa.array(lines, pa.int64()),
         }
         for k, v in parts.items():

@@ -18,7 +18,15 @@ from ..model.reply_timer import Thresholds
 from .groups import ByGroup
 from .load import TranscriptFrames
 from .supervision import supervision_by_agent, supervision_metrics
-from .waits import NAT, NS, ns, timed_entries, waits
+from .waits import (
+    NAT,
+    NS,
+    conversation_positions,
+    entry_flags,
+    ns,
+    stop_times,
+    waits,
+)
 
 DEFAULT_PERCENTILES = (0.5, 0.9)
 
@@ -86,12 +94,18 @@ def conversation_metrics(
     w = waits(frames, thresholds) if wait_table is None else wait_table
     offered, accepted = ns(conv["offered_at"]), ns(conv["accepted_at"])
     ended, done, left = ns(conv["ended_at"]), ns(conv["done_at"]), ns(conv["left_at"])
-    te = timed_entries(frames)
-    by_conv = ByGroup(n, te.cpos)
+    cpos = conversation_positions(frames, ent["conversation_id"])
+    reply, start = entry_flags(ent)
+    by_conv = ByGroup(n, cpos)
 
-    # first reply inside the timed window (accept .. end/leave), like the session counts it
+    # first reply inside the timed window (accept .. end/leave), like the session counts it:
+    # the window looked at for the replies only
+    replies = np.flatnonzero(reply & (cpos >= 0))
+    at, when = cpos[replies], ns(ent["time"])[replies]
+    acc_at = accepted[at]
+    timed = (acc_at != NAT) & (when >= acc_at) & (when <= stop_times(frames)[at])
     never = np.iinfo(np.int64).max
-    first_reply = by_conv.extreme(np.minimum, np.where(te.timed & te.reply, te.t, never), never)
+    first_reply = ByGroup(n, at[timed]).extreme(np.minimum, when[timed], never)
     first_reply = np.where(first_reply == never, NAT, first_reply)
 
     def count(mask: np.ndarray) -> np.ndarray:
@@ -119,8 +133,8 @@ def conversation_metrics(
     columns["pushed_urls"] = count(_is(kind, "push_url"))
     columns["transfers"] = count(_is(event, "transfer"))
     columns["conferences"] = count(_is(event, "conference"))
-    columns["contact_messages"] = count(te.start)
-    columns["agent_messages"] = count(te.reply)
+    columns["contact_messages"] = count(start)
+    columns["agent_messages"] = count(reply)
     columns["abandoned"] = (left != NAT) & (accepted == NAT)
     columns["unanswered"] = (accepted != NAT) & (first_reply == NAT)
     columns["idle_alerts"] = count(_is(event, "idle_alert"))
@@ -220,22 +234,21 @@ def _responder_stats(
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Per responder: responses, their mean and percentiles, the share at or over each
     threshold; and each responder's name."""
-    resp = w.loc[
-        _is(w["ended_by"], "reply"),
-        ["conversation_id", "responder_id", "responder_name", "duration_s"],
-    ]
+    rows = np.flatnonzero(_is(w["ended_by"], "reply"))  # the responses' rows, no table copied
     # share of responses that came when the indicator had already turned (at or over)
-    limits = _limits_per_wait(frames, resp, thresholds)
-    duration = resp["duration_s"]
+    conversation = w["conversation_id"].cat.codes.to_numpy()[rows]
+    limits = _limits_per_wait(frames, conversation, thresholds)
+    duration = w["duration_s"].to_numpy()[rows]
     per_response = pd.DataFrame(
         {
             "duration_s": duration,
             "over_yellow_share": duration >= limits[0],
             "over_red_share": duration >= limits[1],
-            "responder_name": resp["responder_name"],
-        }
+            "responder_name": w["responder_name"].iloc[rows].array,
+        },
+        copy=False,
     )
-    responder = _used_categories(resp["responder_id"])  # a few agents of many senders
+    responder = _used_categories(w["responder_id"].iloc[rows])  # a few agents of many senders
     by_responder = per_response.groupby(responder, observed=True)  # one grouping
     stats = pd.DataFrame(
         {
@@ -260,6 +273,7 @@ def _used_categories(column: pd.Series) -> pd.Series:
     """A categorical with only the categories it uses, in their order (what
     ``observed=True`` groups by anyway): comparing its groups' indexes does not hash
     every sender id of the day."""
+    column = column.reset_index(drop=True)  # rows 0, 1, ... as the table grouped
     if not isinstance(column.dtype, pd.CategoricalDtype):
         return column
     codes = column.cat.codes.to_numpy()
@@ -271,16 +285,16 @@ def _used_categories(column: pd.Series) -> pd.Series:
     remap[used] = np.arange(len(used))
     dtype = pd.CategoricalDtype(categories.take(used), ordered=column.cat.ordered)
     small = pd.Categorical.from_codes(remap[codes], dtype=dtype)
-    return pd.Series(small, index=column.index, name=column.name)
+    return pd.Series(small, name=column.name)
 
 
 def _limits_per_wait(
-    frames: TranscriptFrames, resp: pd.DataFrame, thresholds: Thresholds | None
+    frames: TranscriptFrames, pos: np.ndarray, thresholds: Thresholds | None
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Yellow and red thresholds (seconds) of the conversations at rows ``pos``."""
     from .waits import threshold_ns
 
     yellow, red = threshold_ns(frames, thresholds)
-    pos = resp["conversation_id"].cat.codes.to_numpy()
     return yellow[pos] / NS, red[pos] / NS
 
 
