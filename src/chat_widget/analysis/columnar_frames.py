@@ -76,12 +76,14 @@ def _times(arr: Any, verify: bool = False) -> pd.Series:
 
 def _iso_shaped(arr: Any) -> bool:
     """Every non-null string has ``T`` at 10, ``:`` at 13 and 16, and ends in ``Z`` or
-    ``±hh:mm`` (at least 20 characters, the pattern's shortest)."""
+    ``±hh:mm`` (at least 20 characters, the pattern's shortest). Chunk by chunk of the
+    reader's (small temporaries, no fresh pages to fault in)."""
     values = arr.drop_null()
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if len(values) == 0:
-        return True
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    return all(_iso_shaped_chunk(chunk) for chunk in chunks if len(chunk))
+
+
+def _iso_shaped_chunk(values: pa.Array) -> bool:
     bounds = np.frombuffer(values.buffers()[1], dtype=np.int32)
     bounds = bounds[values.offset : values.offset + len(values) + 1].astype(np.int64)
     data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
@@ -135,11 +137,12 @@ def categorical_column(
     dictionary = enc.dictionary
     # sorted as pandas sorts them (UTF-8 byte order is code point order)
     order = np.asarray(pc.array_sort_indices(dictionary).to_numpy(), dtype=np.int64)
-    remap = np.empty(len(dictionary) + 1, dtype=np.int32)
-    remap[order] = np.arange(len(dictionary), dtype=np.int32)
-    remap[-1] = -1
+    rank = np.empty(len(dictionary), dtype=np.int32)
+    rank[order] = np.arange(len(dictionary), dtype=np.int32)
     cats = pd.Index(dictionary.take(pa.array(order)).to_pandas(types_mapper=_str_mapper))
-    return pd.Categorical.from_codes(remap[_codes(enc.indices)], dtype=pd.CategoricalDtype(cats))
+    # recoded in Arrow (its memory pool; no index temporaries), then a writable copy
+    codes = np.array(_codes(pc.take(pa.array(rank), enc.indices)))
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(cats))
 
 
 def _state(table: pa.Table) -> Any:
