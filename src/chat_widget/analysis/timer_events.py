@@ -99,9 +99,9 @@ CHUNK = 1 << 16  # rows per step: temporaries that stay small (no fresh pages to
 
 
 def _kept_rows(te: TimedEntries, index: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
-    """Positions in ``rows`` where the timer's flag changes (the event before a
-    conversation's first row is its accept, a start), or None if the rows are not in
-    (conversation, time, index) order. In steps of ``CHUNK`` rows."""
+    """The ``rows`` where the timer's flag changes (the event before a conversation's
+    first row is its accept, a start), or None if the rows are not in (conversation,
+    time, index) order. In steps of ``CHUNK`` rows."""
     found = []
     for lo in range(0, len(rows), CHUNK):
         at = rows[max(lo - 1, 0) : lo + CHUNK]  # with the row before, if any
@@ -115,7 +115,7 @@ def _kept_rows(te: TimedEntries, index: np.ndarray, rows: np.ndarray) -> np.ndar
             changed = np.r_[not flag[0], flag[1:] != prev] if len(flag) else flag
         else:
             changed = flag[1:] != prev
-        found.append(np.flatnonzero(changed) + lo)
+        found.append(rows[lo : lo + CHUNK][changed])
     return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
@@ -130,54 +130,52 @@ def in_order(te: TimedEntries, index: np.ndarray) -> Waits | None:
     (open if there is none). Waits are numbered per conversation: the accept's, then
     the kept starts'."""
     rows = np.flatnonzero(te.timed & (te.reply | te.start))
-    kept = _kept_rows(te, index, rows)
-    if kept is None:
+    krow = _kept_rows(te, index, rows)  # the kept rows
+    if krow is None:
         return None
     accepted = te.acc != NAT
     stopped = accepted & (te.stop != NEVER)
     if np.any(te.acc[stopped] > te.stop[stopped]):
         return None
     n = len(te.acc)
-    n_kept_rows = len(kept)
-    krow = np.empty(n_kept_rows + 1, dtype=np.int64)  # [n_kept_rows]: none
-    np.take(rows, kept, out=krow[:n_kept_rows])
-    krow[n_kept_rows] = -1
-    kt = np.empty(n_kept_rows + 1, dtype=np.int64)
-    np.take(te.t, krow[:n_kept_rows], out=kt[:n_kept_rows])
-    kt[n_kept_rows] = NAT
-    kc, ks = te.cpos[krow[:n_kept_rows]], te.start[krow[:n_kept_rows]]
-    has_next = np.r_[kc[1:] == kc[:-1], False][: len(kc)]
+    kc, ks = te.cpos[krow], te.start[krow]
+    has_next = np.zeros(len(kc), dtype=bool)  # the next kept row is the same conversation's
+    np.equal(kc[1:], kc[:-1], out=has_next[:-1])
     # the accept's waits
     acc_convs = np.flatnonzero(accepted)
     n_kept = np.bincount(kc, minlength=n)
     first_kept = np.cumsum(n_kept) - n_kept
     a_has_row = n_kept[acc_convs] > 0
-    a_kept = np.where(a_has_row, first_kept[acc_convs], len(kc))
     a_stop = stopped[acc_convs]
     # the kept starts' waits
     starts = np.flatnonzero(ks)
     s_conv = kc[starts]
     s_has_row = has_next[starts]
-    s_next = starts + 1
     s_stop = stopped[s_conv]
     # merged per conversation: the accept's wait, then its kept starts' waits
     n_acc_upto = np.cumsum(accepted)
     n_starts = np.bincount(s_conv, minlength=n)
     a_at = (np.cumsum(n_starts) - n_starts)[acc_convs] + n_acc_upto[acc_convs] - 1
-    s_at = np.arange(len(starts)) + n_acc_upto[s_conv]
+    s_at = n_acc_upto[s_conv]
+    s_at += np.arange(len(starts))
     size = len(acc_convs) + len(starts)
     conv = np.empty(size, dtype=np.int64)
     begin = np.empty(size, dtype=np.int64)
     has_end = np.empty(size, dtype=bool)
     end = np.empty(size, dtype=np.int64)
-    row = np.empty(size, dtype=np.int64)
+    row = np.full(size, -1, dtype=np.int64)
     first = np.zeros(size, dtype=bool)
     conv[a_at], conv[s_at] = acc_convs, s_conv
-    begin[a_at], begin[s_at] = te.acc[acc_convs], kt[starts]
+    begin[a_at], begin[s_at] = te.acc[acc_convs], te.t[krow[starts]]
     has_end[a_at], has_end[s_at] = a_has_row | a_stop, s_has_row | s_stop
-    end[a_at] = np.where(a_has_row, kt[a_kept], np.where(a_stop, te.stop[acc_convs], NAT))
-    end[s_at] = np.where(s_has_row, kt[s_next], np.where(s_stop, te.stop[s_conv], NAT))
-    row[a_at] = np.where(a_has_row, krow[a_kept], -1)
-    row[s_at] = np.where(s_has_row, krow[s_next], -1)
+    # a wait ends at the next kept row, else at the stop, else not (NAT)
+    end[a_at] = np.where(a_stop, te.stop[acc_convs], NAT)
+    end[s_at] = np.where(s_stop, te.stop[s_conv], NAT)
+    for at, nxt in (
+        (a_at[a_has_row], krow[first_kept[acc_convs[a_has_row]]]),
+        (s_at[s_has_row], krow[starts[s_has_row] + 1]),
+    ):
+        end[at] = te.t[nxt]
+        row[at] = nxt
     first[a_at] = True
     return Waits(conv, begin, has_end, end, row, first)

@@ -72,14 +72,20 @@ def entry_flags(entries: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     codes = tuple(column.cat.codes.to_numpy() for column in columns)
     if any(len(c.cat.categories) > size for c, size in zip(columns, reply.shape, strict=True)):
         return reply[codes], start[codes]  # codes past the tables: IndexError as ever
-    # one flat index (small integers) instead of indexing three axes
+    # one flat index (small integers) instead of indexing three axes, one lookup for both
+    # flags, in steps (small temporaries)
     slots = int(np.prod([size + 1 for size in reply.shape]))
-    flat: np.ndarray = np.zeros(len(entries), dtype=np.int8 if slots <= 127 else np.int32)
-    for code, size in zip(codes, reply.shape, strict=True):
-        flat *= size + 1
-        flat += code
-        flat += 1
-    both = _flat_rule_table()[flat]  # one lookup for both flags
+    table = _flat_rule_table()
+    both = np.empty(len(entries), dtype=np.uint8)
+    for lo in range(0, len(entries), CHUNK):
+        flat: np.ndarray = np.zeros(
+            min(CHUNK, len(entries) - lo), dtype=np.int8 if slots <= 127 else np.int32
+        )
+        for code, size in zip(codes, reply.shape, strict=True):
+            flat *= size + 1
+            flat += code[lo : lo + CHUNK]
+            flat += 1
+        np.take(table, flat, out=both[lo : lo + CHUNK])
     return (both & 1).view(bool), (both >> 1).view(bool)
 
 
