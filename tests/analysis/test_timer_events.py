@@ -58,6 +58,11 @@ def test_in_order_is_the_sorted_walk(conversations) -> None:  # type: ignore[no-
     sorted_walk = by_sorting(te, index)
     for chunk in (timer_events.CHUNK, 1, 3):  # row steps across conversations too
         check_in_order(te, index, sorted_walk, chunk)
+    # entries outside the window out of order: the timed rows alone are checked
+    t = te.t.copy()
+    t[~te.timed] = -1
+    shuffled = TimedEntries(te.cpos, t, te.reply, te.start, te.timed, te.acc, te.stop)
+    check_in_order(shuffled, index, sorted_walk, 3)
 
 
 def check_in_order(te: TimedEntries, index: np.ndarray, sorted_walk: Waits, chunk: int) -> None:

@@ -98,17 +98,36 @@ def by_sorting(te: TimedEntries, index: np.ndarray) -> Waits:
 CHUNK = 1 << 16  # rows per step: temporaries that stay small (no fresh pages to fault in)
 
 
+def _in_order(c: np.ndarray, t: np.ndarray, k: np.ndarray) -> bool:
+    """Whether (conversation, time, index) never goes down from one row to the next."""
+    dc, dt, dk = np.diff(c), np.diff(t), np.diff(k)
+    return bool(np.all((dc > 0) | ((dc == 0) & ((dt > 0) | ((dt == 0) & (dk >= 0))))))
+
+
+def _all_in_order(te: TimedEntries, index: np.ndarray) -> bool:
+    """``_in_order`` over every entry (then the timed rows are too), read in slices of the
+    columns, not gathered: the loaders' layout, checked cheaply."""
+    n = len(te.t)
+    return all(
+        _in_order(
+            te.cpos[lo : lo + CHUNK + 1], te.t[lo : lo + CHUNK + 1], index[lo : lo + CHUNK + 1]
+        )
+        for lo in range(0, max(n - 1, 0), CHUNK)
+    )
+
+
 def _kept_rows(te: TimedEntries, index: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
     """The ``rows`` where the timer's flag changes (the event before a conversation's
     first row is its accept, a start), or None if the rows are not in (conversation,
     time, index) order. In steps of ``CHUNK`` rows."""
     found = []
+    ordered = _all_in_order(te, index)  # else each step checks its rows
     for lo in range(0, len(rows), CHUNK):
         at = rows[max(lo - 1, 0) : lo + CHUNK]  # with the row before, if any
-        c, t, k, flag = te.cpos[at], te.t[at], index[at], te.start[at]
-        dc, dt, dk = np.diff(c), np.diff(t), np.diff(k)
-        if not np.all((dc > 0) | ((dc == 0) & ((dt > 0) | ((dt == 0) & (dk >= 0))))):
+        c, flag = te.cpos[at], te.start[at]
+        if not ordered and not _in_order(c, te.t[at], index[at]):
             return None
+        dc = np.diff(c)
         prev = flag[:-1].copy()  # the flag before each row after the first
         prev[dc != 0] = True  # a conversation's first row follows its accept
         if lo == 0:  # the very first row follows its accept
