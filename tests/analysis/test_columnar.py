@@ -88,6 +88,18 @@ BAD_RECORDS: list[tuple[str, Any, bool]] = [
     ("time pattern", bad(time="yesterday"), True),
     ("no zone", bad(time="2026-01-05T09:00:00"), True),
     ("no such date", bad(time="2026-02-30T09:00:00Z"), True),
+    ("two times in one", bad(time="2026-01-05T09:00:00Z\n2026-01-05T09:00:00Z"), True),
+    ("space for T", bad(time="2026-01-05 09:00:00Z"), True),
+    ("no seconds", bad(time="2026-01-05T09:00Z"), True),
+    ("zone without minutes", bad(time="2026-01-05T09:00:00+01"), True),
+    ("lifecycle time shape", bad({"ended_at": "2026-01-05T09:00:09+0100"}), True),
+    ("state vocabulary", bad({"state": "lost"}), True),
+    ("visibility vocabulary", bad(visibility="everyone"), True),
+    (
+        "typing role",
+        bad({"typing": [{"time": "2026-01-05T09:00:00Z", "role": "bot", "typing": True}]}),
+        True,
+    ),
     ("index gap", bad(index=3), True),
     ("negative index", bad(index=-1), True),
     ("missing field", bad({"agent": {"id": "a"}}), True),
@@ -144,8 +156,106 @@ def test_bad_records_same_problems(
     assert_same(rows, load_transcripts(path, errors="skip"))
 
 
+def test_blank_and_indented_lines_numbered_as_by_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "day.jsonl"
+    lines = [
+        json.dumps(GOOD),
+        "  \t",
+        "",
+        "\t " + json.dumps(bad(time="2026-02-30T09:00:00Z") | {"id": "b"}),
+    ]
+    path.write_text("\n".join([*lines, json.dumps(GOOD | {"id": "after"}), " "]) + "\n")
+    rows = load_transcripts(path, engine="rows", errors="skip")
+    assert [p.record for p in rows.problems] == [4]
+    no_fallback(monkeypatch)
+    assert_same(rows, load_transcripts(path, errors="skip"))
+
+
+EXPLICIT_NULLS: list[tuple[str, Any]] = [
+    ("state", lambda d: d.update(state=None)),
+    ("visibility", lambda d: d["entries"][1].update(visibility=None)),
+    ("sender id", lambda d: d["entries"][0]["sender"].update(id=None)),
+    ("contact id", lambda d: d["contact"].update(id=None)),
+    ("phones", lambda d: d["contact"].update(phones=None)),
+    ("params value", lambda d: d["entries"][0].update(code="joined", params={"name": None})),
+    ("params value, spaced", lambda d: d["entries"][0].update(params={"a": "b", "c": None})),
+]
+
+
+@pytest.mark.parametrize(("what", "change"), EXPLICIT_NULLS, ids=[e[0] for e in EXPLICIT_NULLS])
+def test_explicit_null_in_a_day_of_full_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str, change: Any
+) -> None:
+    # every other record has the field: only this record's columns leave it open
+    from chat_widget.analysis import generate
+
+    docs = [json.loads(json.dumps(d)) for d in generate(conversations=30, seed=4)]
+    change(docs[17])
+    path = tmp_path / "day.jsonl"
+    sep = (", ", ": ") if "spaced" in what else (",", ":")
+    path.write_text("".join(json.dumps(d, separators=sep) + "\n" for d in docs))
+    rows = load_transcripts(path, engine="rows", errors="skip")
+    assert [p.record for p in rows.problems] == [18]
+    no_fallback(monkeypatch)
+    assert_same(rows, load_transcripts(path, errors="skip"))
+
+
+def test_a_found_null_outranks_what_the_first_build_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # record 1 breaks a cross-field rule (raised while the text search still runs),
+    # record 2 holds a null in params: the rows engine stops at record 2's shape
+    path = tmp_path / "day.jsonl"
+    lines = [
+        json.dumps(bad({"id": "a", "thresholds": {"yellow_after": 60, "red_after": 30}})),
+        json.dumps(bad(code="joined", params={"name": None}) | {"id": "b"}),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(TranscriptFileError) as rows_error:
+        load_transcripts(path, engine="rows")
+    rows = load_transcripts(path, engine="rows", errors="skip")
+    no_fallback(monkeypatch)
+    with pytest.raises(TranscriptFileError) as columns_error:
+        load_transcripts(path)
+    assert columns_error.value.problems == rows_error.value.problems
+    assert [p.record for p in columns_error.value.problems] == [2]
+    assert_same(rows, load_transcripts(path, errors="skip"))
+
+
+@pytest.mark.parametrize("chunk", [7, 1 << 16])
+def test_cross_field_problems_in_a_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Times going back, index gaps and bad typing times deep inside a day, the checks
+    taken in steps of ``chunk`` rows: the rows engine's problems."""
+    from chat_widget.analysis import column_checks, generate
+
+    monkeypatch.setattr(column_checks, "CHUNK", chunk)
+    docs = [json.loads(json.dumps(d)) for d in generate(conversations=20, seed=5)]
+    docs[5]["entries"][3]["time"] = docs[5]["entries"][1]["time"].replace("Z", "0Z")[:-2] + "Z"
+    docs[6]["entries"][2]["time"] = "2020-01-01T00:00:00Z"
+    docs[9]["entries"][1]["index"] = 5
+    typing = docs[12].setdefault("typing", [])
+    typing[:] = [{"time": docs[12]["offered_at"], "role": "contact", "typing": True}] * 3
+    typing[1] = {"time": "2026-02-30T09:00:00Z", "role": "contact", "typing": False}
+    path = tmp_path / "day.jsonl"
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    rows = load_transcripts(path, engine="rows", errors="skip")
+    assert [(p.record, p.field) for p in rows.problems] == [
+        (6, "entries[3].time"),  # goes back in time
+        (7, "entries[2].time"),
+        (10, "entries[1].index"),
+        (13, "typing[1].time"),  # no such date
+    ]
+    no_fallback(monkeypatch)
+    assert_same(rows, load_transcripts(path, errors="skip"))
+
+
 def test_valid_but_flagged_record_falls_back(tmp_path: Path) -> None:
-    # an attribute may be null; the null search flags "state": null inside it anyway
+    # an attribute may be null; GOOD has no "state", so its line is searched, and the
+    # search flags the "state": null inside the attributes anyway
     doc = GOOD | {"attributes": {"state": None, "n": 3}}
     path = write_transcripts(tmp_path / "day.jsonl", [doc, GOOD | {"id": "two"}])
     with pytest.raises(col.Fallback):

@@ -4,6 +4,8 @@ one vectorised pass over a million entries instead of a Python loop per record.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -66,14 +68,21 @@ def check_columns(frames: TranscriptFrames, aux: Aux) -> tuple[TranscriptFrames,
         starts = np.zeros(n_conv, dtype=np.int64)
         counts = conv["n_entries"].to_numpy(dtype=np.int64)
         starts[1:] = np.cumsum(counts)[:-1]
-        position = np.arange(len(entries), dtype=np.int64) - starts[conv_pos]
+
+        def position(row: np.integer) -> np.integer:
+            """The row's place in its conversation (0, 1, ...)."""
+            out: np.integer = row - starts[conv_pos[row]]
+            return out
+
         index = entries["index"].to_numpy()
-        for row in np.flatnonzero(index != position):
+        for row in _rows_where(
+            len(entries), lambda lo, hi: index[lo:hi] != np.arange(lo, hi) - starts[conv_pos[lo:hi]]
+        ):
             found.append(
                 (
                     int(conv_pos[row]),
-                    f"entries[{position[row]}].index",
-                    f"expected {position[row]} (indices count from 0 without gaps), "
+                    f"entries[{position(row)}].index",
+                    f"expected {position(row)} (indices count from 0 without gaps), "
                     f"got {index[row]}",
                 )
             )
@@ -83,36 +92,44 @@ def check_columns(frames: TranscriptFrames, aux: Aux) -> tuple[TranscriptFrames,
             found.append(
                 (
                     int(conv_pos[row]),
-                    f"entries[{position[row]}].time",
+                    f"entries[{position(row)}].time",
                     f"no such date or time: {raw_time[int(row)]!r}",
                 )
             )
-        # compare with the last valid time before, within the conversation
-        t_float = t.astype(float)
+        # compare with the last valid time before, within the conversation (as floats)
         if bad_time.any():
+            t_float = t.astype(float)
             valid_t = pd.Series(np.where(bad_time, np.nan, t_float))
             prev = valid_t.groupby(conv_pos).ffill().shift(1).to_numpy()
+            same_conv = np.r_[False, conv_pos[1:] == conv_pos[:-1]]
+            back = np.flatnonzero(same_conv & ~bad_time & (t_float < prev))
         else:  # the last valid time before is the one just before
-            prev = np.r_[np.nan, t_float[:-1]]
-        same_conv = np.r_[False, conv_pos[1:] == conv_pos[:-1]]
-        back = same_conv & ~bad_time & (t_float < prev)
-        for row in np.flatnonzero(back):
+
+            def goes_back(lo: int, hi: int) -> np.ndarray:
+                at = max(lo, 1)  # rows at..hi against the row before each
+                before = slice(at - 1, hi - 1)
+                later = t[at:hi].astype(float) < t[before].astype(float)
+                out = np.zeros(hi - lo, dtype=bool)
+                out[at - lo :] = later & (conv_pos[at:hi] == conv_pos[before])
+                return out
+
+            back = _rows_where(len(entries), goes_back)
+        for row in back:
             found.append(
                 (
                     int(conv_pos[row]),
-                    f"entries[{position[row]}].time",
-                    f"goes back in time (before entries[{position[row] - 1}].time)",
+                    f"entries[{position(row)}].time",
+                    f"goes back in time (before entries[{position(row) - 1}].time)",
                 )
             )
-        push = (entries["kind"] == "push_url").to_numpy()
-        no_url = np.zeros(len(entries), dtype=bool)
-        pushes = np.flatnonzero(push)  # the URLs looked at only where they are needed
-        no_url[pushes] = ~entries["url"].iloc[pushes].fillna("").astype(bool).to_numpy()
-        for row in np.flatnonzero(no_url):
+        pushes = np.flatnonzero((entries["kind"] == "push_url").to_numpy())
+        # the URLs looked at only where they are needed
+        has_url = (entries["url"].iloc[pushes].fillna("").str.len() > 0).to_numpy()
+        for row in pushes[~has_url]:
             found.append(
                 (
                     int(conv_pos[row]),
-                    f"entries[{position[row]}].url",
+                    f"entries[{position(row)}].url",
                     "a push_url entry needs the URL",
                 )
             )
@@ -122,19 +139,21 @@ def check_columns(frames: TranscriptFrames, aux: Aux) -> tuple[TranscriptFrames,
                 found.append(
                     (
                         int(conv_pos[row]),
-                        f"entries[{position[row]}].visibility",
+                        f"entries[{position(row)}].visibility",
                         AGENTS_ONLY_MESSAGE.format(kind=kind),
                     )
                 )
     typ_pos, typ_raw = aux.typing_conv, aux.raw_typing_time
     if len(typing):
-        tstarts = np.r_[0, np.flatnonzero(typ_pos[1:] != typ_pos[:-1]) + 1]
-        run = np.arange(len(typing)) - np.repeat(tstarts, np.diff(np.r_[tstarts, len(typing)]))
-        for row in np.flatnonzero(typing["time"].isna().to_numpy()):
+        missing = np.flatnonzero(typing["time"].isna().to_numpy())
+        if len(missing):  # each row's place in its conversation's typing list
+            tstarts = np.r_[0, np.flatnonzero(typ_pos[1:] != typ_pos[:-1]) + 1]
+            run = missing - tstarts[np.searchsorted(tstarts, missing, side="right") - 1]
+        for k, row in enumerate(missing):
             found.append(
                 (
                     int(typ_pos[row]),
-                    f"typing[{run[row]}].time",
+                    f"typing[{run[k]}].time",
                     f"no such date or time: {typ_raw[int(row)]!r}",
                 )
             )
@@ -156,3 +175,12 @@ def check_columns(frames: TranscriptFrames, aux: Aux) -> tuple[TranscriptFrames,
         typing = typing.loc[~bad[typ_pos]].reset_index(drop=True)
         typing["conversation_id"] = typing["conversation_id"].cat.set_categories(keep_ids.tolist())
     return TranscriptFrames(conv, entries, typing), problems
+
+
+CHUNK = 1 << 16  # rows per step: temporaries that stay small (no fresh pages to fault in)
+
+
+def _rows_where(n: int, test: Callable[[int, int], np.ndarray]) -> np.ndarray:
+    """Rows 0..n-1 for which ``test(lo, hi)`` (a mask of rows lo..hi-1) holds, in steps."""
+    found = [np.flatnonzero(test(lo, min(lo + CHUNK, n))) + lo for lo in range(0, n, CHUNK)]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)

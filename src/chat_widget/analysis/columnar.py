@@ -8,7 +8,10 @@ applies the same rules to the columns at once:
    vocabularies, string lengths, the time pattern, threshold ranges, unknown
    fields) as vectorised checks over the nested columns (``SPEC``);
 2. explicit ``null`` where a field may only be absent, which Arrow cannot tell
-   from absence, by one RE2 search over the file text (``EXPLICIT_NULL``);
+   from absence: only where the columns leave it open (such a field is null in
+   Arrow, ``bad_rows``' unsure rows) are those records' lines searched
+   (``EXPLICIT_NULL``); a ``null`` inside ``params`` by one RE2 search over the
+   file text (``PARAMS_NULL``), and if it finds one, every line is searched;
 3. the cross-field rules by ``column_checks.check_columns``, the very function
    the rows engine uses.
 
@@ -22,11 +25,11 @@ files load slower; they never load differently.
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -40,24 +43,43 @@ from ..formats.transcript_schema import (
     problems_from_validation,
 )
 from .columnar_frames import build_columnar, flatten_files
-from .columnar_shapes import EXPLICIT_NULL, SCHEMA, SPEC, Fallback, bad_rows, mask_array
+from .columnar_shapes import (
+    EXPLICIT_NULL,
+    PARAMS_NULL,
+    SCHEMA,
+    SPEC,
+    VERIFIED,
+    Fallback,
+    bad_rows,
+    mask_array,
+)
 from .columns import (
     Aux,
     TranscriptFrames,
 )
 
 BLOCK_SIZE = 8 << 20  # bytes per parse block (one task of the reader's thread pool)
-SCAN_PARTS = 2  # the text search, in parts on as many threads (the frames are built meanwhile)
+SLICE = 1 << 22  # bytes per step of the newline search (no temporary the size of the file)
+WHITESPACE = np.frombuffer(b" \t\r\n", dtype=np.uint8)  # what a blank line holds
 
 
 # ----------------------------------------------------------------------------- reading
 @dataclass
 class _Scan:
-    """What the text search found: lines in the file, and whether any explicit null
-    (``EXPLICIT_NULL``) is in it."""
+    """What the text search found: lines in the file, and whether a ``null`` inside
+    ``params`` (``PARAMS_NULL``) may be in it."""
 
     lines: int
     nulls: bool
+
+
+@dataclass
+class _Check:
+    """What the shape checks found: records that break a shape (``bad``), records whose
+    columns cannot tell an explicit ``null`` from an absent field (``unsure``)."""
+
+    bad: np.ndarray
+    unsure: np.ndarray
 
 
 @dataclass
@@ -65,8 +87,8 @@ class _File:
     path: Path
     data: pa.Buffer  # the file, memory-mapped
     table: pa.Table
-    scan: list[Future[_Scan]] | None = None  # ``_scan`` of the file's parts
-    check: Future[np.ndarray] | None = None  # ``_table_check`` of the table
+    scan: Future[_Scan] | None = None  # ``_scan`` of the file
+    check: Future[_Check] | None = None  # ``_table_check`` of the table
     lines: np.ndarray | None = None  # 1-based line of each record (None: record i is line i+1)
     bounds: tuple[np.ndarray, np.ndarray] | None = None  # every line's start and end
 
@@ -76,8 +98,7 @@ class _File:
     def scanned(self) -> _Scan:
         """What the text search found in the whole file."""
         assert self.scan is not None
-        parts = [future.result() for future in self.scan]
-        return _Scan(sum(p.lines for p in parts), any(p.nulls for p in parts))
+        return self.scan.result()
 
     def line_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         if self.bounds is None:
@@ -93,10 +114,15 @@ class _File:
         """Records are lines 1, 2, ...; unless blank lines sit between them."""
         if scan.lines == self.table.num_rows:
             return
-        starts, _ = self.line_bounds()
+        starts, ends = self.line_bounds()
         raw = self.raw()
-        ink = np.flatnonzero(~np.isin(raw, np.frombuffer(b" \t\r\n", dtype=np.uint8)))
-        numbered = np.unique(np.searchsorted(starts, ink, side="right"))  # 1-based
+        # a line is a record if it holds a byte that is not whitespace; most start with one
+        filled = ends > starts
+        ink = filled.copy()
+        ink[filled] = ~np.isin(raw[starts[filled]], WHITESPACE)
+        for line in np.flatnonzero(filled & ~ink):  # lines that start with whitespace
+            ink[line] = bool(bytes(raw[starts[line] : ends[line]]).strip(b" \t\r\n"))
+        numbered = np.flatnonzero(ink) + 1  # 1-based
         if len(numbered) != self.table.num_rows:
             raise Fallback("records and lines do not match")
         self.lines = numbered.astype(np.int64)
@@ -104,7 +130,10 @@ class _File:
 
 def _line_bounds(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (exclusive, without the newline) of every line."""
-    newlines = np.flatnonzero(raw == 10)
+    newlines = np.concatenate(
+        [np.flatnonzero(raw[i : i + SLICE] == 10) + i for i in range(0, len(raw), SLICE)]
+        or [np.zeros(0, dtype=np.int64)]
+    )
     starts = np.r_[0, newlines + 1]
     ends = np.r_[newlines, len(raw)]
     if len(raw) and raw[-1] == 10:
@@ -112,30 +141,16 @@ def _line_bounds(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
-def _parts(raw: np.ndarray, n: int) -> list[tuple[int, int]]:
-    """``n`` byte ranges of about equal size, cut after a newline (a record is one line)."""
-    cuts = [0]
-    for k in range(1, n):
-        at = max(cuts[-1], len(raw) * k // n)
-        newline = np.flatnonzero(raw[at : at + (1 << 20)] == 10)
-        if len(newline) == 0:
-            break
-        cuts.append(at + int(newline[0]) + 1)
-    cuts.append(len(raw))
-    return [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo]
-
-
-def _scan(f: _File, lo: int, hi: int) -> _Scan:
-    """Lines (the last one without its newline counted too) and explicit nulls in bytes
-    ``lo:hi`` of the file."""
-    raw = f.raw()[lo:hi]
-    step = 1 << 22  # in slices: no temporary the size of the file
-    lines = sum(int(np.count_nonzero(raw[i : i + step] == 10)) for i in range(0, len(raw), step))
-    lines += 1 if hi == f.data.size and len(raw) and raw[-1] != 10 else 0
+def _scan(data: pa.Buffer) -> _Scan:
+    """Lines (the last one without its newline counted too), and whether a ``null``
+    inside ``params`` may be in the file."""
     text = pa.LargeStringArray.from_buffers(
-        1, pa.py_buffer(np.array([0, hi - lo], dtype=np.int64)), f.data.slice(lo, hi - lo)
+        1, pa.py_buffer(np.array([0, data.size], dtype=np.int64)), data
     )
-    nulls = bool(pc.any(pc.match_substring_regex(text, EXPLICIT_NULL)).as_py())
+    # RE2 finds a lone byte with memchr: faster than a comparison over every byte
+    lines = int(pc.count_substring_regex(text, "\n")[0].as_py())
+    lines += 1 if data.size and data[data.size - 1] != 10 else 0
+    nulls = bool(pc.any(pc.match_substring_regex(text, PARAMS_NULL)).as_py())
     return _Scan(lines, nulls)
 
 
@@ -156,16 +171,22 @@ def _read(path: Path) -> _File:
     return _File(path, data, table)
 
 
-def _explicit_nulls(f: _File) -> np.ndarray:
-    """Records with an explicit ``null`` where the format allows only absence."""
+def _explicit_nulls(f: _File, records: np.ndarray | None) -> np.ndarray:
+    """Records (of ``records``; None: all) with an explicit ``null`` where the format
+    allows only absence."""
     out = np.zeros(f.table.num_rows, dtype=bool)
     starts, ends = f.line_bounds()
     offsets = np.r_[starts, ends[-1] if len(ends) else 0].astype(np.int64)
     lines = pa.LargeStringArray.from_buffers(
         len(starts), pa.py_buffer(np.ascontiguousarray(offsets)), f.data
     )
-    hit_lines = np.flatnonzero(mask_array(pc.match_substring_regex(lines, EXPLICIT_NULL))) + 1
     record_lines = f.record_lines()
+    if records is None:
+        hit_lines = np.flatnonzero(mask_array(pc.match_substring_regex(lines, EXPLICIT_NULL))) + 1
+    else:  # only the records' lines (copied out: the rest of the file is not searched)
+        chosen = record_lines[records]
+        some = lines.take(pa.array(chosen - 1))
+        hit_lines = chosen[mask_array(pc.match_substring_regex(some, EXPLICIT_NULL))]
     where = np.searchsorted(record_lines, hit_lines)
     found = where < len(record_lines)
     found[found] = record_lines[where[found]] == hit_lines[found]
@@ -179,8 +200,10 @@ def _record_text(f: _File, record: int) -> str:
     return bytes(memoryview(f.data)[starts[line] : ends[line]]).decode("utf-8")
 
 
-def _table_check(table: pa.Table) -> np.ndarray:
+def _table_check(table: pa.Table, skip: frozenset[int] = frozenset()) -> _Check:
+    """The shape checks (``skip``: nodes whose vocabulary is checked elsewhere)."""
     bad = np.zeros(table.num_rows, dtype=bool)
+    unsure = np.zeros(table.num_rows, dtype=bool)
     present = set(table.column_names)
     unknown = present - set(SPEC.fields)
     if unknown:
@@ -191,45 +214,77 @@ def _table_check(table: pa.Table) -> np.ndarray:
                 bad[:] = True
             continue
         col = table.column(name)
-        if sub.required and not sub.nullable:
-            bad |= mask_array(col.is_null())
-        bad |= bad_rows(col, sub)
-    return bad
+        if not sub.nullable and col.null_count:
+            (bad if sub.required else unsure)[mask_array(col.is_null())] = True
+        col_bad, col_unsure = bad_rows(col, sub, skip)
+        bad |= col_bad
+        unsure |= col_unsure
+    return _Check(bad, unsure)
 
 
 class _Rescan(Exception):
     """The text search found something the optimistic pass did not wait for."""
 
 
+Built = tuple[TranscriptFrames, Aux, list[Problem]]
+T = TypeVar("T")
+
+
+def _as_built(frames: TranscriptFrames, aux: Aux, problems: list[Problem]) -> Built:
+    return frames, aux, problems
+
+
 def read_columnar(
-    paths: list[Path], errors: str, bar: Any = None
-) -> tuple[TranscriptFrames, Aux, list[Problem]]:
-    """Read and shape-check JSON Lines files; the frames before the cross-field checks.
+    paths: list[Path],
+    errors: str,
+    bar: Any = None,
+    finish: Callable[[TranscriptFrames, Aux, list[Problem]], T] = _as_built,  # type: ignore[assignment]
+) -> T:
+    """Read and shape-check JSON Lines files, build the frames and ``finish`` them (the
+    cross-field checks; by default the frames, their aux and the problems as they are).
 
     Raises ``TranscriptFileError`` for ``errors="raise"`` with the first flagged
     record's pydantic problems; ``Fallback`` when the rows engine must do it.
 
-    The shape checks and the text search (line count, explicit nulls) run on two
-    more threads while the frames are built; only if they find something (a flagged
-    record, blank lines, a null to look at) are the frames built again, with their
-    answers."""
-    with ThreadPoolExecutor(SCAN_PARTS + 1) as pool:
+    The shape checks and the text search (line count, nulls in ``params``) run on two
+    more threads while the frames are built and finished; only if they find something
+    (a flagged record, blank lines, a null to look at) are the frames built and
+    finished again, with their answers (what the first finish raised is then moot)."""
+    with ThreadPoolExecutor(2) as pool:
         files = []
         for path in paths:
             f = _read(path)
-            f.scan = [pool.submit(_scan, f, lo, hi) for lo, hi in _parts(f.raw(), SCAN_PARTS)]
-            f.check = pool.submit(_table_check, f.table)
+            f.scan = pool.submit(_scan, f.data)
+            f.check = pool.submit(_table_check, f.table, VERIFIED)  # the frames check the rest
             files.append(f)
             if bar is not None:
                 bar.update(f.data.size)
         try:
-            return _columns(files, errors, optimistic=True)
+            frames, aux, problems = _columns(files, errors, pool, optimistic=True)
+            try:
+                done = finish(frames, aux, problems)
+            except Exception:
+                _confirm(files)  # a rescan comes first
+                raise
+            _confirm(files)
+            return done
         except _Rescan:
-            return _columns(files, errors, optimistic=False)
+            return finish(*_columns(files, errors, pool, optimistic=False))
+
+
+def _confirm(files: list[_File]) -> None:
+    """Raise ``_Rescan`` unless the checks and the text search found nothing."""
+    for f in files:
+        assert f.scan is not None and f.check is not None
+        scan, check = f.scanned(), f.check.result()
+        if check.bad.any() or check.unsure.any() or scan.nulls:
+            raise _Rescan
+        if scan.lines != f.table.num_rows:
+            raise _Rescan
 
 
 def _columns(
-    files: list[_File], errors: str, *, optimistic: bool
+    files: list[_File], errors: str, pool: Executor, *, optimistic: bool
 ) -> tuple[TranscriptFrames, Aux, list[Problem]]:
     from ..formats.transcript_schema import TranscriptFileError
 
@@ -240,11 +295,15 @@ def _columns(
         if optimistic:  # checked meanwhile, on the other threads (looked at below)
             flagged = np.zeros(f.table.num_rows, dtype=bool)
         else:
-            flagged = f.check.result()
+            f.check.result()  # its exceptions (a fallback) first
+            check = _table_check(f.table)  # every rule this time
+            flagged = check.bad.copy()
             scan = f.scanned()
             f.number_records(scan)
-            if scan.nulls:
-                flagged |= _explicit_nulls(f)
+            if scan.nulls:  # somewhere in the file: every line is searched
+                flagged |= _explicit_nulls(f, None)
+            elif check.unsure.any():
+                flagged |= _explicit_nulls(f, np.flatnonzero(check.unsure))
         lines = f.record_lines()
         table = f.table
         if flagged.any():
@@ -265,15 +324,9 @@ def _columns(
         # the checks have not answered yet: a bad record may still be in the tables
         try:
             with np.errstate(all="ignore"):
-                frames, aux = build_columnar(flatten_files(kept))
+                frames, aux = build_columnar(flatten_files(kept), verify=True, pool=pool)
         except Exception as exc:  # whatever a bad record breaks, the careful pass sorts out
             raise _Rescan from exc
     else:
-        frames, aux = build_columnar(flatten_files(kept))
-    if optimistic:
-        for f in files:
-            assert f.scan is not None and f.check is not None
-            scan = f.scanned()
-            if f.check.result().any() or scan.nulls or scan.lines != f.table.num_rows:
-                raise _Rescan
+        frames, aux = build_columnar(flatten_files(kept), pool=pool)
     return frames, aux, problems

@@ -129,8 +129,11 @@ def _is_jsonl(item: Path | Mapping[str, Any]) -> bool:
 def _load_columnar(paths: list[Path], errors: Errors, bar: Any) -> TranscriptFrames:
     from .columnar import read_columnar
 
-    built, aux, found_all = read_columnar(paths, errors, bar)
-    return _checked(built, aux, found_all, errors)
+    def finish(built: TranscriptFrames, aux: Aux, found_all: list[Problem]) -> TranscriptFrames:
+        return _checked(built, aux, found_all, errors)
+
+    with bulk_objects():  # as the rows engine: no collector passes over the library's objects
+        return read_columnar(paths, errors, bar, finish)
 
 
 def _checked(

@@ -26,11 +26,13 @@ from ..model.reply_timer import (
     is_reply_kind,
     starts_wait_kind,
 )
+from .groups import ByGroup
 from .load import TranscriptFrames
+from .timer_events import CHUNK, TimedEntries, by_sorting, in_order
+from .timer_events import NAT as NAT  # re-exported: analysis code names one source
+from .timer_events import NEVER as NEVER
 
 NS = 1_000_000_000
-NAT = np.iinfo(np.int64).min
-NEVER = np.iinfo(np.int64).max
 ENDED_BY = pd.CategoricalDtype(["reply", "end", "open"])
 COLOURS = [str(c) for c in TimerColour]
 
@@ -49,15 +51,42 @@ def rule_tables() -> tuple[np.ndarray, np.ndarray]:
     return reply, start
 
 
+RULE_COLUMNS = ("sender_role", "kind", "visibility")  # the axes of ``rule_tables``
+
+
+@cache
+def _flat_rule_table() -> np.ndarray:
+    """``rule_tables`` flattened into one (bit 0: reply, bit 1: starts a wait), each
+    axis with one more slot in front for code -1 (a missing value, which indexing the
+    tables takes as the last category)."""
+    reply, start = rule_tables()
+    both = reply.astype(np.uint8) | start.astype(np.uint8) << 1
+    axes = [np.r_[size - 1, np.arange(size)] for size in both.shape]
+    return np.ascontiguousarray(both[np.ix_(*axes)]).ravel()
+
+
 def entry_flags(entries: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Per entry: does it end a wait (reply), does it start one (contact message)?"""
     reply, start = rule_tables()
-    codes = (
-        entries["sender_role"].cat.codes.to_numpy(),
-        entries["kind"].cat.codes.to_numpy(),
-        entries["visibility"].cat.codes.to_numpy(),
-    )
-    return reply[codes], start[codes]
+    columns = [entries[name] for name in RULE_COLUMNS]
+    codes = tuple(column.cat.codes.to_numpy() for column in columns)
+    if any(len(c.cat.categories) > size for c, size in zip(columns, reply.shape, strict=True)):
+        return reply[codes], start[codes]  # codes past the tables: IndexError as ever
+    # one flat index (small integers) instead of indexing three axes, one lookup for both
+    # flags, in steps (small temporaries)
+    slots = int(np.prod([size + 1 for size in reply.shape]))
+    table = _flat_rule_table()
+    both = np.empty(len(entries), dtype=np.uint8)
+    for lo in range(0, len(entries), CHUNK):
+        flat: np.ndarray = np.zeros(
+            min(CHUNK, len(entries) - lo), dtype=np.int8 if slots <= 127 else np.int32
+        )
+        for code, size in zip(codes, reply.shape, strict=True):
+            flat *= size + 1
+            flat += code[lo : lo + CHUNK]
+            flat += 1
+        np.take(table, flat, out=both[lo : lo + CHUNK])
+    return (both & 1).view(bool), (both >> 1).view(bool)
 
 
 def ns(values: pd.Series) -> np.ndarray:
@@ -79,8 +108,12 @@ def conversation_ids(conversations: pd.DataFrame) -> pd.Index:
     if isinstance(column.dtype, pd.CategoricalDtype):
         codes = column.cat.codes.to_numpy()
         if not (codes < 0).any():
-            ids: pd.Index = column.cat.categories.astype(str).take(codes)
-            out: pd.Index = pd.Index(ids, name=column.name)
+            ids: pd.Index = column.cat.categories.astype(str)
+            if len(codes) == len(ids) and np.array_equal(codes, np.arange(len(codes))):
+                # rows in the categories' order (ids sorted in the file): the categories
+                # themselves, which keep what pandas knows of them (their uniqueness)
+                return ids.rename(column.name)
+            out: pd.Index = pd.Index(ids.take(codes), name=column.name)
             return out
     return pd.Index(column.astype(str))
 
@@ -127,13 +160,32 @@ def stop_times(frames: TranscriptFrames) -> np.ndarray:
     return np.asarray(np.minimum(ended, left), dtype=np.int64)
 
 
+def timed_entries(frames: TranscriptFrames) -> TimedEntries:
+    """Per entry and conversation what the reply-reminder timer reads."""
+    conv, ent = frames.conversations, frames.entries
+    cpos = conversation_positions(frames, ent["conversation_id"])
+    t = ns(ent["time"])
+    acc = ns(conv["accepted_at"])
+    stop = stop_times(frames)
+    reply, start = entry_flags(ent)
+    ok = cpos >= 0
+    everywhere = bool(ok.all())
+    safe = cpos if everywhere else np.where(ok, cpos, 0)
+    timed = np.empty(len(t), dtype=bool)
+    for lo in range(0, len(t), CHUNK):  # small temporaries: no fresh pages to fault in
+        at, when = safe[lo : lo + CHUNK], t[lo : lo + CHUNK]
+        acc_at = acc[at]
+        timed[lo : lo + CHUNK] = (acc_at != NAT) & (when >= acc_at) & (when <= stop[at])
+    if not everywhere:
+        timed &= ok
+    return TimedEntries(cpos, t, reply, start, timed, acc, stop)
+
+
 def last_times(frames: TranscriptFrames, cpos: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Latest known time of each conversation (entries and lifecycle): where open waits
     are cut off for colour durations."""
     conv = frames.conversations
-    last = np.full(len(conv), NAT, dtype=np.int64)
-    ok = cpos >= 0
-    np.maximum.at(last, cpos[ok], t[ok])
+    last = ByGroup(len(conv), cpos).extreme(np.maximum, t, NAT)
     for key in ("offered_at", "accepted_at", "left_at", "ended_at", "done_at"):
         last = np.maximum(last, ns(conv[key]))
     return last
@@ -150,99 +202,43 @@ def colour_split(
     return green, yellow_part, red_part
 
 
-def event_order(
-    conv: np.ndarray, time: np.ndarray, key: np.ndarray, n_accepts: int, n_rows: int
-) -> np.ndarray | None:
-    """``np.lexsort((key, time, conv))`` of the timer's events without the sort, when they
-    come as the loaders leave them: accepts, then entry rows already in (conversation,
-    time, index) order, then stops, and no stop before its accept. Every row lies in
-    its conversation's window (accept <= time <= stop), so per conversation the order
-    is accept, rows, stop: a stable sort by conversation alone (runs merged, near
-    linear). None when the events are not so (the caller sorts)."""
-    rows = slice(n_accepts, n_accepts + n_rows)
-    dc, dt, dk = np.diff(conv[rows]), np.diff(time[rows]), np.diff(key[rows])
-    if not np.all((dc > 0) | ((dc == 0) & ((dt > 0) | ((dt == 0) & (dk >= 0))))):
-        return None
-    stops = slice(n_accepts + n_rows, len(conv))
-    at = np.searchsorted(conv[:n_accepts], conv[stops])  # every stopped one was accepted
-    if np.any(time[:n_accepts][at] > time[stops]):
-        return None
-    order: np.ndarray = np.argsort(conv, kind="stable")
-    return order
-
-
 def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.DataFrame:
     """One row per wait: ``conversation_id, agent_id, wait_no, first, start, end,
     duration_s, ended_by`` (reply | end | open), ``responder_id, responder_name,
     green_s, yellow_s, red_s``. Open waits (no reply, no end in the data) are cut at
     the conversation's last known time for the colour columns and ``duration_s``."""
     conv, ent = frames.conversations, frames.entries
-    cpos = conversation_positions(frames, ent["conversation_id"])
-    t = ns(ent["time"])
-    reply, start = entry_flags(ent)
-    acc = ns(conv["accepted_at"])
-    stop = stop_times(frames)
-    accepted = acc != NAT
-    ok = cpos >= 0
-    safe = np.where(ok, cpos, 0)
-    in_window = ok & accepted[safe] & (t >= acc[safe]) & (t <= stop[safe])
-    rows = np.flatnonzero(in_window & (reply | start))
-    acc_convs = np.flatnonzero(accepted)
-    stop_convs = np.flatnonzero(accepted & (stop != NEVER))
+    te = timed_entries(frames)
     index = ent["index"].to_numpy(dtype=np.int64)
-    ev_conv = np.concatenate([acc_convs, cpos[rows], stop_convs])
-    ev_time = np.concatenate([acc[acc_convs], t[rows], stop[stop_convs]])
-    ev_key = np.concatenate(
-        [np.full(len(acc_convs), -1), index[rows], np.full(len(stop_convs), NEVER)]
+    found = in_order(te, index) or by_sorting(te, index)
+    w_conv, w_start, has_end, w_end, w_row = (
+        found.conv,
+        found.start,
+        found.has_end,
+        found.end,
+        found.row,
     )
-    ev_start = np.concatenate(
-        [np.ones(len(acc_convs), dtype=bool), start[rows], np.zeros(len(stop_convs), dtype=bool)]
-    )
-    ev_row = np.concatenate([np.full(len(acc_convs), -1), rows, np.full(len(stop_convs), -1)])
-    order = event_order(ev_conv, ev_time, ev_key, len(acc_convs), len(rows))
-    if order is None:
-        order = np.lexsort((ev_key, ev_time, ev_conv))
-    ev_conv, ev_time, ev_start, ev_row = (a[order] for a in (ev_conv, ev_time, ev_start, ev_row))
-    # the timer changes only when the kind of event changes: a start while waiting and a
-    # reply while idle are no-ops
-    first_of_conv = np.r_[True, ev_conv[1:] != ev_conv[:-1]][: len(ev_conv)]
-    keep = first_of_conv | np.r_[True, ev_start[1:] != ev_start[:-1]][: len(ev_conv)]
-    ev_conv, ev_time, ev_start, ev_row = (a[keep] for a in (ev_conv, ev_time, ev_start, ev_row))
-    first_of_conv = first_of_conv[keep]
-    s = np.flatnonzero(ev_start)
-    nxt = s + 1
-    has_end = nxt < len(ev_conv)
-    has_end[has_end] = ev_conv[nxt[has_end]] == ev_conv[s[has_end]]
-    w_conv = ev_conv[s]
-    w_start = ev_time[s]
-    end_idx = np.where(has_end, nxt, 0)
-    w_end = np.where(has_end, ev_time[end_idx], NAT)
-    w_row = np.where(has_end, ev_row[end_idx], -1)
+    last, yellow_ns, red_ns, conv_dtype, agent_dtype = _per_conversation(frames, te, thresholds)
     ended_by = np.where(~has_end, 2, np.where(w_row >= 0, 0, 1))
-    horizon = last_times(frames, cpos, t)[w_conv]
-    until = np.where(has_end, w_end, np.maximum(horizon, w_start))
+    until = np.where(has_end, w_end, np.maximum(last[w_conv], w_start))
     duration = until - w_start
-    yellow_ns, red_ns = threshold_ns(frames, thresholds)
     green, yellow, red = colour_split(duration, yellow_ns[w_conv], red_ns[w_conv])
-    wait_no = np.arange(len(s)) - np.maximum.accumulate(
-        np.where(first_of_conv[s], np.arange(len(s)), 0)
-    )
+    wait_no = found.number()
     has_responder = w_row >= 0
     sender_id = ent["sender_id"]
     sender_name = ent["sender_name"]
-    id_codes = np.full(len(s), -1, dtype=np.int64)
-    name_codes = np.full(len(s), -1, dtype=np.int64)
+    id_codes = np.full(len(w_conv), -1, dtype=np.int64)
+    name_codes = np.full(len(w_conv), -1, dtype=np.int64)
     id_codes[has_responder] = sender_id.cat.codes.to_numpy()[w_row[has_responder]]
     name_codes[has_responder] = sender_name.cat.codes.to_numpy()[w_row[has_responder]]
     return pd.DataFrame(
         {
-            "conversation_id": pd.Categorical.from_codes(w_conv, categories=conversation_ids(conv)),
+            "conversation_id": pd.Categorical.from_codes(w_conv, dtype=conv_dtype),
             "agent_id": pd.Categorical.from_codes(
-                conv["agent_id"].cat.codes.to_numpy()[w_conv],
-                categories=pd.Index(conv["agent_id"].cat.categories),
+                conv["agent_id"].cat.codes.to_numpy()[w_conv], dtype=agent_dtype
             ),
             "wait_no": wait_no.astype(np.int32),
-            "first": first_of_conv[s],
+            "first": found.first,
             "start": utc_ns(w_start),
             "end": utc_ns(np.where(has_end, w_end, NAT)),
             "duration_s": duration / NS,
@@ -256,7 +252,25 @@ def waits(frames: TranscriptFrames, thresholds: Thresholds | None = None) -> pd.
             "green_s": green / NS,
             "yellow_s": yellow / NS,
             "red_s": red / NS,
-        }
+        },
+        copy=False,  # every column made here for this table alone
+    )
+
+
+def _per_conversation(
+    frames: TranscriptFrames, te: TimedEntries, thresholds: Thresholds | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.CategoricalDtype, pd.CategoricalDtype]:
+    """What ``waits`` reads per conversation: the last known time, the thresholds (ns),
+    and the categories of the ``conversation_id`` and ``agent_id`` columns (as
+    ``from_codes(categories=...)`` makes them)."""
+    conv = frames.conversations
+    yellow_ns, red_ns = threshold_ns(frames, thresholds)
+    return (
+        last_times(frames, te.cpos, te.t),
+        yellow_ns,
+        red_ns,
+        pd.CategoricalDtype(conversation_ids(conv)),
+        pd.CategoricalDtype(pd.Index(conv["agent_id"].cat.categories)),
     )
 
 
