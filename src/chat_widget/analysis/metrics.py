@@ -21,9 +21,9 @@ from .supervision import supervision_by_agent, supervision_metrics
 from .waits import (
     NAT,
     NS,
-    conversation_positions,
     entry_flags,
     ns,
+    row_positions,
     stop_times,
     waits,
 )
@@ -94,7 +94,7 @@ def conversation_metrics(
     w = waits(frames, thresholds) if wait_table is None else wait_table
     offered, accepted = ns(conv["offered_at"]), ns(conv["accepted_at"])
     ended, done, left = ns(conv["ended_at"]), ns(conv["done_at"]), ns(conv["left_at"])
-    cpos = conversation_positions(frames, ent["conversation_id"])
+    cpos = row_positions(frames, ent["conversation_id"])
     reply, start = entry_flags(ent)
     by_conv = ByGroup(n, cpos)
 

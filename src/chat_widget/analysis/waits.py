@@ -121,12 +121,19 @@ def conversation_ids(conversations: pd.DataFrame) -> pd.Index:
 def conversation_positions(frames: TranscriptFrames, column: pd.Series) -> np.ndarray:
     """Row of ``frames.conversations`` for each value of a ``conversation_id`` column
     (-1 where the conversation is not in the frame, e.g. after filtering)."""
+    return np.asarray(row_positions(frames, column), dtype=np.int64)
+
+
+def row_positions(frames: TranscriptFrames, column: pd.Series) -> np.ndarray:
+    """``conversation_positions`` as int32 or int64: in the loaders' layout the column's
+    own codes, not copied (the timer reads them; nothing writes them)."""
     ids = conversation_ids(frames.conversations)
     if isinstance(column.dtype, pd.CategoricalDtype):
         categories = column.cat.categories
         if len(categories) == len(ids) and pd.Index(categories.astype(str)).equals(ids):
             # the loaders' layout: categories are the conversations, in order
-            return np.asarray(column.cat.codes.to_numpy(), dtype=np.int64)
+            codes: np.ndarray = column.cat.codes.to_numpy()
+            return codes if codes.dtype.itemsize >= 4 else codes.astype(np.int32)
         lookup = ids.get_indexer(column.cat.categories.astype(str))
         codes = column.cat.codes.to_numpy()
         return np.where(codes >= 0, lookup[codes], -1).astype(np.int64)
@@ -163,7 +170,7 @@ def stop_times(frames: TranscriptFrames) -> np.ndarray:
 def timed_entries(frames: TranscriptFrames) -> TimedEntries:
     """Per entry and conversation what the reply-reminder timer reads."""
     conv, ent = frames.conversations, frames.entries
-    cpos = conversation_positions(frames, ent["conversation_id"])
+    cpos = row_positions(frames, ent["conversation_id"])
     t = ns(ent["time"])
     acc = ns(conv["accepted_at"])
     stop = stop_times(frames)
