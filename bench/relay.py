@@ -255,6 +255,15 @@ async def open_relay(port: int, n: int) -> list[Pair]:
     return pairs
 
 
+def redis_parser(chosen: list[Setup]) -> str:
+    """Which reply parser redis-py uses (the pure-Python one doubles the relayed tail)."""
+    if not any(setup.bus for setup in chosen):
+        return ""
+    from redis.utils import HIREDIS_AVAILABLE
+
+    return "; redis-py parser: " + ("hiredis" if HIREDIS_AVAILABLE else "pure Python (no hiredis)")
+
+
 def start(cmd: list[str], ready: str) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -501,7 +510,8 @@ async def main(args: argparse.Namespace) -> int:
     print(
         f"{args.conversations} conversations ({2 * args.conversations} sockets), "
         f"{args.rate:g} msg/s for {args.seconds:g} s, window {args.window}; "
-        f"durable commits, loopback; set-ups: {', '.join(s.name for s in chosen)}",
+        f"durable commits, loopback; set-ups: {', '.join(s.name for s in chosen)}"
+        f"{redis_parser(chosen)}",
         flush=True,
     )
     results: dict[str, dict[str, float]] = {}
