@@ -12,7 +12,7 @@
     chat-widget queues add ID NAME [--skill SKILL] [--db chats.sqlite]
     chat-widget externals add ID NAME PHONE [--organisation ORG] [--db chats.sqlite]
     chat-widget migrate --store postgresql://USER@HOST:PORT/DB  # schema up to date
-    chat-widget class report CLASS [--db chats.sqlite] [--html report.html]  # issue 15
+    chat-widget class report CLASS [--db chats.sqlite | --store URL] [--html report.html]
     chat-widget class run SCENARIO... --trainees N [--url ws://127.0.0.1:8765/ws] [--class-id ID]
                       # --url ws://a/ws,ws://b/ws: several processes of one service
 
@@ -124,6 +124,21 @@ def _parser() -> argparse.ArgumentParser:
         metavar="S",
         help="close the chat S seconds after the idle alert (issue 16)",
     )
+    serve.add_argument(
+        "--auth-failures",
+        type=int,
+        default=5,
+        metavar="N",
+        help="failed logins from one address within a minute before it waits 30 s",
+    )
+    serve.add_argument(
+        "--beat-timeout",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help="with --bus: a process not heard from for S seconds loses its connections "
+        "(it beats every S/3 seconds)",
+    )
     serve.add_argument("--log-level", default="INFO")
 
     agents = sub.add_parser("agents", help="manage agent tokens")
@@ -205,6 +220,7 @@ def _add_class_report(class_sub: argparse._SubParsersAction[argparse.ArgumentPar
     report = class_sub.add_parser("report", help="per-trainee report of a class run")
     report.add_argument("class_id", metavar="CLASS")
     report.add_argument("--db", default="chats.sqlite", help="the server database (read-only)")
+    _add_store(report)
     report.add_argument("--html", default=None, help="also write the report as one HTML file")
     report.add_argument("--yellow-after", type=float, default=None, help="seconds (default 30)")
     report.add_argument("--red-after", type=float, default=None, help="seconds (default 60)")
@@ -223,7 +239,7 @@ def _class_report(args: argparse.Namespace) -> int:
             args.red_after if args.red_after is not None else default.red_after,
         )
     try:
-        report = class_report(args.db, args.class_id, thresholds=limits)
+        report = class_report(args.store or args.db, args.class_id, thresholds=limits)
     except (LookupError, FileNotFoundError, ValueError) as exc:
         print(f"chat-widget: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
@@ -355,6 +371,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 agent_capacity=args.agent_capacity,
                 idle_alert_after=args.idle_alert,
                 idle_close_after=args.idle_close,
+                auth_failure_limit=args.auth_failures,
+                beat_timeout=args.beat_timeout,
+                beat_interval=args.beat_timeout / 3,
             )
         except ValueError as exc:  # settings that do not fit together
             print(f"chat-widget: {exc}", file=sys.stderr)

@@ -1,5 +1,6 @@
-"""Write conversations into a server database through the real ``SQLiteStore``
-(``create_conversation`` + ``append``, the server's own write path), with exact times."""
+"""Write conversations into a server database through the real ``SQLiteStore`` or
+``PostgresStore`` (``create_conversation`` + ``append``, the server's own write path),
+with exact times."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from chat_widget.formats import protocol as p
+from chat_widget.server.pg_store import PostgresStore
 from chat_widget.server.sqlite_store import SQLiteStore, hash_token
 from chat_widget.server.store import ConversationRecord, ConversationState, StoredEvent
+from chat_widget.server.store_factory import postgres_store
 
 Step = tuple[float, type[p._Event], p.Participant, dict[str, Any]]
 
@@ -89,8 +92,9 @@ def handled(
     return sorted(steps, key=lambda s: s[0])
 
 
-async def _write(db: Path, chats: Sequence[Chat]) -> None:
-    store = SQLiteStore(db, synchronous="NORMAL")
+async def _write(db: Path | str, chats: Sequence[Chat]) -> None:
+    store: SQLiteStore | PostgresStore
+    store = postgres_store(db) if isinstance(db, str) else SQLiteStore(db, synchronous="NORMAL")
     store.start(asyncio.get_running_loop())
     try:
         pending: list[asyncio.Future[None]] = []
@@ -116,3 +120,9 @@ def write_store(db: str | Path, chats: Sequence[Chat]) -> Path:
     path = Path(db)
     asyncio.run(_write(path, chats))
     return path
+
+
+def write_pg_store(url: str, chats: Sequence[Chat]) -> str:
+    """The same in a PostgreSQL store (a ``--store`` server's database) at ``url``."""
+    asyncio.run(_write(url, chats))
+    return url

@@ -35,7 +35,7 @@ from chat_widget.formats.transcript_file import (
 from chat_widget.model.reply_timer import Thresholds
 from chat_widget.server.sqlite_reader import SQLiteReader
 
-from .class_store import CUSTOMER, Chat, handled, who, write_store
+from .class_store import CUSTOMER, Chat, handled, who, write_pg_store, write_store
 from .test_columnar import assert_same, no_fallback
 
 T0 = 1_767_600_000.0  # 2026-01-05 08:00 UTC
@@ -336,6 +336,19 @@ def test_cli_prints_the_table_and_writes_html(
     assert "class median" in printed
     assert out.read_text(encoding="utf-8").count("<section>") == 3
     assert main(["class", "report", "nope", "--db", str(db)]) == 1
+    assert "no conversations of class 'nope'" in capsys.readouterr().err
+
+
+def test_cli_reads_a_postgresql_store(
+    pg_url: str, report: ClassReport, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``class report --store URL``: a class run served by ``serve --store`` gives the
+    same table as the same chats on SQLite."""
+    write_pg_store(pg_url, chats())
+    assert main(["class", "report", "mon-am", "--store", pg_url, "--yellow-after", "30",
+                 "--red-after", "60"]) == 0  # fmt: skip
+    assert capsys.readouterr().out.strip() == report.text().strip()
+    assert main(["class", "report", "nope", "--store", pg_url]) == 1
     assert "no conversations of class 'nope'" in capsys.readouterr().err
 
 

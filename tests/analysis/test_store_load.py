@@ -341,6 +341,13 @@ async def test_a_postgresql_store_gives_the_same_frames_as_sqlite(
     )
     # class_id: only that class run's chats (none here)
     assert len(load_store(pg_url, class_id="nobody").conversations) == 0
+    # load_transcripts takes the URL too, with its filters
+    via = comparable(load_transcripts(pg_url), {pg_conv: "c1", pg_gone: "c2"})
+    for name in b:
+        pd.testing.assert_frame_equal(via[name], b[name], obj=name)
+    one = load_transcripts(pg_url, conversations=[pg_gone])
+    assert list(one.conversations["conversation_id"].astype(str)) == [pg_gone]
+    assert set(one.entries["conversation_id"].astype(str)) == {pg_gone}
 
 
 def test_a_postgresql_database_without_the_store_says_so(pg_url: str) -> None:

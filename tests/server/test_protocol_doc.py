@@ -364,7 +364,8 @@ def render() -> str:
             "queues nothing; a retry of an accepted one is not counted)",
             f"* failed authentication: after {cfg.auth_failure_limit} failures within "
             f"{cfg.auth_failure_window:g} s from one address, every `Auth` from it is refused "
-            f"(`rate_limited`, even with a right token) for {cfg.auth_backoff:g} s (server clock)",
+            f"(`rate_limited`, even with a right token) for {cfg.auth_backoff:g} s (server clock; "
+            "`--auth-failures N`)",
             f"* abandoned chats: a queued chat whose customer has had no connection for "
             f"{cfg.abandon_timeout:g} s (`abandon_timeout`, server clock) is ended "
             "(`ChatEnded` from the customer) and is never offered after that; a customer who "

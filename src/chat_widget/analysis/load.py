@@ -48,7 +48,8 @@ def load_transcripts(
     conversations: Iterable[str] | None = None,
 ) -> TranscriptFrames:
     """Load ``.json``/``.jsonl`` files, directories of them, transcript dicts, or a
-    server database (``.sqlite``/``.sqlite3``/``.db``, read-only: see ``load_store``).
+    server database (``.sqlite``/``.sqlite3``/``.db`` or a ``postgresql://`` store's
+    URL, read-only: see ``load_store``).
 
     ``errors="raise"`` raises ``TranscriptFileError`` (file, record, field) at the
     first bad record; ``errors="skip"`` loads the valid records and lists the
@@ -65,6 +66,13 @@ def load_transcripts(
     that month's files. With other sources they filter the loaded frames.
     """
     filters = {"start": start, "end": end, "agents": agents, "conversations": conversations}
+    from .store import is_store_url
+
+    if is_store_url(source):  # a --store server's PostgreSQL database
+        from .parquet import select
+        from .store import load_store
+
+        return select(load_store(str(source), errors=errors, progress=progress), **filters)
     if isinstance(source, str | os.PathLike):
         from .parquet import is_dataset, load_parquet
 

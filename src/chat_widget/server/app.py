@@ -292,8 +292,9 @@ class ChatServer:
         if self._server is not None:
             server = self._server
             server.close(close_connections=True)
-            try:
-                await asyncio.wait_for(server.wait_closed(), self.config.close_timeout)
+            try:  # asyncio.timeout, not wait_for: 3.11's can swallow a cancellation
+                async with asyncio.timeout(self.config.close_timeout):
+                    await server.wait_closed()
             except TimeoutError:
                 for ws in list(self._sockets):
                     ws.transport.abort()

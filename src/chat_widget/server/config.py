@@ -96,6 +96,9 @@ class ServerConfig:
                 )
             if not self.bus.startswith(("redis://", "rediss://", "unix://")):
                 raise ValueError(f"--bus takes a redis://HOST:PORT/DB URL, got {self.bus!r}")
+        for name in ("auth_failure_limit", "flood_refusals", "agent_capacity"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
         if self.beat_timeout <= self.beat_interval:
             raise ValueError("beat_timeout must be longer than beat_interval")
         if self.max_frame_bytes < 1024:

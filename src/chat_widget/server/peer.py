@@ -186,8 +186,10 @@ class Peer:
         self._flush()  # this turn's frames (the error frame) are written or queued first
         if self._queue and self._task is not None and not self._task.done():
             self._drained.clear()
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._drained.wait(), FLUSH_TIMEOUT)
+                async with asyncio.timeout(FLUSH_TIMEOUT):
+                    await self._drained.wait()
         self.close(code, reason)
 
     def leave(self) -> None:
