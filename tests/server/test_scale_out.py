@@ -494,8 +494,37 @@ async def test_without_bus_a_second_process_still_refuses(
     pg_url: str, redis_url: str, tmp_path: Path
 ) -> None:
     async with processes(scale_config(tmp_path, pg_url, redis_url), 1):
-        with pytest.raises(StoreInUse):
+        with pytest.raises(StoreInUse, match=r"started with --bus .* same --store and --bus"):
             await ChatServer(make_config(tmp_path, store=pg_url)).start()
+
+
+async def test_a_bus_process_beside_a_server_without_bus_refuses_to_start(
+    pg_url: str, redis_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The holder of the lock was started without --bus: it would never route for a
+    gateway, whose clients would wait for nothing. The gateway says so and stops."""
+    alone = ChatServer(make_config(tmp_path, store=pg_url))
+    await alone.start()
+    try:
+        with pytest.raises(StoreInUse, match="started without --bus"):
+            await ChatServer(scale_config(tmp_path, pg_url, redis_url)).start()
+        argv = ["serve", "--port", "0", "--store", pg_url, "--bus", redis_url]
+        assert await asyncio.to_thread(main, argv) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("chat-widget: this database is served by a chat-widget server "
+                              "started without --bus") and err.count("\n") == 1, err  # fmt: skip
+        # a second server without --bus is told how to run several
+        with pytest.raises(StoreInUse, match="--bus redis://"):
+            await ChatServer(make_config(tmp_path, store=pg_url)).start()
+    finally:
+        await alone.stop()
+    # once it is gone, the same command serves (and routes)
+    srv = ChatServer(scale_config(tmp_path, pg_url, redis_url))
+    await srv.start()
+    try:
+        assert srv.role == "router"
+    finally:
+        await srv.stop()
 
 
 def test_bus_needs_a_postgresql_store(

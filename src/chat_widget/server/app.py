@@ -44,7 +44,7 @@ from .http import handle_http
 from .limits import KeyedBuckets, TokenBucket
 from .peer import CustomerPrincipal, Peer
 from .service import ChatService
-from .store import EventStore, NotRouter
+from .store import EventStore, NotRouter, StoreInUse
 from .store_factory import server_store
 from .tasks import Tasks
 
@@ -206,20 +206,25 @@ class ChatServer:
     async def _elect(self) -> bool:
         """Connect to Redis (``BusError`` if it does not answer), try the serving lock."""
         from .bus import RedisBus
-        from .leadership import Leadership
+        from .leadership import SOLE_SERVER_NAME, Leadership
 
         if not hasattr(self.store, "try_lead"):
             raise ValueError("--bus needs a PostgreSQL store (--store postgresql://...)")
         self.bus = RedisBus(self.config.bus or "")
         await self.bus.ping()
         self.bus.start()
+        store = cast("LeaderStore", self.store)
         self.leadership = Leadership(
-            cast("LeaderStore", self.store),
-            self.config.takeover_interval,
-            self._take_over,
-            self._routing_lost,
+            store, self.config.takeover_interval, self._take_over, self._routing_lost
         )
-        return await self.leadership.try_now()
+        if await self.leadership.try_now():
+            return True
+        if await store.lock_holder() == SOLE_SERVER_NAME:  # it would never route for us
+            raise StoreInUse(
+                "this database is served by a chat-widget server started without --bus: "
+                "stop it, then start every process with the same --store and --bus"
+            )
+        return False
 
     async def _relay(self) -> None:
         from .gateway import Gateway

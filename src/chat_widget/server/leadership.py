@@ -21,6 +21,10 @@ from .tasks import cancel_and_wait
 log = logging.getLogger(__name__)
 
 CHECK_TIMEOUT = 5.0  # wall seconds one try or check may take
+# the application_name of the PostgreSQL session holding the serving lock, so that a
+# process that cannot take it can tell how the holder was started (and say what to do)
+SOLE_SERVER_NAME = "chat-widget serve (one process)"
+ROUTER_NAME = "chat-widget serve --bus (router)"
 
 
 class LeaderStore(Protocol):
@@ -33,6 +37,8 @@ class LeaderStore(Protocol):
     def on_lost(self, callback: Callable[[], None]) -> None: ...
 
     def lose(self) -> None: ...
+
+    async def lock_holder(self) -> str | None: ...
 
 
 class Leadership:

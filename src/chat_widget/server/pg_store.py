@@ -30,6 +30,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 
 from .admin import new_agent
+from .leadership import ROUTER_NAME, SOLE_SERVER_NAME
 from .pg_reader import Pool, PostgresReader
 from .pg_schema import SERVE_LOCK, migrate
 from .pg_writer import PgGroupCommitWriter
@@ -96,17 +97,39 @@ class PostgresStore(QueuedWrites, PostgresReader):
         await self._ensure_schema_async()
         if self._lock_conn is not None:
             return
-        conn = await AsyncConnection.connect(self.url, autocommit=True, connect_timeout=10)
+        conn = await AsyncConnection.connect(
+            self.url, autocommit=True, connect_timeout=10, application_name=SOLE_SERVER_NAME
+        )
         cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (SERVE_LOCK,))
         row = await cur.fetchone()
         if row is None or not row[0]:
             await conn.close()
+            if await self.lock_holder() == ROUTER_NAME:
+                raise StoreInUse(
+                    f"chat-widget servers started with --bus serve {self._safe_url()}: "
+                    "start this one with the same --store and --bus to join them"
+                )
             raise StoreInUse(
-                f"another chat-widget server already serves {self._safe_url()}; one "
-                "process per database until multi-process routing exists (issue 18). "
-                "Stop the other server first."
+                f"another chat-widget server already serves {self._safe_url()}. Stop it "
+                "first, or run several processes with --bus redis://... on every one "
+                "(README, 'Several server processes')."
             )
         self._lock_conn = conn
+
+    async def lock_holder(self) -> str | None:
+        """How the process holding the serving lock was started (its session's
+        ``application_name``: ``SOLE_SERVER_NAME`` or ``ROUTER_NAME``); None: nobody holds
+        it, or PostgreSQL does not say."""
+        try:
+            rows = await self._fetch(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a"
+                " ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.classid = %s"
+                " AND l.objid = %s AND l.objsubid = 1 AND l.granted",
+                (SERVE_LOCK >> 32, SERVE_LOCK & 0xFFFFFFFF),
+            )
+        except (psycopg.Error, OSError, TimeoutError):
+            return None
+        return str(rows[0][0]) if rows and rows[0][0] else None
 
     # -- leading several processes (--bus) ----------------------------------------------
     async def try_lead(self) -> bool:

@@ -36,6 +36,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 
 from .failed_chats import FailedChats
+from .leadership import ROUTER_NAME
 from .pg_reader import EVENT_COLUMNS
 from .queued_writes import Write
 from .store import (
@@ -143,6 +144,8 @@ class PgGroupCommitWriter:
         if row is None or not row[0]:
             return False
         self.backend_pid = int(row[1])
+        # named, so that a process that cannot take the lock sees who holds it
+        await conn.execute("SELECT set_config('application_name', %s, false)", (ROUTER_NAME,))
         return True
 
     def fence(self) -> None:
