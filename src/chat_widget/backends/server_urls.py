@@ -55,3 +55,19 @@ class ServerUrls:
         """Move to the next address (back to the first after the last) and return it."""
         self._index = (self._index + 1) % len(self.urls)
         return self.current
+
+
+class UsesServerUrls:
+    """A client's ``url`` and ``urls`` from its ``_servers`` (backends, scripted customers)."""
+
+    _servers: ServerUrls
+
+    @property
+    def url(self) -> str:
+        """The address this client is connected (or connecting) to."""
+        return self._servers.current
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """Every address it may use, in the order it tries them."""
+        return self._servers.urls

@@ -26,7 +26,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from ..clock_driver import wall_ms
 from ..model.clock import VirtualClock
 from .base import RealtimeClock
-from .server_urls import ServerUrls
+from .server_urls import ServerUrls, UsesServerUrls
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class AuthenticationError(ConnectionError):
     """The server refused the token; reconnecting will not help."""
 
 
-class SocketLoop(RealtimeClock):
+class SocketLoop(UsesServerUrls, RealtimeClock):
     """Connect, reconnect, close; the subclass gives ``_session``, ``_data_to_send`` and
     ``_link`` (the connection status its desk shows)."""
 
@@ -81,16 +81,6 @@ class SocketLoop(RealtimeClock):
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
-
-    @property
-    def url(self) -> str:
-        """The address this backend is connected (or connecting) to."""
-        return self._servers.current
-
-    @property
-    def urls(self) -> tuple[str, ...]:
-        """Every address it may use, in the order it tries them."""
-        return self._servers.urls
 
     # -- what the subclass gives ---------------------------------------------------------
     async def _session(self) -> None:

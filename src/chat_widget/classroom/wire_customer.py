@@ -28,7 +28,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.typing import Origin
 
 from ..backends.scenario import Scenario
-from ..backends.server_urls import ServerUrls
+from ..backends.server_urls import ServerUrls, UsesServerUrls
 from ..model.clock import VirtualClock
 from ..model.customer_script import CustomerScript
 from ..model.reply_timer import Thresholds
@@ -81,7 +81,7 @@ class _Port:
         """Coaching lines are the mock's scripted supervisor: a real supervisor coaches."""
 
 
-class WireCustomer:
+class WireCustomer(UsesServerUrls):
     """One scripted customer connected to ``url``; ``run()`` until the chat is over.
 
     ``url``: one ws:// URL or several (each reconnect moves to the next; ``url`` is
@@ -128,15 +128,6 @@ class WireCustomer:
         self._over = asyncio.Event()  # the chat is over for this customer
         self._start_id = f"{label}-start"
         self._end_id: str | None = None
-
-    @property
-    def url(self) -> str:
-        """The server address this customer is connected (or connecting) to."""
-        return self._servers.current
-
-    @property
-    def urls(self) -> tuple[str, ...]:
-        return self._servers.urls
 
     @property
     def origin(self) -> str:
