@@ -25,6 +25,7 @@ from chat_widget.analysis import (
     UnknownEventsWarning,
     agent_metrics,
     conversation_metrics,
+    export_parquet,
     export_store,
     frames_from_transcripts,
     load_store,
@@ -348,6 +349,13 @@ async def test_a_postgresql_store_gives_the_same_frames_as_sqlite(
     one = load_transcripts(pg_url, conversations=[pg_gone])
     assert list(one.conversations["conversation_id"].astype(str)) == [pg_gone]
     assert set(one.entries["conversation_id"].astype(str)) == {pg_gone}
+    # and a Parquet dataset straight from the live PostgreSQL store
+    back = comparable(
+        load_transcripts(export_parquet(pg_url, tmp_path / "pg.parquet")),
+        {pg_conv: "c1", pg_gone: "c2"},
+    )
+    for name in b:
+        pd.testing.assert_frame_equal(back[name], b[name], obj=name)
 
 
 def test_a_postgresql_database_without_the_store_says_so(pg_url: str) -> None:
