@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+
+from chat_widget import WebSocketBackend
+from chat_widget.backends.websocket import ReconnectPolicy
+from chat_widget.model.clock import VirtualClock
+from chat_widget.model.session import ChatSession
 
 TIMEOUT = 5.0  # wall seconds a protocol event may take to arrive (never a sleep)
 
@@ -245,3 +252,72 @@ class ResilientCustomer:
                 return
             self.last_seq = frame["seq"]
             self.events.append(frame)
+
+
+async def until(cond: Callable[[], bool], timeout: float = TIMEOUT) -> None:
+    """Wait (bounded) until ``cond()`` holds: polls for I/O, not for time to pass."""
+    async with asyncio.timeout(timeout):
+        while not cond():
+            await asyncio.sleep(0.01)
+
+
+@dataclass
+class AcceptedChat:
+    """An agent's backend and a resilient customer in one accepted chat, and what each
+    side said, in send order."""
+
+    backend: WebSocketBackend
+    carla: ResilientCustomer
+    session: ChatSession
+    from_customer: list[str] = field(default_factory=list)
+    from_agent: list[str] = field(default_factory=list)
+
+    def both(self, tag: str) -> None:
+        """The customer says ``c<tag>``, the agent ``a<tag>``."""
+        self.carla.send_message(f"c{tag}")
+        self.from_customer.append(f"c{tag}")
+        self.session.send(f"a{tag}")
+        self.from_agent.append(f"a{tag}")
+
+    async def settled(self, timeout: float = TIMEOUT) -> None:
+        """Every message acknowledged, and shown to both sides (bounded)."""
+        session, carla = self.session, self.carla
+        await until(lambda: not carla.outbox and self.backend.pending == 0, timeout)
+        total = len(self.from_customer) + len(self.from_agent)
+        await until(lambda: len(carla.messages()) == total, timeout)
+        await until(lambda: sum(e.kind == "message" for e in session.transcript) == total, timeout)
+
+    def check_exact(self, stored: Sequence[tuple[str, str]]) -> None:
+        """``stored`` (sender, text of each stored message, in seq order), the customer and
+        the agent hold each sent message exactly once, each sender's in send order."""
+        assert [t for s, t in stored if s == "customer"] == self.from_customer
+        assert [t for s, t in stored if s != "customer"] == self.from_agent
+        assert [m["text"] for m in self.carla.messages()] == [t for _, t in stored]
+        local = [e for e in self.session.transcript if e.kind == "message"]  # own ones at once
+        assert [e.text for e in local if e.sender.role == "contact"] == self.from_customer
+        assert [e.text for e in local if e.sender.role == "agent"] == self.from_agent
+        assert self.carla.duplicates == 0
+
+
+@contextlib.asynccontextmanager
+async def accepted_chat(
+    agent_url: str,
+    token: str,
+    customer_url: Callable[[], str],
+    origin: Callable[[], str],
+    reconnect: ReconnectPolicy,
+) -> AsyncIterator[AcceptedChat]:
+    """Agent Alice's backend (``token``) accepts the chat of customer Carla, who connects
+    to ``customer_url()`` and follows it on every reconnect; both closed at the end."""
+    backend = WebSocketBackend(agent_url, token=token, clock=VirtualClock(), reconnect=reconnect)
+    carla = ResilientCustomer(customer_url, origin, "carla")
+    try:
+        await backend.wait_connected()
+        carla.start()
+        session = await backend.next_offer()
+        session.accept()
+        await until(lambda: len(carla.events) >= 2)  # customer joined, agent joined
+        yield AcceptedChat(backend, carla, session)
+    finally:
+        await carla.stop()
+        await backend.aclose()

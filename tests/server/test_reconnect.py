@@ -11,13 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from chat_widget import WebSocketBackend
 from chat_widget.backends.websocket import ReconnectPolicy
-from chat_widget.model.clock import VirtualClock
-from chat_widget.model.session import ChatSession
 from chat_widget.server import ChatServer, SQLiteStore
 
-from .helpers import ResilientCustomer
+from .helpers import accepted_chat
 from .test_websocket_backend import until
 
 FAST = ReconnectPolicy(initial=0.01, maximum=0.2, auth_timeout=5.0)
@@ -35,46 +32,16 @@ def stored_messages(db: str, conv: str) -> list[tuple[str, str]]:
     return [(sender, json.loads(body)["text"]) for sender, body in rows]
 
 
-def check_exact(
-    db: str,
-    conv: str,
-    customer: ResilientCustomer,
-    session: ChatSession,
-    sent_by_customer: list[str],
-    sent_by_agent: list[str],
-) -> None:
-    """Store, customer page and agent session all hold each sent message exactly once."""
-    stored = stored_messages(db, conv)
-    assert [t for s, t in stored if s == "customer"] == sent_by_customer
-    assert [t for s, t in stored if s != "customer"] == sent_by_agent
-    assert [m["text"] for m in customer.messages()] == [t for _, t in stored]
-    local = [e for e in session.transcript if e.kind == "message"]
-    assert [e.text for e in local if e.sender.role == "contact"] == sent_by_customer
-    assert [e.text for e in local if e.sender.role == "agent"] == sent_by_agent
-    assert customer.duplicates == 0
-
-
 async def test_reconnect_storm(server: ChatServer, origin: str) -> None:
     _, token = server.store.add_agent("Alice")
-    backend = WebSocketBackend(server.url, token=token, clock=VirtualClock(), reconnect=FAST)
-    carla = ResilientCustomer(lambda: server.url, lambda: origin, "carla")
-    try:
-        await backend.wait_connected()
-        carla.start()
-        session = await backend.next_offer()
-        session.accept()
-        await until(lambda: len(carla.events) >= 2)  # customer joined, agent joined
-        from_customer: list[str] = []
-        from_agent: list[str] = []
+    async with accepted_chat(server.url, token, lambda: server.url, lambda: origin, FAST) as c:
+        carla, backend = c.carla, c.backend
         drops = 0
         rounds = 20
         for r in range(rounds):
             c_before, a_before = carla.connects, backend.connects
             for i in range(6):
-                carla.send_message(f"c{r}.{i}")
-                from_customer.append(f"c{r}.{i}")
-                session.send(f"a{r}.{i}")
-                from_agent.append(f"a{r}.{i}")
+                c.both(f"{r}.{i}")
                 if i == 2:
                     carla.drop()  # mid-stream: some frames are in flight
                 if i == 4:
@@ -85,17 +52,11 @@ async def test_reconnect_storm(server: ChatServer, origin: str) -> None:
             await until(
                 lambda c=c_before, a=a_before: carla.connects > c and backend.connects > a  # type: ignore[misc]
             )
-        await until(lambda: not carla.outbox and backend.pending == 0)
-        total = len(from_customer) + len(from_agent)
-        await until(lambda: len(carla.messages()) == total)
-        await until(lambda: sum(e.kind == "message" for e in session.transcript) == total)
-        check_exact(server.config.db, session.id, carla, session, from_customer, from_agent)
+        await c.settled()
+        c.check_exact(stored_messages(server.config.db, c.session.id))
         assert drops == 2 * rounds
         assert carla.connects == rounds + 1 and backend.connects == rounds + 1
         assert backend.duplicates == 0
-    finally:
-        await carla.stop()
-        await backend.aclose()
 
 
 def start_server_process(db: Path, port: int) -> subprocess.Popen[str]:
@@ -150,37 +111,21 @@ async def test_sigkill_and_restart_lose_nothing(tmp_path: Path) -> None:
     port = free_port()
     url, origin = f"ws://127.0.0.1:{port}/ws", f"http://127.0.0.1:{port}"
     proc = await asyncio.to_thread(start_server_process, db, port)
-    backend = WebSocketBackend(url, token=token, clock=VirtualClock(), reconnect=FAST)
-    carla = ResilientCustomer(lambda: url, lambda: origin, "carla")
     kills = 0
     try:
-        await backend.wait_connected()
-        carla.start()
-        session = await backend.next_offer()
-        session.accept()
-        await until(lambda: len(carla.events) >= 2)
-        from_customer: list[str] = []
-        from_agent: list[str] = []
-        for i in range(90):
-            carla.send_message(f"c{i}")
-            from_customer.append(f"c{i}")
-            session.send(f"a{i}")
-            from_agent.append(f"a{i}")
-            await asyncio.sleep(0)
-            if i % 30 == 15:  # mid-stream: kill -9, restart on the same database
-                proc.send_signal(signal.SIGKILL)
-                await asyncio.to_thread(proc.wait)
-                kills += 1
-                proc = await asyncio.to_thread(start_server_process, db, port)
-        await until(lambda: not carla.outbox and backend.pending == 0)
-        total = len(from_customer) + len(from_agent)
-        await until(lambda: len(carla.messages()) == total)
-        await until(lambda: sum(e.kind == "message" for e in session.transcript) == total)
-        check_exact(str(db), session.id, carla, session, from_customer, from_agent)
-        assert kills == 3 and backend.duplicates == 0
+        async with accepted_chat(url, token, lambda: url, lambda: origin, FAST) as c:
+            for i in range(90):
+                c.both(str(i))
+                await asyncio.sleep(0)
+                if i % 30 == 15:  # mid-stream: kill -9, restart on the same database
+                    proc.send_signal(signal.SIGKILL)
+                    await asyncio.to_thread(proc.wait)
+                    kills += 1
+                    proc = await asyncio.to_thread(start_server_process, db, port)
+            await c.settled()
+            c.check_exact(stored_messages(str(db), c.session.id))
+            assert kills == 3 and c.backend.duplicates == 0
     finally:
-        await carla.stop()
-        await backend.aclose()
         proc.send_signal(signal.SIGTERM)
         await asyncio.to_thread(proc.wait, 10)
 

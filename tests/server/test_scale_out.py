@@ -19,18 +19,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from chat_widget import WebSocketBackend
 from chat_widget.backends.websocket import ReconnectPolicy
 from chat_widget.cli import main
-from chat_widget.model.clock import VirtualClock
-from chat_widget.model.session import ChatSession
 from chat_widget.server import ChatServer, ServerConfig
 from chat_widget.server.pg_store import PostgresStore
 from chat_widget.server.store import StoreInUse
@@ -38,7 +35,16 @@ from tests.pg import free_port
 from tests.redis_instance import RedisInstance
 
 from .conftest import make_config
-from .helpers import TIMEOUT, Client, ResilientCustomer, agent, customer, first_to_get
+from .helpers import (
+    TIMEOUT,
+    AcceptedChat,
+    Client,
+    accepted_chat,
+    agent,
+    customer,
+    first_to_get,
+    until,
+)
 
 PROCESS_TIMEOUT = 60.0  # wall seconds a server process may take to start
 TAKEOVER_BOUND = 5.0  # wall seconds a gateway may take to route after the router died
@@ -69,13 +75,6 @@ async def processes(
     finally:
         for srv in reversed(servers):  # gateways first: no take-over while tearing down
             await srv.stop()
-
-
-async def until(cond: Callable[[], bool], timeout: float = TIMEOUT) -> None:
-    """Wait (bounded) until ``cond()`` holds."""
-    async with asyncio.timeout(timeout):
-        while not cond():
-            await asyncio.sleep(0.01)
 
 
 def origin_of(srv: ChatServer) -> str:
@@ -221,26 +220,12 @@ async def closed_with(client: Client) -> int:
     return closed.value.rcvd.code
 
 
-async def check_exact(
-    pg_url: str,
-    conv: str,
-    carla: ResilientCustomer,
-    session: ChatSession,
-    from_customer: list[str],
-    from_agent: list[str],
-) -> None:
+async def check_exact(pg_url: str, chat: AcceptedChat) -> None:
     """PostgreSQL, the customer and the agent hold each message exactly once, in order,
     with gapless seqs."""
-    events = await stored(pg_url, conv)
+    events = await stored(pg_url, chat.session.id)
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
-    messages = [(e["sender"], e["text"]) for e in events if e["type"] == "Message"]
-    assert [t for s, t in messages if s == "customer"] == from_customer
-    assert [t for s, t in messages if s != "customer"] == from_agent
-    assert [m["text"] for m in carla.messages()] == [t for _, t in messages]
-    local = [e for e in session.transcript if e.kind == "message"]  # own ones shown at once
-    assert [e.text for e in local if e.sender.role == "contact"] == from_customer
-    assert [e.text for e in local if e.sender.role == "agent"] == from_agent
-    assert carla.duplicates == 0
+    chat.check_exact([(e["sender"], e["text"]) for e in events if e["type"] == "Message"])
 
 
 async def test_kill_9_of_the_router_a_gateway_takes_over_and_nothing_is_lost(
@@ -254,25 +239,12 @@ async def test_kill_9_of_the_router_a_gateway_takes_over_and_nothing_is_lost(
         await line_with(proc, "role router", log)
         config = scale_config(tmp_path, pg_url, redis_url)
         async with processes(config, 2, router=False) as (g1, g2):
-            backend = WebSocketBackend(
-                g1.url, token=token, clock=VirtualClock(), reconnect=RECONNECT
-            )
-            carla = ResilientCustomer(lambda: g2.url, lambda: origin_of(g2), "carla")
-            try:
-                await backend.wait_connected()
-                carla.start()
-                session = await backend.next_offer()
-                session.accept()
-                await until(lambda: len(carla.events) >= 2)  # customer joined, agent joined
+            chat = accepted_chat(g1.url, token, lambda: g2.url, lambda: origin_of(g2), RECONNECT)
+            async with chat as c:
                 probe, _ = await customer(g2.url, origin_of(g2), "probe")  # idle, relayed
-                from_customer: list[str] = []
-                from_agent: list[str] = []
                 took = 0.0
                 for i in range(60):
-                    carla.send_message(f"c{i}")
-                    from_customer.append(f"c{i}")
-                    session.send(f"a{i}")
-                    from_agent.append(f"a{i}")
+                    c.both(str(i))
                     await asyncio.sleep(0.005)
                     if i == 20:  # mid-stream: frames are in flight
                         proc.send_signal(signal.SIGKILL)
@@ -281,22 +253,14 @@ async def test_kill_9_of_the_router_a_gateway_takes_over_and_nothing_is_lost(
                         await until(lambda: "router" in (g1.role, g2.role), TAKEOVER_BOUND)
                         took = time.monotonic() - killed
                 assert await closed_with(probe) == 1012  # relayed: service restart
-                await until(lambda: not carla.outbox and backend.pending == 0, 20)
-                total = len(from_customer) + len(from_agent)
-                await until(lambda: len(carla.messages()) == total, 20)
-                await until(
-                    lambda: sum(e.kind == "message" for e in session.transcript) == total, 20
-                )
-                await check_exact(pg_url, session.id, carla, session, from_customer, from_agent)
-                assert backend.duplicates == 0
-                assert carla.connects >= 2 and backend.connects >= 2  # both were moved
+                await c.settled(20)
+                await check_exact(pg_url, c)
+                assert c.backend.duplicates == 0
+                assert c.carla.connects >= 2 and c.backend.connects >= 2  # both were moved
                 print(f"take-over {took:.3f} s after kill -9")
                 assert took < TAKEOVER_BOUND
                 assert sorted((g1.role, g2.role)) == ["gateway", "router"]
                 assert g1.epoch == g2.epoch
-            finally:
-                await carla.stop()
-                await backend.aclose()
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -375,55 +339,32 @@ async def test_a_redis_restart_mid_chat_loses_nothing(pg_url: str, tmp_path: Pat
     try:
         config = scale_config(tmp_path, pg_url, redis.url())
         async with processes(config, 2) as (router, gateway):
-            backend = WebSocketBackend(
-                router.url, token=token, clock=VirtualClock(), reconnect=RECONNECT
+            chat = accepted_chat(
+                router.url, token, lambda: gateway.url, lambda: origin_of(gateway), RECONNECT
             )
-            carla = ResilientCustomer(lambda: gateway.url, lambda: origin_of(gateway), "carla")
-            try:
-                await backend.wait_connected()
-                carla.start()
-                session = await backend.next_offer()
-                session.accept()
-                await until(lambda: len(carla.events) >= 2)
-                from_customer: list[str] = []
-                from_agent: list[str] = []
-
-                def both(i: int) -> None:
-                    carla.send_message(f"c{i}")
-                    from_customer.append(f"c{i}")
-                    session.send(f"a{i}")
-                    from_agent.append(f"a{i}")
-
+            async with chat as c:
                 for i in range(10):
-                    both(i)
+                    c.both(str(i))
                     await asyncio.sleep(0.005)
                 epoch = router.epoch
-                connects = carla.connects
+                connects = c.carla.connects
                 await asyncio.to_thread(redis.stop)
                 await until(lambda: not gateway.gateway.ready)  # type: ignore[union-attr]
                 for i in range(10, 20):  # the router's own agent goes on without Redis
-                    both(i)
+                    c.both(str(i))
                     await asyncio.sleep(0.005)
-                await until(lambda: backend.pending == 0)  # stored and acknowledged
+                await until(lambda: c.backend.pending == 0)  # stored and acknowledged
                 await asyncio.to_thread(redis.start)  # empty, on the same port
                 await until(lambda: router.epoch > epoch, 10)
                 for i in range(20, 30):
-                    both(i)
+                    c.both(str(i))
                     await asyncio.sleep(0.005)
-                await until(lambda: not carla.outbox and backend.pending == 0, 20)
-                total = len(from_customer) + len(from_agent)
-                await until(lambda: len(carla.messages()) == total, 20)
-                await until(
-                    lambda: sum(e.kind == "message" for e in session.transcript) == total, 20
-                )
-                await check_exact(pg_url, session.id, carla, session, from_customer, from_agent)
-                assert carla.connects > connects  # moved off the relay and back
-                assert backend.duplicates == 0
+                await c.settled(20)
+                await check_exact(pg_url, c)
+                assert c.carla.connects > connects  # moved off the relay and back
+                assert c.backend.duplicates == 0
                 assert (router.role, gateway.role) == ("router", "gateway")
                 await until(lambda: gateway.epoch == router.epoch)
-            finally:
-                await carla.stop()
-                await backend.aclose()
     finally:
         redis.remove()
 

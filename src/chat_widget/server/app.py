@@ -43,7 +43,7 @@ from .config import ServerConfig
 from .fanout import FanOut, LocalFanOut
 from .http import handle_http
 from .limits import KeyedBuckets, TokenBucket
-from .peer import CustomerPrincipal, Peer
+from .peer import FLOOD_CODE, RESTART_CODE, RESTART_REASON, CustomerPrincipal, Peer
 from .service import ChatService
 from .store import EventStore, NotRouter, StoreInUse
 from .store_factory import server_store
@@ -58,15 +58,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 AUTH_TIMEOUT_CODE = 1008
-FLOOD_CODE = 1008  # policy violation
 FLOOD_REASON = "flooding: too many frames over the rate limit"
 # frames that count against their chat's rate (across all its connections)
 CHAT_RATED = (p.SendMessage, p.SendPushUrl, p.StartTyping, p.StopTyping)
 # bytes a socket's transport may buffer before frames wait in the peer's outbox
 # (websockets' own default write limit: above it, ``send`` waits for the reader)
 WRITE_LIMIT = 32 * 1024
-RESTART_CODE = 1012  # service restart: the client reconnects (to any process)
-LOST_REASON = "service restart; reconnect"
 ROUTER = "router"
 GATEWAY = "gateway"
 
@@ -260,7 +257,7 @@ class ChatServer:
         floor = 0
         if self.gateway is not None:
             floor = self.gateway.epoch or 0
-            await self.gateway.stop(RESTART_CODE, LOST_REASON)  # new ones: 1013 meanwhile
+            await self.gateway.stop(RESTART_CODE, RESTART_REASON)  # new ones: 1013 meanwhile
             self.gateway = None  # from now on connections are served here
         await self._route(floor)
 
@@ -281,9 +278,9 @@ class ChatServer:
         if self._server is not None:
             self._server.close(close_connections=False)  # no new connections
         if self.relayed is not None:  # stop reading cw:in: the new router answers now
-            self._tasks.spawn(self.relayed.stop(RESTART_CODE, LOST_REASON))
+            self._tasks.spawn(self.relayed.stop(RESTART_CODE, RESTART_REASON))
         for peer in list(self.peers):
-            peer.close(RESTART_CODE, LOST_REASON)
+            peer.close(RESTART_CODE, RESTART_REASON)
 
     async def stop(self) -> None:
         """Close every connection with 1001 (going away), then commit what is queued.
@@ -333,7 +330,7 @@ class ChatServer:
         self._sockets.add(ws)
         try:
             if self.lost.is_set():
-                await self._close(ws, RESTART_CODE, LOST_REASON)
+                await self._close(ws, RESTART_CODE, RESTART_REASON)
             elif self.gateway is not None:  # relayed to the router
                 await self.gateway.serve(ws, origin is not None, address)
             else:

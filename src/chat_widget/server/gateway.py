@@ -35,13 +35,11 @@ from websockets.exceptions import ConnectionClosed
 
 from .bus import CONTROL, IN, RETRY_INTERVAL, BusError, Fields, RedisBus, out_stream
 from .config import ServerConfig
-from .peer import Peer
+from .peer import RESTART_CODE, RESTART_REASON, Peer
 from .tasks import Tasks, cancel_and_wait
 
 log = logging.getLogger(__name__)
 
-RESTART_CODE = 1012
-RESTART_REASON = "service restart; reconnect"
 TRY_LATER_CODE = 1013
 TRY_LATER_REASON = "try again later"
 READY_WAIT = 5.0  # wall seconds a starting gateway waits for the router's epoch

@@ -53,6 +53,9 @@ Principal = AgentPrincipal | CustomerPrincipal
 FLUSH_TIMEOUT = 2.0  # wall seconds an error frame may take to leave before we close
 SLOW_READER_CODE = 1008
 SLOW_READER_REASON = "slow reader: send queue full"
+FLOOD_CODE = 1008  # policy violation: frames faster than the limits allow
+RESTART_CODE = 1012  # service restart: the client reconnects (to any process)
+RESTART_REASON = "service restart; reconnect"
 
 
 class Peer:

@@ -121,15 +121,20 @@ class PostgresStore(QueuedWrites, PostgresReader):
         ``application_name``: ``SOLE_SERVER_NAME`` or ``ROUTER_NAME``); None: nobody holds
         it, or PostgreSQL does not say."""
         try:
-            rows = await self._fetch(
-                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a"
-                " ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.classid = %s"
-                " AND l.objid = %s AND l.objsubid = 1 AND l.granted",
-                (SERVE_LOCK >> 32, SERVE_LOCK & 0xFFFFFFFF),
-            )
+            rows = await self._lock_holders()
         except (psycopg.Error, OSError, TimeoutError):
             return None
-        return str(rows[0][0]) if rows and rows[0][0] else None
+        return str(rows[0][1]) if rows and rows[0][1] else None
+
+    async def _lock_holders(self) -> list[TupleRow]:
+        """(pid, application_name) of the session holding the serving lock (none or one
+        row), through the read pool."""
+        return await self._fetch(
+            "SELECT l.pid, a.application_name FROM pg_locks l LEFT JOIN pg_stat_activity a"
+            " ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.classid = %s"
+            " AND l.objid = %s AND l.objsubid = 1 AND l.granted",
+            (SERVE_LOCK >> 32, SERVE_LOCK & 0xFFFFFFFF),
+        )
 
     # -- leading several processes (--bus) ----------------------------------------------
     async def try_lead(self) -> bool:
@@ -147,11 +152,7 @@ class PostgresStore(QueuedWrites, PostgresReader):
         if self.writer.fenced or pid is None:
             return False
         try:
-            rows = await self._fetch(
-                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = %s"
-                " AND objid = %s AND objsubid = 1 AND granted",
-                (SERVE_LOCK >> 32, SERVE_LOCK & 0xFFFFFFFF),
-            )
+            rows = await self._lock_holders()
         except (psycopg.Error, OSError, TimeoutError):
             return None
         return any(row[0] == pid for row in rows)

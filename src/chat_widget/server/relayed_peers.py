@@ -28,8 +28,8 @@ from typing import Any
 
 from .bus import CONTROL, IN, RETRY_INTERVAL, BusError, Fields, RedisBus, out_stream
 from .config import ServerConfig
-from .gateway import RESTART_CODE, RESTART_REASON, credit_window
-from .peer import Peer
+from .gateway import credit_window
+from .peer import FLOOD_CODE, RESTART_CODE, RESTART_REASON, Peer
 from .tasks import Tasks, cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 # frames queued for one relayed connection before it counts as flooding (the router
 # handles them one at a time, as a socket's frames)
 INBOX_LIMIT = 2000
-FLOOD_CODE = 1008
 GATEWAY_LOST = "gateway lost; reconnect"
 MAX_DROPPED = 10_000  # dropped gateways remembered (to reset one that comes back)
 
