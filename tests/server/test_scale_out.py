@@ -199,6 +199,13 @@ def serve_process(pg_url: str, redis_url: str, port: int, log: Path) -> subproce
         )  # fmt: skip
 
 
+async def reap(proc: subprocess.Popen[str]) -> None:
+    """Kill the process if it still runs; wait until it is gone (bounded)."""
+    if proc.poll() is None:
+        proc.kill()
+    await asyncio.to_thread(proc.wait, PROCESS_TIMEOUT)
+
+
 async def line_with(proc: subprocess.Popen[str], text: str, log: Path) -> str:
     """The process's next stdout line containing ``text`` (bounded)."""
     assert proc.stdout is not None
@@ -262,9 +269,7 @@ async def test_kill_9_of_the_router_a_gateway_takes_over_and_nothing_is_lost(
                 assert sorted((g1.role, g2.role)) == ["gateway", "router"]
                 assert g1.epoch == g2.epoch
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        await asyncio.to_thread(proc.wait, PROCESS_TIMEOUT)
+        await reap(proc)
 
 
 async def test_a_router_that_stops_hands_over_to_a_gateway(
@@ -423,9 +428,7 @@ async def test_a_router_process_that_loses_the_lock_exits_with_status_1(
         err = log.read_text()
         assert "chat-widget: lost the serving lock" in err and "Traceback" not in err, err
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        await asyncio.to_thread(proc.wait, PROCESS_TIMEOUT)
+        await reap(proc)
 
 
 # -- what is refused -------------------------------------------------------------------------
