@@ -106,7 +106,7 @@ class PostgresStore(QueuedWrites, PostgresReader):
             await conn.close()
             if await self.lock_holder() == ROUTER_NAME:
                 raise StoreInUse(
-                    f"chat-widget servers started with --bus serve {self._safe_url()}: "
+                    f"processes started with --bus serve {self._safe_url()}: "
                     "start this one with the same --store and --bus to join them"
                 )
             raise StoreInUse(
